@@ -1,0 +1,291 @@
+#!/usr/bin/env node
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig, type Config } from "../config.js";
+import type { Feedback } from "../grading/feedback.js";
+import { grade } from "../grading/grade.js";
+import { formatJson } from "../graders/format-json.js";
+import { isDirectory, readPackDir } from "../graders/pack-files.js";
+import { parsePack, type Case, type Pack } from "../graders/pack.js";
+import { formatProblem } from "../graders/problems.js";
+import { preparePack, type PreparedPack } from "../graders/self-test.js";
+import { expectedType, shapeOf, display } from "../grading/values.js";
+import { lowerLimits } from "../limits.js";
+import type { Log } from "../logger.js";
+import { SandboxPool } from "../sandbox/pool.js";
+import { scaffoldPack } from "./scaffold.js";
+
+/**
+ * gradebox-pack: the instructors' tool. It uses the same loader, self-test and sandbox as the
+ * service, so a pack that validates here is a pack the service will accept, and `grade` gives the
+ * feedback the service would.
+ *
+ * Exit codes: 0 success, 1 the pack (or the graded file) has problems, 2 wrong usage.
+ */
+
+const USAGE = `Usage: gradebox-pack <command> [options]
+
+Commands:
+  validate <pack-dir>                 Check every file, run the reference, the mutants and the starter.
+  add-case <pack-dir> --exercise NAME --args JSON [--hidden] [--rtol N] [--atol N]
+                      [--id ID] [--description TEXT] [--force]
+                                      Run the reference on the arguments in the sandbox and write
+                                      cases/<id>.json with its value as the expected value.
+  grade <pack-dir> <file.mjs> [--json]
+                                      Grade a local file exactly as the service would.
+  new <id> [--dir DIR]                Scaffold a pack that validates, in DIR/<id> (default graders/<id>).
+
+Limits come from the same environment variables as the service (see README).`;
+
+class UsageError extends Error {}
+
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+function write(line = ""): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function withPool<T>(config: Config, work: (pool: SandboxPool) => Promise<T>): Promise<T> {
+  const pool = new SandboxPool({
+    size: config.workers,
+    maxGradings: config.workerMaxGradings,
+    rssMb: config.workerRssMb,
+    spawnTimeoutMs: config.workerSpawnTimeoutMs,
+    killGraceMs: config.killGraceMs,
+    queueLength: Math.max(config.queueLength, 256),
+    resultMaxDepth: config.resultMaxDepth,
+    logger: silent,
+  });
+  try {
+    await pool.ready();
+    return await work(pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function prepare(config: Config, pool: SandboxPool, dir: string): Promise<PreparedPack> {
+  if (!(await isDirectory(dir))) throw new UsageError(`${dir} is not a folder`);
+  return preparePack(await readPackDir(dir), path.basename(path.resolve(dir)), config.limits, {
+    pool,
+    resultMaxDepth: config.resultMaxDepth,
+    concurrency: config.workers,
+  });
+}
+
+function printValidation(dir: string, prepared: PreparedPack): boolean {
+  const { gradable, problems, selfTest } = prepared;
+  if (selfTest !== undefined) {
+    const { reference, mutants, starter } = selfTest;
+    write(`${reference.passed === reference.total ? "✓" : "✗"} reference ${reference.file} passes ${reference.passed} of ${reference.total} cases`);
+    const caught = mutants.filter((m) => m.failedCases.length > 0).length;
+    write(`${caught === mutants.length ? "✓" : "✗"} ${caught} of ${mutants.length} mutants fail at least one case`);
+    for (const m of mutants) {
+      const shown = m.failedCases.slice(0, 4).join(", ") + (m.failedCases.length > 4 ? `, … (${m.failedCases.length} in all)` : "");
+      write(`    ${m.failedCases.length > 0 ? "✓" : "✗"} ${m.file}: ${m.score}/${m.maxScore}${m.failedCases.length > 0 ? `, fails ${shown}` : ", passes everything"}`);
+    }
+    write(`${starter.loaded ? "✓" : "✗"} starter ${starter.file} ${starter.loaded ? "loads" : `does not load: ${starter.reason}`}`);
+  }
+  if (problems.length > 0) {
+    write(`✗ ${dir}: ${problems.length} problem${problems.length === 1 ? "" : "s"}`);
+    for (const problem of problems) write(`  - ${formatProblem(problem)}`);
+    return false;
+  }
+  const pack = gradable?.pack as Pack;
+  const hidden = pack.cases.filter((c) => c.visibility === "hidden").length;
+  write(`✓ ${dir}: valid — ${pack.cases.length} cases (${pack.cases.length - hidden} public, ${hidden} hidden), assignmentVersion ${pack.hash}`);
+  return true;
+}
+
+async function validate(config: Config, dir: string): Promise<number> {
+  return withPool(config, async (pool) => (printValidation(dir, await prepare(config, pool, dir)) ? 0 : 1));
+}
+
+function kebab(name: string): string {
+  return name.replace(/_/g, "-").replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+}
+
+function parseNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`--${flag} must be a number >= 0, not '${text}'`);
+  return value;
+}
+
+async function addCase(config: Config, dir: string, options: Record<string, string | boolean | undefined>): Promise<number> {
+  const exercise = options.exercise as string | undefined;
+  if (exercise === undefined || options.args === undefined) throw new UsageError("add-case needs --exercise and --args");
+  let args: unknown;
+  try {
+    args = JSON.parse(options.args as string);
+  } catch (error) {
+    throw new UsageError(`--args is not JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(args)) throw new UsageError("--args must be a JSON array of the call's arguments, e.g. '[3, 4]'");
+  const visibility = options.hidden === true ? "hidden" : "public";
+  const rtol = parseNumber("rtol", options.rtol as string | undefined);
+  const atol = parseNumber("atol", options.atol as string | undefined);
+
+  const files = await readPackDir(dir);
+  // Only the cases may be incomplete while they are being written: the rest must parse for the reference to run.
+  const withoutCases = new Map([...files].filter(([name]) => !name.startsWith("cases/")));
+  const blocking = parsePack(withoutCases).problems.filter((p) => !p.message.includes("has no case"));
+  if (blocking.length > 0) {
+    write(`✗ ${dir} does not parse, so its reference cannot run:`);
+    for (const p of blocking) write(`  - ${formatProblem(p)}`);
+    return 1;
+  }
+  const assignment = JSON.parse(files.get("assignment.json") as string) as Pack["assignment"];
+  if (!assignment.exercises.some((e) => e.name === exercise)) throw new UsageError(`'${exercise}' is not an exercise of ${assignment.id}`);
+
+  let id = options.id as string | undefined;
+  if (id === undefined) {
+    const base = `${kebab(exercise)}-${visibility === "hidden" ? "hidden-" : ""}`;
+    let n = 1;
+    while (files.has(`cases/${base}${n}.json`)) n++;
+    id = `${base}${n}`;
+  }
+  const file = `cases/${id}.json`;
+  if (files.has(file) && options.force !== true) throw new UsageError(`${file} exists; choose another --id or pass --force`);
+
+  return withPool(config, async (pool) => {
+    const probe: Case = { id, exercise, visibility, args, expect: { type: "number" }, file };
+    const probePack: Pack = { id: assignment.id, assignment, cases: [probe], files, hash: "add-case" };
+    const limits = lowerLimits(config.limits, assignment.limits);
+    const { report } = await grade({ pack: probePack, referenceValues: new Map(), limits }, files.get(assignment.reference) ?? "", limits, { pool, resultMaxDepth: config.resultMaxDepth });
+    const outcome = report.calls[0]?.outcome;
+    if (report.load.kind !== "loaded" || outcome?.kind !== "value") {
+      write(`✗ the reference did not return a value for ${exercise}(${display(args)}): ${report.load.kind !== "loaded" ? report.load.kind : outcome?.kind}`);
+      return 1;
+    }
+    const value = outcome.value;
+    const type = expectedType(value);
+    if (type === undefined) {
+      write(`✗ the reference returned ${display(value)}, which cannot be an expected value`);
+      return 1;
+    }
+    const expect: Record<string, unknown> = { type };
+    if (type === "array") expect.shape = shapeOf(value);
+    expect.value = value;
+    if (rtol !== undefined) expect.rtol = rtol;
+    if (atol !== undefined) expect.atol = atol;
+    const testCase: Record<string, unknown> = { $schema: "../../../submissions-schema/case.schema.json", id, exercise, visibility };
+    if (typeof options.description === "string") testCase.description = options.description;
+    testCase.args = args;
+    testCase.expect = expect;
+    await mkdir(path.join(dir, "cases"), { recursive: true });
+    await writeFile(path.join(dir, file), `${formatJson(testCase)}\n`, "utf8");
+    write(`✓ wrote ${path.join(dir, file)}: ${exercise}(${display(args)}) → ${display(value)}`);
+    const prepared = await prepare(config, pool, dir);
+    printValidation(dir, prepared);
+    return 0;
+  });
+}
+
+function printFeedback(feedback: Feedback): void {
+  write(`${feedback.assignment} (assignmentVersion ${feedback.assignmentVersion}): ${feedback.status}, ${feedback.score}/${feedback.maxScore} in ${feedback.durationMs} ms`);
+  if (feedback.reason !== undefined) {
+    const at = feedback.reason.line !== undefined ? ` at line ${feedback.reason.line}, column ${feedback.reason.column}` : "";
+    write(`  rejected (${feedback.reason.code})${at}: ${feedback.reason.message}`);
+  }
+  for (const exercise of feedback.exercises) {
+    write(`  ${exercise.passed ? "✓" : "✗"} ${exercise.name}: ${exercise.score}/${exercise.maxScore}`);
+    for (const test of exercise.tests) {
+      write(`      ${test.status === "passed" ? "✓" : "✗"} ${test.id} (${test.visibility}) ${test.status}${test.status === "passed" ? "" : `: ${test.message}`}`);
+      if (test.expected !== undefined) write(`          expected: ${test.expected}`);
+      if (test.received !== undefined) write(`          received: ${test.received}`);
+    }
+  }
+  if (feedback.output !== "") {
+    write("  output:");
+    for (const line of feedback.output.replace(/\n$/, "").split("\n")) write(`    ${line}`);
+  }
+}
+
+async function gradeFile(config: Config, dir: string, file: string, json: boolean): Promise<number> {
+  const source = await readFile(file, "utf8");
+  return withPool(config, async (pool) => {
+    const prepared = await prepare(config, pool, dir);
+    if (prepared.gradable === undefined) {
+      printValidation(dir, prepared);
+      return 1;
+    }
+    const { feedback } = await grade(prepared.gradable, source, prepared.gradable.limits, { pool, resultMaxDepth: config.resultMaxDepth });
+    if (json) write(JSON.stringify(feedback, null, 2));
+    else printFeedback(feedback);
+    return feedback.score === feedback.maxScore ? 0 : 1;
+  });
+}
+
+async function scaffold(config: Config, id: string, parent: string): Promise<number> {
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw new UsageError("the id must be lowercase letters, digits and dashes");
+  const dir = path.join(parent, id);
+  if (await isDirectory(dir)) throw new UsageError(`${dir} already exists`);
+  for (const [name, content] of scaffoldPack(id)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content, "utf8");
+  }
+  write(`✓ created ${dir}`);
+  return validate(config, dir);
+}
+
+// `gradebox-pack validate … | head` closes stdout early; that is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      exercise: { type: "string" },
+      args: { type: "string" },
+      hidden: { type: "boolean" },
+      rtol: { type: "string" },
+      atol: { type: "string" },
+      id: { type: "string" },
+      description: { type: "string" },
+      force: { type: "boolean" },
+      json: { type: "boolean" },
+      dir: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help === true || command === undefined) {
+    write(USAGE);
+    return command === undefined && values.help !== true ? 2 : 0;
+  }
+  const config = loadConfig(process.env);
+  switch (command) {
+    case "validate":
+      if (rest.length !== 1) throw new UsageError("validate takes one pack folder");
+      return validate(config, rest[0] as string);
+    case "add-case":
+      if (rest.length !== 1) throw new UsageError("add-case takes one pack folder");
+      return addCase(config, rest[0] as string, values);
+    case "grade":
+      if (rest.length !== 2) throw new UsageError("grade takes a pack folder and a file");
+      return gradeFile(config, rest[0] as string, rest[1] as string, values.json === true);
+    case "new":
+      if (rest.length !== 1) throw new UsageError("new takes the new pack's id");
+      return scaffold(config, rest[0] as string, values.dir ?? config.gradersDir);
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
+      process.stderr.write(`gradebox-pack: ${error.message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`gradebox-pack: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

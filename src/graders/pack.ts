@@ -1,0 +1,217 @@
+import { createHash } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
+import type { Limits } from "../config.js";
+import { schemas, schemaErrors, validator } from "../schemas.js";
+import { checkLayout, type PackFiles } from "./pack-files.js";
+import type { PackProblem } from "./problems.js";
+import { expectedType, shapeOf } from "../grading/values.js";
+
+/** Types of the pack files; the JSON Schemas in submissions-schema/ describe the same shapes. */
+
+export type Scoring = "all-or-nothing" | "proportional";
+
+export interface Exercise {
+  name: string;
+  title?: string;
+  points: number;
+  scoring: Scoring;
+}
+
+export interface MutantSpec {
+  file: string;
+  description: string;
+  mustFail?: string[];
+}
+
+export interface Assignment {
+  id: string;
+  title: string;
+  version: string;
+  language: "javascript";
+  description?: string;
+  exercises: Exercise[];
+  imports: Record<string, string>;
+  reference: string;
+  starter: string;
+  mutants: MutantSpec[];
+  limits?: Partial<Limits>;
+  sandbox?: { keepGlobals?: string[] };
+}
+
+export type ValueType = "number" | "array" | "string" | "boolean" | "object" | "null";
+
+export interface Expectation {
+  type?: ValueType;
+  shape?: number[];
+  value?: unknown;
+  anyOf?: unknown[];
+  reference?: true;
+  rtol?: number;
+  atol?: number;
+  lessThan?: number;
+  greaterThan?: number;
+}
+
+export interface Case {
+  id: string;
+  exercise: string;
+  visibility: "public" | "hidden";
+  description?: string;
+  args: unknown[];
+  expect: Expectation;
+  messages?: { wrongType?: string; wrongValue?: string };
+  /** The pack-relative file it came from. */
+  file: string;
+}
+
+export interface Pack {
+  id: string;
+  assignment: Assignment;
+  /** Cases in grading order: exercise order, then public before hidden, then id. */
+  cases: Case[];
+  files: PackFiles;
+  /** Content hash of every file: changes whenever the pack does. */
+  hash: string;
+}
+
+export function packHash(files: PackFiles): string {
+  const hash = createHash("sha256");
+  for (const name of [...files.keys()].sort()) {
+    hash.update(name).update("\0").update(files.get(name) ?? "").update("\0");
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+function parseJson(file: string, text: string, problems: PackProblem[]): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const position = /position (\d+)/.exec(message);
+    let where = "";
+    if (position !== null) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split("\n").length;
+      where = ` (line ${line}, column ${before.length - before.lastIndexOf("\n")})`;
+    }
+    problems.push({ file, path: "", message: `is not valid JSON${where}: ${message}` });
+    return undefined;
+  }
+}
+
+function checkSchema(file: string, data: unknown, schema: { $id: string }, problems: PackProblem[]): boolean {
+  const validate = validator(schema);
+  if (validate(data)) return true;
+  for (const { path, message } of schemaErrors(validate.errors)) problems.push({ file, path, message });
+  return false;
+}
+
+/**
+ * Checks everything about a pack that needs no sandbox: the layout, every file against its schema,
+ * and the cross-file rules. Running the reference, the mutants and the starter is self-test.ts.
+ */
+export function parsePack(files: PackFiles, expectedId?: string): { pack?: Pack; problems: PackProblem[] } {
+  const problems = checkLayout(files);
+  const assignmentText = files.get("assignment.json");
+  if (assignmentText === undefined) {
+    problems.push({ file: "assignment.json", path: "", message: "is missing: every pack has an assignment.json" });
+    return { problems };
+  }
+  const assignment = parseJson("assignment.json", assignmentText, problems) as Assignment | undefined;
+  if (assignment === undefined || !checkSchema("assignment.json", assignment, schemas.assignment, problems)) return { problems };
+  if (expectedId !== undefined && assignment.id !== expectedId) {
+    problems.push({ file: "assignment.json", path: "/id", message: `is '${assignment.id}' but the pack is installed as '${expectedId}'` });
+  }
+
+  const exerciseNames = new Set<string>();
+  assignment.exercises.forEach((exercise, i) => {
+    if (exerciseNames.has(exercise.name)) problems.push({ file: "assignment.json", path: `/exercises/${i}/name`, message: `duplicates exercise '${exercise.name}'` });
+    exerciseNames.add(exercise.name);
+  });
+  for (const [specifier, file] of Object.entries(assignment.imports)) {
+    if (!files.has(file)) problems.push({ file: "assignment.json", path: `/imports/${specifier}`, message: `names ${file}, which is not in the pack` });
+  }
+  for (const key of ["reference", "starter"] as const) {
+    if (!files.has(assignment[key])) problems.push({ file: "assignment.json", path: `/${key}`, message: `names ${assignment[key]}, which is not in the pack` });
+  }
+  const listedMutants = new Set<string>();
+  assignment.mutants.forEach((mutant, i) => {
+    if (!files.has(mutant.file)) problems.push({ file: "assignment.json", path: `/mutants/${i}/file`, message: `names ${mutant.file}, which is not in the pack` });
+    if (listedMutants.has(mutant.file)) problems.push({ file: "assignment.json", path: `/mutants/${i}/file`, message: `lists ${mutant.file} twice` });
+    listedMutants.add(mutant.file);
+    (mutant.mustFail ?? []).forEach((name, j) => {
+      if (!exerciseNames.has(name)) problems.push({ file: "assignment.json", path: `/mutants/${i}/mustFail/${j}`, message: `'${name}' is not an exercise` });
+    });
+  });
+  for (const name of files.keys()) {
+    if (name.startsWith("mutants/") && !listedMutants.has(name)) {
+      problems.push({ file: name, path: "", message: "is not listed in assignment.json's mutants, so it would never be checked" });
+    }
+  }
+  const helperFiles = new Set(Object.values(assignment.imports));
+  for (const name of files.keys()) {
+    if (name.startsWith("helpers/") && !helperFiles.has(name)) problems.push({ file: name, path: "", message: "is not named in assignment.json's imports" });
+  }
+
+  const cases: Case[] = [];
+  for (const [file, text] of files) {
+    if (!file.startsWith("cases/")) continue;
+    const data = parseJson(file, text, problems);
+    if (data === undefined || !checkSchema(file, data, schemas.case, problems)) continue;
+    const testCase = { ...(data as Omit<Case, "file">), file };
+    checkCase(testCase, exerciseNames, problems);
+    cases.push(testCase);
+  }
+
+  for (const exercise of assignment.exercises) {
+    if (!cases.some((c) => c.exercise === exercise.name)) {
+      problems.push({ file: "cases/", path: "", message: `exercise '${exercise.name}' has no case` });
+    }
+  }
+  for (const hidden of cases.filter((c) => c.visibility === "hidden")) {
+    const twin = cases.find((c) => c.visibility === "public" && c.exercise === hidden.exercise && isDeepStrictEqual(c.args, hidden.args));
+    if (twin !== undefined) {
+      problems.push({ file: hidden.file, path: "/args", message: `repeats public case '${twin.id}': a hidden case must test something the public ones do not` });
+    }
+  }
+
+  if (problems.length > 0) return { problems };
+  const order = new Map(assignment.exercises.map((e, i) => [e.name, i]));
+  cases.sort((a, b) =>
+    (order.get(a.exercise) ?? 0) - (order.get(b.exercise) ?? 0)
+    || (a.visibility === b.visibility ? 0 : a.visibility === "public" ? -1 : 1)
+    || a.id.localeCompare(b.id));
+  return { pack: { id: assignment.id, assignment, cases, files, hash: packHash(files) }, problems };
+}
+
+function checkCase(testCase: Case, exerciseNames: Set<string>, problems: PackProblem[]): void {
+  const { file, expect } = testCase;
+  const add = (path: string, message: string) => problems.push({ file, path, message });
+  if (`cases/${testCase.id}.json` !== file) add("/id", `is '${testCase.id}' but the file is ${file}: name the file after the id`);
+  if (!exerciseNames.has(testCase.exercise)) add("/exercise", `'${testCase.exercise}' is not an exercise of this assignment`);
+  if (testCase.visibility === "hidden" && testCase.messages !== undefined) {
+    add("/messages", "is not allowed on a hidden case: students only see a generic message for hidden cases");
+  }
+  const sources = (["value", "anyOf", "reference"] as const).filter((k) => expect[k] !== undefined);
+  if (sources.length > 1) add("/expect", `has ${sources.join(" and ")}: give at most one expected value`);
+  const candidates = expect.value !== undefined ? [expect.value] : expect.anyOf ?? [];
+  candidates.forEach((candidate, i) => {
+    const where = expect.value !== undefined ? "/expect/value" : `/expect/anyOf/${i}`;
+    const type = expectedType(candidate);
+    if (type === undefined) {
+      add(where, "must be a number, a rectangular array of numbers, a string, a boolean, null or an object");
+      return;
+    }
+    if (expect.type !== undefined && expect.type !== type) add(where, `is ${type === "array" ? "an array" : `a ${type}`} but /expect/type is '${expect.type}'`);
+    if (expect.shape !== undefined && type === "array" && !isDeepStrictEqual(shapeOf(candidate), expect.shape)) {
+      add(where, `has shape [${shapeOf(candidate)?.join(", ")}] but /expect/shape is [${expect.shape.join(", ")}]`);
+    }
+  });
+  if (expect.shape !== undefined && expect.type !== undefined && expect.type !== "array") add("/expect/shape", "only applies to arrays");
+  if ((expect.lessThan !== undefined || expect.greaterThan !== undefined) && expect.type !== undefined && expect.type !== "number" && expect.type !== "array") {
+    add("/expect", "lessThan and greaterThan apply to numbers and arrays of numbers");
+  }
+  if (expect.lessThan !== undefined && expect.greaterThan !== undefined && expect.greaterThan >= expect.lessThan) {
+    add("/expect", "no number is greater than greaterThan and less than lessThan");
+  }
+}

@@ -1,0 +1,148 @@
+import type { Limits } from "../config.js";
+import { check } from "../grading/compare.js";
+import { feedbackFrom, grade, jobFor, type GradablePack, type GradeOptions } from "../grading/grade.js";
+import type { Feedback } from "../grading/feedback.js";
+import { display, expectedType } from "../grading/values.js";
+import { lowerLimits } from "../limits.js";
+import type { Snapshot } from "../sandbox/outcomes.js";
+import { parsePack, type Pack } from "./pack.js";
+import type { PackFiles } from "./pack-files.js";
+import type { PackProblem } from "./problems.js";
+
+/**
+ * A pack carries its own proof, and it is run before the pack can go live (at start, on install,
+ * and by `gradebox-pack validate`): the reference passes every case, every mutant fails at least one
+ * (and one of each exercise it names), and the starter loads. The reference's run also yields the
+ * expected values of cases that expect {"reference": true}.
+ */
+
+export interface SelfTestReport {
+  reference: { file: string; passed: number; total: number };
+  mutants: Array<{ file: string; description: string; score: number; maxScore: number; failedCases: string[] }>;
+  starter: { file: string; loaded: boolean; reason?: string };
+}
+
+export interface PreparedPack {
+  gradable?: GradablePack;
+  problems: PackProblem[];
+  selfTest?: SelfTestReport;
+}
+
+/** Turns a snapshot the reference returned into a plain JSON expected value, if it is one. */
+function plainValue(value: Snapshot): unknown {
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (value !== null && typeof value === "object") {
+    if (value.$ === "object") return Object.fromEntries(Object.entries(value.v).map(([k, v]) => [k, plainValue(v)]));
+    throw new Error(display(value));
+  }
+  return value;
+}
+
+async function runReference(pack: Pack, limits: Limits, options: GradeOptions): Promise<{ values: Map<string, unknown>; problems: PackProblem[]; passed: number }> {
+  const file = pack.assignment.reference;
+  const source = pack.files.get(file) ?? "";
+  const { spec, cases } = jobFor(pack, source, limits);
+  const report = await options.pool.run(spec);
+  const problems: PackProblem[] = [];
+  const values = new Map<string, unknown>();
+  if (report.load.kind !== "loaded") {
+    const feedback = feedbackFrom({ pack, referenceValues: values, limits }, cases, report, limits, options.resultMaxDepth, "self-test", 0);
+    problems.push({ file, path: "", message: `does not load: ${feedback.reason?.message ?? report.load.kind}` });
+    return { values, problems, passed: 0 };
+  }
+  let passed = 0;
+  cases.forEach((testCase, index) => {
+    const outcome = report.calls[index]?.outcome;
+    if (outcome?.kind !== "value") {
+      const feedback = feedbackFrom({ pack, referenceValues: values, limits }, cases, report, limits, options.resultMaxDepth, "self-test", 0);
+      const test = feedback.exercises.flatMap((e) => e.tests).find((t) => t.id === testCase.id);
+      problems.push({ file: testCase.file, path: "", message: `the reference solution does not return a value here: ${testCase.visibility === "public" ? test?.message : outcome?.kind}` });
+      return;
+    }
+    let referenceValue: unknown;
+    if (testCase.expect.reference === true) {
+      try {
+        referenceValue = plainValue(outcome.value);
+      } catch (error) {
+        problems.push({ file: testCase.file, path: "/expect/reference", message: `the reference returns ${(error as Error).message}, which cannot be an expected value` });
+        return;
+      }
+      if (expectedType(referenceValue) === undefined) {
+        problems.push({ file: testCase.file, path: "/expect/reference", message: `the reference returns ${display(outcome.value)}, which cannot be an expected value` });
+        return;
+      }
+      values.set(testCase.id, referenceValue);
+    }
+    const result = check(testCase.expect, outcome.value, referenceValue);
+    if (result.pass) passed++;
+    else problems.push({ file: testCase.file, path: "/expect", message: `the reference solution fails this case: ${result.reason}` });
+  });
+  return { values, problems, passed };
+}
+
+function failedCases(feedback: Feedback): string[] {
+  return feedback.exercises.flatMap((e) => e.tests.filter((t) => t.status !== "passed").map((t) => t.id));
+}
+
+/** Runs `tasks` with at most `width` in flight, keeping their order. */
+async function inBatches<T>(tasks: Array<() => Promise<T>>, width: number): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await (tasks[index] as () => Promise<T>)();
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, width) }, lane));
+  return results;
+}
+
+export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions & { concurrency: number }): Promise<{ problems: PackProblem[]; referenceValues: Map<string, unknown>; report: SelfTestReport }> {
+  const reference = await runReference(pack, limits, options);
+  const problems = [...reference.problems];
+  const gradable: GradablePack = { pack, referenceValues: reference.values, limits };
+  const { mutants, starter } = pack.assignment;
+  const gradeFile = (file: string) => grade(gradable, pack.files.get(file) ?? "", limits, options).then((r) => r.feedback);
+  const feedbacks = await inBatches([...mutants.map((m) => () => gradeFile(m.file)), () => gradeFile(starter)], options.concurrency);
+  const report: SelfTestReport = {
+    reference: { file: pack.assignment.reference, passed: reference.passed, total: pack.cases.length },
+    mutants: [],
+    starter: { file: starter, loaded: true },
+  };
+  // Mutants can only be judged against a reference that passes.
+  const judgeMutants = reference.problems.length === 0;
+  mutants.forEach((mutant, i) => {
+    const feedback = feedbacks[i] as Feedback;
+    report.mutants.push({ file: mutant.file, description: mutant.description, score: feedback.score, maxScore: feedback.maxScore, failedCases: failedCases(feedback) });
+    if (!judgeMutants) return;
+    if (feedback.status === "rejected") {
+      problems.push({ file: mutant.file, path: "", message: `does not load (${feedback.reason?.message ?? "rejected"}): a mutant must load so that the cases, not the loader, catch it` });
+      return;
+    }
+    if (failedCases(feedback).length === 0) {
+      problems.push({ file: mutant.file, path: "", message: `passes every case, so the cases do not catch this mistake: ${mutant.description}` });
+      return;
+    }
+    for (const name of mutant.mustFail ?? []) {
+      const exercise = feedback.exercises.find((e) => e.name === name);
+      if (exercise?.passed === true) problems.push({ file: mutant.file, path: "", message: `passes every case of ${name}, which it must fail: ${mutant.description}` });
+    }
+  });
+  const starterFeedback = feedbacks[mutants.length] as Feedback;
+  if (starterFeedback.status === "rejected") {
+    report.starter = { file: starter, loaded: false, reason: starterFeedback.reason?.message ?? "rejected" };
+    problems.push({ file: starter, path: "", message: `does not load: ${starterFeedback.reason?.message ?? "rejected"}` });
+  }
+  return { problems, referenceValues: reference.values, report };
+}
+
+/** Everything that stands between a pack's files and grading: parse, validate, self-test. */
+export async function preparePack(files: PackFiles, expectedId: string | undefined, serviceLimits: Limits, options: GradeOptions & { concurrency: number }): Promise<PreparedPack> {
+  const { pack, problems } = parsePack(files, expectedId);
+  if (pack === undefined) return { problems };
+  const limits = lowerLimits(serviceLimits, pack.assignment.limits);
+  const tested = await selfTest(pack, limits, options);
+  if (tested.problems.length > 0) return { problems: tested.problems, selfTest: tested.report };
+  return { gradable: { pack, referenceValues: tested.referenceValues, limits }, problems: [], selfTest: tested.report };
+}

@@ -1,0 +1,138 @@
+import type { Expectation, ValueType } from "../graders/pack.js";
+import type { Snapshot } from "../sandbox/outcomes.js";
+import { describeKind, display, expectedType, leaves, receivedType, shapeOf } from "./values.js";
+
+/**
+ * Checks a received value against a case's expectation. The rules, in order:
+ * 1. the type first (a number is a finite number; an array is a rectangular array of finite numbers);
+ *    nothing is ever coerced, and a value's methods are never called (the sandbox has already
+ *    reduced it to data);
+ * 2. the shape of an array;
+ * 3. the value (or one of anyOf, or the reference's value): numbers within |a − b| ≤ atol + rtol·|b|,
+ *    everything else exactly; -0 equals 0;
+ * 4. the ranges lessThan / greaterThan, for every number.
+ */
+
+export type CheckResult =
+  | { pass: true }
+  | { pass: false; kind: "type" | "value"; reason: string };
+
+const TYPE_NAMES: Record<ValueType, string> = {
+  number: "a finite number",
+  array: "an array of numbers",
+  string: "a string",
+  boolean: "a boolean",
+  object: "an object",
+  null: "null",
+};
+
+/** The expected value a case compares with, if any (for a reference case, the reference's value). */
+export function expectedValues(expect: Expectation, referenceValue?: unknown): unknown[] | undefined {
+  if (expect.value !== undefined) return [expect.value];
+  if (expect.anyOf !== undefined) return expect.anyOf;
+  if (expect.reference === true) return referenceValue === undefined ? undefined : [referenceValue];
+  return undefined;
+}
+
+export function requiredType(expect: Expectation, referenceValue?: unknown): ValueType | undefined {
+  if (expect.type !== undefined) return expect.type;
+  const first = expectedValues(expect, referenceValue)?.[0];
+  if (first !== undefined) return expectedType(first);
+  return expect.lessThan !== undefined || expect.greaterThan !== undefined ? "number" : undefined;
+}
+
+function requiredShape(expect: Expectation, type: ValueType | undefined, referenceValue?: unknown): number[] | undefined {
+  if (expect.shape !== undefined) return expect.shape;
+  if (type !== "array") return undefined;
+  const first = expectedValues(expect, referenceValue)?.[0];
+  return first === undefined ? undefined : shapeOf(first);
+}
+
+/** Whether two values are equal, numbers within tolerance; returns where they first differ. */
+export function sameValue(expected: unknown, received: Snapshot, rtol: number, atol: number, path = ""): { equal: true } | { equal: false; path: string } {
+  if (typeof expected === "number") {
+    if (typeof received !== "number") return { equal: false, path };
+    return Math.abs(received - expected) <= atol + rtol * Math.abs(expected) ? { equal: true } : { equal: false, path };
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(received) || received.length !== expected.length) return { equal: false, path };
+    for (let i = 0; i < expected.length; i++) {
+      const inner = sameValue(expected[i], received[i] as Snapshot, rtol, atol, `${path}[${i}]`);
+      if (!inner.equal) return inner;
+    }
+    return { equal: true };
+  }
+  if (expected !== null && typeof expected === "object") {
+    if (received === null || typeof received !== "object" || Array.isArray(received) || received.$ !== "object") return { equal: false, path };
+    const keys = Object.keys(expected);
+    const receivedKeys = Object.keys(received.v);
+    if (keys.length !== receivedKeys.length) return { equal: false, path };
+    for (const key of keys) {
+      if (!(key in received.v)) return { equal: false, path: `${path}.${key}` };
+      const inner = sameValue((expected as Record<string, unknown>)[key], received.v[key] as Snapshot, rtol, atol, `${path}.${key}`);
+      if (!inner.equal) return inner;
+    }
+    return { equal: true };
+  }
+  return expected === received ? { equal: true } : { equal: false, path };
+}
+
+export function toleranceText(expect: Expectation): string {
+  const rtol = expect.rtol ?? 0;
+  const atol = expect.atol ?? 0;
+  if (rtol === 0 && atol === 0) return "exactly";
+  return [rtol !== 0 ? `rtol ${rtol}` : "", atol !== 0 ? `atol ${atol}` : ""].filter(Boolean).join(", ");
+}
+
+/** What the case expects, in words, for students (public cases only). */
+export function describeExpectation(expect: Expectation, referenceValue?: unknown): string {
+  const type = requiredType(expect, referenceValue);
+  const shape = requiredShape(expect, type, referenceValue);
+  const parts: string[] = [type === undefined ? "any value" : TYPE_NAMES[type]];
+  if (shape !== undefined && type === "array") parts.push(`of shape [${shape.join(", ")}]`);
+  const values = expectedValues(expect, referenceValue);
+  const numeric = type === "number" || type === "array";
+  if (values !== undefined) {
+    const shown = values.map(display).join(", ");
+    const tolerance = numeric ? ` (${toleranceText(expect)})` : "";
+    parts.push(values.length === 1 ? `equal to ${shown}${tolerance}` : `equal to one of ${shown}${tolerance}`);
+  }
+  if (expect.greaterThan !== undefined) parts.push(`greater than ${expect.greaterThan}`);
+  if (expect.lessThan !== undefined) parts.push(`less than ${expect.lessThan}`);
+  return parts.join(" ");
+}
+
+export function check(expect: Expectation, received: Snapshot, referenceValue?: unknown): CheckResult {
+  const type = requiredType(expect, referenceValue);
+  if (type !== undefined && receivedType(received) !== type) {
+    return { pass: false, kind: "type", reason: `expected ${TYPE_NAMES[type]}, received ${describeKind(received)}` };
+  }
+  const shape = requiredShape(expect, type, referenceValue);
+  if (shape !== undefined) {
+    const got = shapeOf(received);
+    if (got === undefined || got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
+      return { pass: false, kind: "type", reason: `expected shape [${shape.join(", ")}], received ${describeKind(received)}` };
+    }
+  }
+  const rtol = expect.rtol ?? 0;
+  const atol = expect.atol ?? 0;
+  const values = expectedValues(expect, referenceValue);
+  if (values !== undefined) {
+    const results = values.map((value) => sameValue(value, received, rtol, atol));
+    if (!results.some((r) => r.equal)) {
+      const first = results[0];
+      const where = values.length === 1 && first !== undefined && !first.equal && first.path !== "" ? ` (first difference at ${first.path})` : "";
+      return { pass: false, kind: "value", reason: `received ${display(received)}${where}` };
+    }
+  }
+  const numbers = leaves(received);
+  if (expect.lessThan !== undefined) {
+    const bad = numbers.find((n) => !(n < (expect.lessThan as number)));
+    if (bad !== undefined) return { pass: false, kind: "value", reason: `received ${display(bad)}, which is not less than ${expect.lessThan}` };
+  }
+  if (expect.greaterThan !== undefined) {
+    const bad = numbers.find((n) => !(n > (expect.greaterThan as number)));
+    if (bad !== undefined) return { pass: false, kind: "value", reason: `received ${display(bad)}, which is not greater than ${expect.greaterThan}` };
+  }
+  return { pass: true };
+}

@@ -1,0 +1,31 @@
+import fp from "fastify-plugin";
+import type { Config } from "../config.js";
+import { SandboxPool } from "../sandbox/pool.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    sandbox: SandboxPool;
+  }
+}
+
+/** Starts the grading workers and stops them when the app closes. */
+export default fp<{ config: Config }>(async (fastify, { config }) => {
+  const pool = new SandboxPool({
+    size: config.workers,
+    maxGradings: config.workerMaxGradings,
+    rssMb: config.workerRssMb,
+    spawnTimeoutMs: config.workerSpawnTimeoutMs,
+    killGraceMs: config.killGraceMs,
+    queueLength: config.queueLength,
+    resultMaxDepth: config.resultMaxDepth,
+    logger: fastify.log.child({ component: "sandbox" }),
+  });
+  fastify.decorate("sandbox", pool);
+  fastify.addHook("onClose", async () => pool.close());
+  try {
+    await pool.ready();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+}, { name: "sandbox" });

@@ -1,0 +1,119 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { Config } from "../config.js";
+import { ApiError, apiError } from "../errors.js";
+import { describeExpectation } from "../grading/compare.js";
+import type { GradablePack } from "../grading/grade.js";
+import { PackError } from "../graders/problems.js";
+import { schemas } from "../schemas.js";
+import { poolErrorToApi } from "./submissions.js";
+
+/** What students and platforms may see of a pack: public cases in full, hidden ones only counted. */
+export function summary(gradable: GradablePack) {
+  const { pack, limits } = gradable;
+  const { assignment } = pack;
+  return {
+    id: pack.id,
+    title: assignment.title,
+    ...(assignment.description !== undefined ? { description: assignment.description } : {}),
+    version: assignment.version,
+    assignmentVersion: pack.hash,
+    language: assignment.language,
+    imports: Object.keys(assignment.imports),
+    limits: { ...limits },
+    exercises: assignment.exercises.map((exercise) => {
+      const cases = pack.cases.filter((c) => c.exercise === exercise.name);
+      return {
+        name: exercise.name,
+        ...(exercise.title !== undefined ? { title: exercise.title } : {}),
+        points: exercise.points,
+        scoring: exercise.scoring,
+        hiddenCases: cases.filter((c) => c.visibility === "hidden").length,
+        publicCases: cases.filter((c) => c.visibility === "public").map((c) => ({
+          id: c.id,
+          ...(c.description !== undefined ? { description: c.description } : {}),
+          args: c.args,
+          expected: describeExpectation(c.expect, gradable.referenceValues.get(c.id)),
+        })),
+      };
+    }),
+  };
+}
+
+const idParam = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" } } };
+
+/** Constant-time comparison of bearer tokens (hashing first also hides the length). */
+function tokenMatches(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function requireAdmin(request: FastifyRequest, token: string): void {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
+  if (match === null) throw apiError("unauthorized");
+  if (!tokenMatches(match[1] as string, token)) throw apiError("forbidden");
+}
+
+const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
+  const find = (id: string): GradablePack => {
+    const gradable = fastify.graders.get(id);
+    if (gradable === undefined) throw apiError("assignment_not_found", id);
+    return gradable;
+  };
+
+  fastify.get("/v1/assignments", {
+    schema: {
+      response: { 200: { type: "object", required: ["assignments"], properties: { assignments: { type: "array", items: { $ref: `${schemas.assignmentSummary.$id}#` } } } } },
+    },
+  }, async () => ({ assignments: fastify.graders.list().map(summary) }));
+
+  fastify.get<{ Params: { id: string } }>("/v1/assignments/:id", {
+    schema: { params: idParam, response: { 200: { $ref: `${schemas.assignmentSummary.$id}#` } } },
+  }, async (request) => summary(find(request.params.id)));
+
+  fastify.get<{ Params: { id: string } }>("/v1/assignments/:id/starter", {
+    schema: { params: idParam },
+  }, async (request, reply) => {
+    const { pack } = find(request.params.id);
+    return reply.type("text/javascript; charset=utf-8").send(pack.files.get(pack.assignment.starter));
+  });
+
+  fastify.get<{ Params: { id: string; specifier: string } }>("/v1/assignments/:id/helpers/:specifier", {
+    schema: { params: { ...idParam, required: ["id", "specifier"], properties: { ...idParam.properties, specifier: { type: "string" } } } },
+  }, async (request, reply) => {
+    const { pack } = find(request.params.id);
+    const file = pack.assignment.imports[request.params.specifier];
+    if (file === undefined || !Object.hasOwn(pack.assignment.imports, request.params.specifier)) {
+      throw new ApiError("route_not_found", ["GET", request.url]);
+    }
+    return reply.type("text/javascript; charset=utf-8").send(pack.files.get(file));
+  });
+
+  // Installing packs is an instructor's act: off unless a token is configured.
+  if (config.adminToken !== "") {
+    fastify.put<{ Params: { id: string }; Body: { files: Record<string, string> } }>("/v1/assignments/:id", {
+      bodyLimit: config.packKiB * 1024,
+      schema: {
+        params: idParam,
+        body: { $ref: `${schemas.packUpload.$id}#` },
+      },
+      // onRequest: refuse before reading a large body from someone without the token.
+      onRequest: async (request) => requireAdmin(request, config.adminToken),
+    }, async (request, reply) => {
+      const { id } = request.params;
+      try {
+        const { gradable, replaced, selfTest } = await fastify.graders.install(id, new Map(Object.entries(request.body.files)));
+        return reply.code(replaced ? 200 : 201).send({ assignment: summary(gradable), replaced, selfTest });
+      } catch (error) {
+        if (error instanceof PackError) {
+          throw new ApiError("invalid_pack", [error.problems.length], { details: { problems: error.problems } });
+        }
+        throw poolErrorToApi(error);
+      }
+    });
+  }
+};
+
+export default assignments;

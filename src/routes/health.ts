@@ -1,0 +1,40 @@
+import type { FastifyPluginAsync } from "fastify";
+
+const healthSchema = {
+  type: "object",
+  required: ["status", "assignments", "workers"],
+  properties: {
+    status: { enum: ["ok", "degraded"], description: "ok while at least one worker can grade." },
+    assignments: {
+      type: "array",
+      items: { type: "object", properties: { id: { type: "string" }, assignmentVersion: { type: "string" } } },
+    },
+    workers: {
+      type: "object",
+      properties: {
+        workers: { type: "integer" },
+        ready: { type: "integer" },
+        busy: { type: "integer" },
+        queued: { type: "integer" },
+        healthy: { type: "boolean" },
+      },
+    },
+  },
+};
+
+/** Liveness and readiness in one: 200 while at least one worker can grade, 503 otherwise. */
+const health: FastifyPluginAsync = async (fastify) => {
+  fastify.get("/health", {
+    schema: { response: { 200: healthSchema, 503: healthSchema } },
+  }, async (_request, reply) => {
+    const workers = fastify.sandbox.stats();
+    const body = {
+      status: workers.healthy ? "ok" : "degraded",
+      assignments: fastify.graders.list().map((g) => ({ id: g.pack.id, assignmentVersion: g.pack.hash })),
+      workers,
+    };
+    return reply.code(workers.healthy ? 200 : 503).send(body);
+  });
+};
+
+export default health;

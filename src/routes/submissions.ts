@@ -1,0 +1,84 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Config, Limits } from "../config.js";
+import { ApiError, apiError } from "../errors.js";
+import type { Feedback } from "../grading/feedback.js";
+import { grade } from "../grading/grade.js";
+import { IdempotencyCache } from "../idempotency.js";
+import { lowerLimits, raisedLimits } from "../limits.js";
+import { PoolError } from "../sandbox/pool.js";
+import { schemas } from "../schemas.js";
+
+interface SubmissionBody {
+  assignment: string;
+  source: string;
+  limits?: Partial<Limits>;
+  metadata?: unknown;
+}
+
+function statusCounts(feedback: Feedback): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const test of feedback.exercises.flatMap((e) => e.tests)) counts[test.status] = (counts[test.status] ?? 0) + 1;
+  return counts;
+}
+
+export function poolErrorToApi(error: unknown): unknown {
+  if (!(error instanceof PoolError)) return error;
+  if (error.code === "queue_full") return new ApiError("queue_full", [error.retryAfterS], { headers: { "retry-after": String(error.retryAfterS) } });
+  if (error.code === "closed") return apiError("shutting_down");
+  return apiError("sandbox_unavailable", error.message);
+}
+
+const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
+  const cache = new IdempotencyCache<Feedback>(config.idempotencyEntries);
+
+  fastify.post<{ Body: SubmissionBody; Headers: { "idempotency-key"?: string } }>("/v1/submissions", {
+    bodyLimit: config.requestKiB * 1024,
+    schema: {
+      headers: { type: "object", properties: { "idempotency-key": { type: "string", minLength: 1, maxLength: 200 } } },
+      body: { $ref: `${schemas.submissionRequest.$id}#` },
+      response: { 200: { $ref: `${schemas.feedback.$id}#` } },
+    },
+  }, async (request, reply) => {
+    const { assignment, source, limits: requested } = request.body;
+    const bytes = Buffer.byteLength(source, "utf8");
+    if (bytes > config.sourceKiB * 1024) throw apiError("source_too_large", (bytes / 1024).toFixed(1), config.sourceKiB);
+    const gradable = fastify.graders.get(assignment);
+    if (gradable === undefined) throw apiError("assignment_not_found", assignment);
+    const raised = raisedLimits(gradable.limits, requested);
+    if (raised.length > 0) {
+      throw apiError("limit_too_high", raised.map((r) => `limits.${r.name} is ${r.requested}, above this assignment's ${r.ceiling}: a request may lower a limit, not raise it`).join("; "));
+    }
+    const limits = lowerLimits(gradable.limits, requested);
+
+    const run = async (): Promise<Feedback> => {
+      try {
+        const { feedback, report } = await grade(gradable, source, limits, { pool: fastify.sandbox, resultMaxDepth: config.resultMaxDepth });
+        request.log.info({
+          submission: feedback.id,
+          assignment: feedback.assignment,
+          assignmentVersion: feedback.assignmentVersion,
+          status: feedback.status,
+          rejection: feedback.reason?.code,
+          score: feedback.score,
+          maxScore: feedback.maxScore,
+          tests: statusCounts(feedback),
+          durationMs: feedback.durationMs,
+          workerId: report.workerId,
+          workerDeath: report.workerDeath,
+        }, "graded");
+        return feedback;
+      } catch (error) {
+        throw poolErrorToApi(error);
+      }
+    };
+
+    const key = request.headers["idempotency-key"];
+    if (key === undefined) return run();
+    const outcome = cache.run(key, IdempotencyCache.hash({ assignment, source, limits: requested ?? null }), run);
+    if ("conflict" in outcome) throw apiError("idempotency_conflict", key);
+    if (outcome.replayed) void reply.header("idempotent-replayed", "true");
+    return outcome.result;
+  });
+};
+
+export default submissions;

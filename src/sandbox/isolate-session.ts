@@ -1,0 +1,232 @@
+import ivm from "isolated-vm";
+import type { CallOutcome, LoadOutcome } from "./outcomes.js";
+import { preludeSource, type PreludeOptions } from "./prelude.js";
+import type { JobLimits } from "./protocol.js";
+import { SUBMISSION_URL } from "./constants.js";
+
+/**
+ * The host side of one isolate, used inside a worker process: the other half of the trust boundary
+ * (prelude.ts is the half inside). What crosses it: source strings in; the prelude's harness, called
+ * with strings; strings out. Never a host Reference, Callback or ExternalCopy, never cachedData.
+ *
+ * isolated-vm pitfalls this file works around (5.0.4):
+ * - A thrown value or an unhandled rejection is copied by reading its `message`/`stack` on the
+ *   calling thread with no timeout, so a spinning getter hangs it. All student code therefore runs
+ *   through the async API, and a watchdog disposes the isolate when a call overruns its limit by
+ *   KILL_GRACE_MS. A disposed isolate's thread is not always stopped, so the session is then
+ *   "tainted" and the worker exits after answering.
+ * - `timeout` does not cover waiting on promises: the prelude resolves promises within the call's
+ *   microtask drain, and a promise still pending after it can never settle (there are no timers).
+ * - `instantiate` (async) with a throwing resolver can crash; `instantiateSync` is used and the
+ *   resolver never throws because every import is checked beforehand.
+ */
+
+const SUBMISSION_SPECIFIER = "gradebox:submission";
+// Evaluating this module evaluates the submission; `done` is initialised only once the submission's
+// top-level code (await included) has finished, and `submission` hands its exports to the harness.
+const PROBE_SOURCE = `import * as submission from ${JSON.stringify(SUBMISSION_SPECIFIER)};\nexport { submission };\nexport const done = true;\n`;
+
+export interface HelperModule {
+  specifier: string;
+  source: string;
+}
+
+export interface LoadRequest {
+  source: string;
+  helpers: HelperModule[];
+  keepGlobals: string[];
+}
+
+type Guarded<T> =
+  | { ok: true; value: T }
+  | { ok: false; fault: "timeout" }
+  | { ok: false; fault: "memory" }
+  | { ok: false; fault: "error"; name: string; message: string; stack: string };
+
+export class IsolateSession {
+  /** True once the isolate was disposed while student code may still be running on its thread. */
+  tainted = false;
+  private readonly isolate: ivm.Isolate;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the harness takes strings and isolate values
+  private harness: ivm.Reference<any> | undefined;
+  private lost: "timeout" | "memory" | undefined;
+  private readonly deadline: number;
+
+  constructor(
+    private readonly limits: JobLimits,
+    private readonly killGraceMs: number,
+    private readonly resultMaxDepth: number,
+  ) {
+    this.isolate = new ivm.Isolate({ memoryLimit: limits.isolateMemoryMb });
+    this.deadline = Date.now() + limits.submissionWallMs;
+  }
+
+  async load(request: LoadRequest): Promise<LoadOutcome> {
+    const { limits } = this;
+    const context = await this.isolate.createContext();
+    const options: PreludeOptions = {
+      outputLimit: limits.outputKiB * 1024,
+      resultLimit: limits.resultKiB * 1024,
+      maxDepth: this.resultMaxDepth,
+      keepGlobals: request.keepGlobals,
+    };
+    const prelude = await this.guard(
+      () => context.eval(`${preludeSource}(${JSON.stringify(options)})`, { reference: true, timeout: limits.evalTimeoutMs }),
+      limits.evalTimeoutMs,
+    );
+    if (!prelude.ok) return { kind: "crashed", detail: `prelude: ${describeFault(prelude)}` };
+    this.harness = prelude.value as ivm.Reference;
+
+    let submission: ivm.Module;
+    try {
+      submission = this.isolate.compileModuleSync(request.source, { filename: SUBMISSION_URL });
+    } catch (error) {
+      return syntaxError(error);
+    }
+    const modules = new Map<string, ivm.Module>([[SUBMISSION_SPECIFIER, submission]]);
+    for (const helper of request.helpers) {
+      modules.set(helper.specifier, this.isolate.compileModuleSync(helper.source, { filename: `file:///${helper.specifier}.mjs` }));
+    }
+    const allowed = request.helpers.map((h) => h.specifier);
+    for (const specifier of submission.dependencySpecifiers) {
+      if (!allowed.includes(specifier)) return { kind: "forbidden-import", specifier, allowed };
+    }
+    for (const helper of request.helpers) {
+      const bad = modules.get(helper.specifier)?.dependencySpecifiers.find((s) => !allowed.includes(s));
+      if (bad !== undefined) return { kind: "link-error", message: `helper module '${helper.specifier}' imports '${bad}', which is not a helper of this assignment` };
+    }
+    const probe = this.isolate.compileModuleSync(PROBE_SOURCE, { filename: "file:///gradebox-probe.mjs" });
+    try {
+      // Every specifier was checked above, so this resolver never throws.
+      probe.instantiateSync(context, (specifier) => modules.get(specifier) as ivm.Module);
+    } catch (error) {
+      return { kind: "link-error", message: hostErrorText(error).message };
+    }
+
+    const evaluated = await this.guard(() => probe.evaluate({ timeout: limits.evalTimeoutMs }), limits.evalTimeoutMs);
+    if (!evaluated.ok) return loadFault(evaluated, limits);
+    const bound = await this.harnessCall(["bind", probe.namespace.derefInto()], limits.evalTimeoutMs);
+    if (!bound.ok) return loadFault(bound, limits);
+    if (bound.value !== "ok") return { kind: "never-settled" };
+    return { kind: "loaded" };
+  }
+
+  /** Calls one export with JSON-encoded arguments; never throws for anything the student does. */
+  async call(exportName: string, argsJson: string): Promise<CallOutcome> {
+    if (this.lost !== undefined || this.harness === undefined) return { kind: "not-run", reason: "sandbox-lost" };
+    const remaining = this.deadline - Date.now();
+    if (remaining <= 0) return { kind: "not-run", reason: "budget" };
+    const limitMs = Math.min(this.limits.callTimeoutMs, remaining);
+    let result = await this.harnessCall(["invoke", exportName, argsJson], limitMs);
+    if (result.ok && result.value === '{"kind":"pending"}') {
+      result = await this.harnessCall(["settle"], limitMs);
+    }
+    if (!result.ok) {
+      if (result.fault === "timeout") return { kind: "timeout", limitMs };
+      if (result.fault === "memory") return { kind: "memory", limitMb: this.limits.isolateMemoryMb };
+      // The call itself returned, but isolated-vm then reported a promise the student left rejected.
+      return { kind: "threw", during: "call", error: { name: result.name, message: result.message, stack: result.stack } };
+    }
+    return JSON.parse(result.value) as CallOutcome;
+  }
+
+  /** Console output since the last take (bounded by the prelude). */
+  async takeOutput(): Promise<{ text: string; dropped: number }> {
+    if (this.lost !== undefined || this.harness === undefined) return { text: "", dropped: 0 };
+    const result = await this.harnessCall(["output"], this.limits.callTimeoutMs);
+    return result.ok ? (JSON.parse(result.value) as { text: string; dropped: number }) : { text: "", dropped: 0 };
+  }
+
+  dispose(): void {
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+
+  private async harnessCall(args: unknown[], limitMs: number): Promise<Guarded<string>> {
+    const harness = this.harness as ivm.Reference;
+    return this.guard(async () => {
+      const value: unknown = await harness.apply(undefined, args as never[], { timeout: limitMs });
+      if (typeof value !== "string") throw new Error("the harness returned a non-string");
+      return value;
+    }, limitMs);
+  }
+
+  /**
+   * Runs an isolate operation under its own timeout plus a watchdog: isolated-vm's timeout does not
+   * cover the copying of thrown values, where student getters can spin.
+   */
+  private async guard<T>(operation: () => Promise<T>, limitMs: number): Promise<Guarded<T>> {
+    let timer: NodeJS.Timeout | undefined;
+    const watchdog = new Promise<"watchdog">((resolve) => {
+      timer = setTimeout(() => resolve("watchdog"), limitMs + this.killGraceMs);
+    });
+    const running = operation().then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    try {
+      const settled = await Promise.race([running, watchdog]);
+      if (settled === "watchdog") {
+        this.tainted = true;
+        this.lose("timeout");
+        return { ok: false, fault: "timeout" };
+      }
+      if ("value" in settled) return { ok: true, value: settled.value };
+      return this.classify(settled.error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private classify(error: unknown): Guarded<never> {
+    const { name, message, stack } = hostErrorText(error);
+    if (message.includes("memory limit")) {
+      this.lose("memory");
+      return { ok: false, fault: "memory" };
+    }
+    if (message === "Script execution timed out.") return { ok: false, fault: "timeout" };
+    if (this.isolate.isDisposed) {
+      this.lose("timeout");
+      return { ok: false, fault: "timeout" };
+    }
+    return { ok: false, fault: "error", name, message, stack };
+  }
+
+  private lose(why: "timeout" | "memory"): void {
+    this.lost ??= why;
+    if (why === "memory") this.tainted = true;
+    this.dispose();
+  }
+}
+
+function loadFault(fault: Exclude<Guarded<unknown>, { ok: true }>, limits: JobLimits): LoadOutcome {
+  if (fault.fault === "timeout") return { kind: "timeout", limitMs: limits.evalTimeoutMs };
+  if (fault.fault === "memory") return { kind: "memory", limitMb: limits.isolateMemoryMb };
+  return { kind: "threw", error: { name: fault.name, message: fault.message, stack: fault.stack } };
+}
+
+function describeFault(fault: Exclude<Guarded<unknown>, { ok: true }>): string {
+  return fault.fault === "error" ? `${fault.name}: ${fault.message}` : fault.fault;
+}
+
+/**
+ * Reads an error that isolated-vm created on the host. Its fields are plain strings copied out of
+ * the isolate (no student code runs here), but they can be long, so they are cut.
+ */
+function hostErrorText(error: unknown): { name: string; message: string; stack: string } {
+  if (error instanceof Error) {
+    return {
+      name: String(error.name).slice(0, 200),
+      message: String(error.message).slice(0, 2000),
+      stack: String(error.stack ?? "").slice(0, 4000),
+    };
+  }
+  return { name: "Error", message: String(error).slice(0, 2000), stack: "" };
+}
+
+/** isolated-vm reports compile errors as "SyntaxError: … [file:///submission.mjs:LINE:COLUMN]". */
+function syntaxError(error: unknown): LoadOutcome {
+  const { message } = hostErrorText(error);
+  const at = /\s*\[file:\/\/\/submission\.mjs:(\d+):(\d+)\]\s*$/.exec(message);
+  if (at === null) return { kind: "syntax-error", message };
+  return { kind: "syntax-error", message: message.slice(0, at.index), line: Number(at[1]), column: Number(at[2]) };
+}

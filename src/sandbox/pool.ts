@@ -1,0 +1,354 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { Log } from "../logger.js";
+import type { CallOutcome, LoadOutcome } from "./outcomes.js";
+import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type WorkerMessage } from "./protocol.js";
+import type { HelperModule } from "./isolate-session.js";
+import { classifyCrash } from "./crash.js";
+
+/**
+ * Supervises the worker processes that run student code. The HTTP process never runs it.
+ * Per submission it enforces a wall-clock deadline and an RSS cap from outside, kills a worker that
+ * misses either or dies, answers the submission from what the worker had reported so far, and
+ * replaces the worker. Workers are also recycled after `maxGradings`. Waiting submissions form a
+ * bounded queue; past it, `run` refuses at once.
+ */
+
+export interface PoolOptions {
+  size: number;
+  maxGradings: number;
+  rssMb: number;
+  spawnTimeoutMs: number;
+  killGraceMs: number;
+  queueLength: number;
+  resultMaxDepth: number;
+  logger: Log;
+}
+
+export interface JobSpec {
+  source: string;
+  helpers: HelperModule[];
+  keepGlobals: string[];
+  calls: JobCall[];
+  limits: JobLimits;
+}
+
+export interface JobReport {
+  load: LoadOutcome;
+  loadOutput: string;
+  calls: Array<{ outcome: CallOutcome; output: string }>;
+  droppedOutput: number;
+  workerId: number;
+  /** Why the worker was stopped or died during this job, if it was. */
+  workerDeath?: string;
+  durationMs: number;
+}
+
+export class PoolError extends Error {
+  constructor(readonly code: "queue_full" | "unavailable" | "closed", message: string, readonly retryAfterS = 1) {
+    super(message);
+  }
+}
+
+const RSS_POLL_MS = 100; // how often a busy worker's resident memory is read from /proc
+const MAX_RESPAWN_DELAY_MS = 10_000;
+const STDERR_TAIL_CHARS = 8192; // kept only to classify a crash; never logged or returned
+
+interface ActiveJob {
+  id: string;
+  spec: JobSpec;
+  report: Omit<JobReport, "durationMs" | "workerId">;
+  loaded: boolean;
+  callsDone: number;
+  startedAt: number;
+  resolve: (report: JobReport) => void;
+  reject: (error: Error) => void;
+  deadline?: NodeJS.Timeout;
+  rssTimer?: NodeJS.Timeout;
+  killedFor?: "deadline" | "rss";
+}
+
+interface Worker {
+  id: number;
+  child: ChildProcess;
+  state: "starting" | "idle" | "busy" | "retiring";
+  gradings: number;
+  stderrTail: string;
+  job?: ActiveJob;
+  spawnTimer?: NodeJS.Timeout;
+}
+
+interface Waiting {
+  spec: JobSpec;
+  resolve: (report: JobReport) => void;
+  reject: (error: Error) => void;
+}
+
+const workerScript = new URL("./worker.js", import.meta.url);
+
+export class SandboxPool {
+  private readonly workers = new Set<Worker>();
+  private readonly queue: Waiting[] = [];
+  private nextWorkerId = 1;
+  private closing = false;
+  private consecutiveSpawnFailures = 0;
+  private averageGradingMs = 50;
+  private respawnTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PoolOptions) {
+    for (let i = 0; i < options.size; i++) this.spawn();
+  }
+
+  /** Resolves once at least one worker is ready, or rejects if none can start. */
+  async ready(): Promise<void> {
+    const started = Date.now();
+    while (![...this.workers].some((w) => w.state === "idle" || w.state === "busy")) {
+      if (this.closing) throw new PoolError("closed", "the sandbox pool is closed");
+      if (Date.now() - started > this.options.spawnTimeoutMs) throw new PoolError("unavailable", "no grading worker could be started");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  stats(): { workers: number; ready: number; busy: number; queued: number; healthy: boolean } {
+    const all = [...this.workers];
+    const busy = all.filter((w) => w.state === "busy").length;
+    const ready = all.filter((w) => w.state === "idle").length + busy;
+    return { workers: all.length, ready, busy, queued: this.queue.length, healthy: ready > 0 && !this.closing };
+  }
+
+  run(spec: JobSpec): Promise<JobReport> {
+    if (this.closing) return Promise.reject(new PoolError("closed", "the service is shutting down"));
+    return new Promise((resolve, reject) => {
+      const idle = [...this.workers].find((w) => w.state === "idle");
+      if (idle !== undefined) {
+        this.dispatch(idle, { spec, resolve, reject });
+        return;
+      }
+      if (this.queue.length >= this.options.queueLength) {
+        const waitMs = ((this.queue.length + this.options.size) * this.averageGradingMs) / this.options.size;
+        reject(new PoolError("queue_full", "the grading queue is full", Math.max(1, Math.ceil(waitMs / 1000))));
+        return;
+      }
+      this.queue.push({ spec, resolve, reject });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.respawnTimer);
+    for (const waiting of this.queue.splice(0)) waiting.reject(new PoolError("closed", "the service is shutting down"));
+    const exits = [...this.workers].map((w) => this.stop(w));
+    await Promise.all(exits);
+  }
+
+  private spawn(): void {
+    if (this.closing) return;
+    const child = fork(workerScript, [], {
+      execArgv: ["--no-node-snapshot", "--jitless"],
+      // No secrets (ADMIN_TOKEN…) in the process that runs student code, even though the isolate cannot read them.
+      env: {},
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      serialization: "json",
+    });
+    const worker: Worker = { id: this.nextWorkerId++, child, state: "starting", gradings: 0, stderrTail: "" };
+    this.workers.add(worker);
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      worker.stderrTail = (worker.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    });
+    child.on("message", (message: unknown) => this.onMessage(worker, message));
+    child.on("exit", (code, signal) => this.onExit(worker, code, signal));
+    child.on("error", (error) => this.options.logger.error({ workerId: worker.id, err: error }, "grading worker error"));
+    worker.spawnTimer = setTimeout(() => {
+      if (worker.state === "starting") {
+        this.options.logger.error({ workerId: worker.id }, "grading worker did not become ready in time");
+        child.kill("SIGKILL");
+      }
+    }, this.options.spawnTimeoutMs);
+  }
+
+  private onMessage(worker: Worker, message: unknown): void {
+    if (!isWorkerMessage(message)) {
+      this.options.logger.error({ workerId: worker.id }, "grading worker sent an invalid message; killing it");
+      worker.child.kill("SIGKILL");
+      return;
+    }
+    const msg = message as WorkerMessage;
+    if (msg.type === "ready") {
+      clearTimeout(worker.spawnTimer);
+      this.consecutiveSpawnFailures = 0;
+      worker.state = "idle";
+      this.options.logger.debug({ workerId: worker.id, pid: msg.pid }, "grading worker ready");
+      this.pump(worker);
+      return;
+    }
+    const job = worker.job;
+    if (job === undefined || msg.jobId !== job.id) return;
+    if (msg.type === "loaded") {
+      job.loaded = true;
+      job.report.load = msg.outcome;
+      job.report.loadOutput = msg.output;
+      job.report.droppedOutput += msg.dropped;
+    } else if (msg.type === "call") {
+      if (msg.index >= job.spec.calls.length) return;
+      job.report.calls[msg.index] = { outcome: msg.outcome, output: msg.output };
+      job.report.droppedOutput += msg.dropped;
+      job.callsDone = msg.index + 1;
+    } else {
+      this.finish(worker, job);
+      worker.gradings++;
+      if (msg.tainted || worker.gradings >= this.options.maxGradings) {
+        this.retire(worker, msg.tainted ? "isolate disposed while running" : "recycled");
+      } else {
+        worker.state = "idle";
+        this.pump(worker);
+      }
+    }
+  }
+
+  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    clearTimeout(worker.spawnTimer);
+    this.workers.delete(worker);
+    const job = worker.job;
+    if (job !== undefined) {
+      const why = job.killedFor === "deadline"
+        ? `killed: missed the ${job.spec.limits.submissionWallMs} ms deadline`
+        : job.killedFor === "rss"
+          ? `killed: resident memory over ${this.options.rssMb} MB`
+          : `died: ${signal ?? `exit code ${code}`} (${classifyCrash(worker.stderrTail)})`;
+      this.failJob(job, why, worker.stderrTail);
+      this.finish(worker, job);
+      this.options.logger.warn({ workerId: worker.id, reason: why }, "grading worker stopped during a grading");
+    } else if (worker.state === "starting") {
+      this.consecutiveSpawnFailures++;
+      this.options.logger.error({ workerId: worker.id, code, signal, failures: this.consecutiveSpawnFailures }, "grading worker failed to start");
+    }
+    if (this.closing) return;
+    if (this.consecutiveSpawnFailures > 0) {
+      if (![...this.workers].some((w) => w.state !== "retiring")) {
+        for (const waiting of this.queue.splice(0)) waiting.reject(new PoolError("unavailable", "grading workers cannot be started"));
+      }
+      const delay = Math.min(MAX_RESPAWN_DELAY_MS, 250 * 2 ** this.consecutiveSpawnFailures);
+      clearTimeout(this.respawnTimer);
+      this.respawnTimer = setTimeout(() => this.refill(), delay);
+    } else {
+      this.refill();
+    }
+  }
+
+  private refill(): void {
+    const live = [...this.workers].filter((w) => w.state !== "retiring").length;
+    for (let i = live; i < this.options.size; i++) this.spawn();
+  }
+
+  private pump(worker: Worker): void {
+    const next = this.queue.shift();
+    if (next !== undefined) this.dispatch(worker, next);
+  }
+
+  private dispatch(worker: Worker, waiting: Waiting): void {
+    const { spec } = waiting;
+    const job: ActiveJob = {
+      id: randomUUID(),
+      spec,
+      report: {
+        load: { kind: "crashed", detail: "the worker stopped before loading the submission" },
+        loadOutput: "",
+        calls: [],
+        droppedOutput: 0,
+      },
+      loaded: false,
+      callsDone: 0,
+      startedAt: Date.now(),
+      resolve: waiting.resolve,
+      reject: waiting.reject,
+    };
+    worker.state = "busy";
+    worker.job = job;
+    const message: GradeJob = {
+      type: "grade",
+      jobId: job.id,
+      source: spec.source,
+      helpers: spec.helpers,
+      keepGlobals: spec.keepGlobals,
+      calls: spec.calls,
+      limits: spec.limits,
+      killGraceMs: this.options.killGraceMs,
+      resultMaxDepth: this.options.resultMaxDepth,
+    };
+    // The worker enforces the limits itself; this deadline is for when it cannot (a wedged thread).
+    job.deadline = setTimeout(() => this.kill(worker, "deadline"), spec.limits.submissionWallMs + 2 * this.options.killGraceMs);
+    job.rssTimer = setInterval(() => void this.checkRss(worker), RSS_POLL_MS);
+    worker.child.send(message, (error) => {
+      if (error) this.kill(worker, "deadline");
+    });
+  }
+
+  private async checkRss(worker: Worker): Promise<void> {
+    const pid = worker.child.pid;
+    if (pid === undefined || worker.job === undefined) return;
+    try {
+      const status = await readFile(`/proc/${pid}/status`, "utf8");
+      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+      if (kb > this.options.rssMb * 1024) this.kill(worker, "rss");
+    } catch {
+      // No /proc (not Linux) or the process is gone: the deadline still applies.
+    }
+  }
+
+  private kill(worker: Worker, reason: "deadline" | "rss"): void {
+    if (worker.job !== undefined && worker.job.killedFor === undefined) worker.job.killedFor = reason;
+    worker.child.kill("SIGKILL");
+  }
+
+  /** Fills in the outcomes the worker never reported, blaming the step it was on. */
+  private failJob(job: ActiveJob, why: string, stderrTail: string): void {
+    const { limits } = job.spec;
+    const memory = job.killedFor === "rss" || (job.killedFor === undefined && classifyCrash(stderrTail) === "out of memory");
+    const culprit: CallOutcome = job.killedFor === "deadline"
+      ? { kind: "timeout", limitMs: limits.submissionWallMs }
+      : memory
+        ? { kind: "memory", limitMb: limits.isolateMemoryMb }
+        : { kind: "crashed", detail: why };
+    job.report.workerDeath = why;
+    if (!job.loaded) {
+      job.report.load = culprit.kind === "timeout"
+        ? { kind: "timeout", limitMs: limits.evalTimeoutMs }
+        : culprit.kind === "memory" ? culprit : { kind: "crashed", detail: why };
+      return;
+    }
+    for (let i = job.callsDone; i < job.spec.calls.length; i++) {
+      const outcome: CallOutcome = i === job.callsDone
+        ? culprit
+        : { kind: "not-run", reason: job.killedFor === "deadline" ? "budget" : "sandbox-lost" };
+      job.report.calls[i] = { outcome, output: "" };
+    }
+  }
+
+  private finish(worker: Worker, job: ActiveJob): void {
+    clearTimeout(job.deadline);
+    clearInterval(job.rssTimer);
+    worker.job = undefined;
+    const durationMs = Date.now() - job.startedAt;
+    this.averageGradingMs = 0.9 * this.averageGradingMs + 0.1 * durationMs;
+    job.resolve({ ...job.report, workerId: worker.id, durationMs });
+  }
+
+  private retire(worker: Worker, reason: string): void {
+    worker.state = "retiring";
+    this.options.logger.debug({ workerId: worker.id, reason, gradings: worker.gradings }, "retiring grading worker");
+    worker.child.kill("SIGKILL");
+  }
+
+  private stop(worker: Worker): Promise<void> {
+    return new Promise((resolve) => {
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null) {
+        resolve();
+        return;
+      }
+      worker.child.once("exit", () => resolve());
+      worker.child.kill("SIGKILL");
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import { Ajv } from "ajv";
+import type { Limits } from "../config.js";
+import type { CallOutcome, LoadOutcome } from "./outcomes.js";
+import type { HelperModule } from "./isolate-session.js";
+
+/**
+ * Messages between the service and a worker process. The worker runs student code (inside an
+ * isolate), so the service checks every message it receives against these schemas before using it.
+ */
+
+export type JobLimits = Limits;
+
+export interface JobCall {
+  exportName: string;
+  argsJson: string;
+  /** Keep this call's console output (public cases); hidden cases' output is dropped in the worker. */
+  keepOutput: boolean;
+}
+
+export interface GradeJob {
+  type: "grade";
+  jobId: string;
+  source: string;
+  helpers: HelperModule[];
+  keepGlobals: string[];
+  calls: JobCall[];
+  limits: JobLimits;
+  killGraceMs: number;
+  resultMaxDepth: number;
+}
+
+export type WorkerMessage =
+  | { type: "ready"; pid: number }
+  | { type: "loaded"; jobId: string; outcome: LoadOutcome; output: string; dropped: number }
+  | { type: "call"; jobId: string; index: number; outcome: CallOutcome; output: string; dropped: number }
+  | { type: "done"; jobId: string; tainted: boolean };
+
+const bounded = (max: number) => ({ type: "string", maxLength: max });
+const thrownError = {
+  type: "object",
+  required: ["name", "message", "stack"],
+  properties: { name: bounded(1000), message: bounded(10000), stack: bounded(10000) },
+};
+
+const loadOutcome = {
+  type: "object",
+  required: ["kind"],
+  properties: {
+    kind: { enum: ["loaded", "syntax-error", "forbidden-import", "link-error", "threw", "never-settled", "timeout", "memory", "crashed"] },
+    message: bounded(10000),
+    line: { type: "integer" },
+    column: { type: "integer" },
+    specifier: bounded(10000),
+    allowed: { type: "array", items: { type: "string" } },
+    error: thrownError,
+    limitMs: { type: "number" },
+    limitMb: { type: "number" },
+    detail: bounded(10000),
+  },
+};
+
+const callOutcome = {
+  type: "object",
+  required: ["kind"],
+  properties: {
+    kind: { enum: ["value", "threw", "missing", "unserializable", "never-settled", "timeout", "memory", "crashed", "not-run"] },
+    during: { enum: ["call", "result", "load"] },
+    error: thrownError,
+    type: { type: "string" },
+    reason: { enum: ["too-large", "too-deep", "sandbox-lost", "budget"] },
+    limitMs: { type: "number" },
+    limitMb: { type: "number" },
+    detail: bounded(10000),
+  },
+  allOf: [
+    { if: { properties: { kind: { const: "value" } } }, then: { required: ["value"] } },
+    { if: { properties: { kind: { const: "threw" } } }, then: { required: ["error", "during"] } },
+  ],
+};
+
+export const workerMessageSchema = {
+  oneOf: [
+    { type: "object", required: ["type", "pid"], properties: { type: { const: "ready" }, pid: { type: "integer" } } },
+    {
+      type: "object",
+      required: ["type", "jobId", "outcome", "output", "dropped"],
+      properties: { type: { const: "loaded" }, jobId: { type: "string" }, outcome: loadOutcome, output: { type: "string" }, dropped: { type: "integer" } },
+    },
+    {
+      type: "object",
+      required: ["type", "jobId", "index", "outcome", "output", "dropped"],
+      properties: {
+        type: { const: "call" },
+        jobId: { type: "string" },
+        index: { type: "integer", minimum: 0 },
+        outcome: callOutcome,
+        output: { type: "string" },
+        dropped: { type: "integer" },
+      },
+    },
+    { type: "object", required: ["type", "jobId", "tainted"], properties: { type: { const: "done" }, jobId: { type: "string" }, tainted: { type: "boolean" } } },
+  ],
+};
+
+const ajv = new Ajv({ strict: false, allErrors: false });
+export const isWorkerMessage = ajv.compile<WorkerMessage>(workerMessageSchema);
