@@ -75,7 +75,9 @@ export interface Config {
   limits: Limits;
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
 
 /** Reads the configuration from an environment-like object; throws ConfigError naming the bad variables. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -10,7 +10,7 @@ import { isDirectory, readPackDir } from "../graders/pack-files.js";
 import { parsePack, type Case, type Pack } from "../graders/pack.js";
 import { formatProblem } from "../graders/problems.js";
 import { preparePack, type PreparedPack } from "../graders/self-test.js";
-import { expectedType, shapeOf, display } from "../grading/values.js";
+import { display, expectedType, plainJson, shapeOf } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
 import type { Log } from "../logger.js";
 import { SandboxPool } from "../sandbox/pool.js";
@@ -29,9 +29,11 @@ const USAGE = `Usage: gradebox-pack <command> [options]
 Commands:
   validate <pack-dir>                 Check every file, run the reference, the mutants and the starter.
   add-case <pack-dir> --exercise NAME --args JSON [--hidden] [--rtol N] [--atol N]
-                      [--id ID] [--description TEXT] [--force]
+                      [--reference] [--id ID] [--description TEXT] [--force]
                                       Run the reference on the arguments in the sandbox and write
-                                      cases/<id>.json with its value as the expected value.
+                                      cases/<id>.json with its value as the expected value
+                                      (--reference: expect {"reference": true} instead, so the
+                                      value is recomputed whenever the pack loads).
   grade <pack-dir> <file.mjs> [--json]
                                       Grade a local file exactly as the service would.
   new <id> [--dir DIR]                Scaffold a pack that validates, in DIR/<id> (default graders/<id>).
@@ -124,6 +126,7 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
   }
   if (!Array.isArray(args)) throw new UsageError("--args must be a JSON array of the call's arguments, e.g. '[3, 4]'");
   const visibility = options.hidden === true ? "hidden" : "public";
+  const call = `${exercise}(${args.map((arg) => display(arg)).join(", ")})`;
   const rtol = parseNumber("rtol", options.rtol as string | undefined);
   const atol = parseNumber("atol", options.atol as string | undefined);
 
@@ -156,18 +159,20 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
     const { report } = await grade({ pack: probePack, referenceValues: new Map(), limits }, files.get(assignment.reference) ?? "", limits, { pool, resultMaxDepth: config.resultMaxDepth });
     const outcome = report.calls[0]?.outcome;
     if (report.load.kind !== "loaded" || outcome?.kind !== "value") {
-      write(`✗ the reference did not return a value for ${exercise}(${display(args)}): ${report.load.kind !== "loaded" ? report.load.kind : outcome?.kind}`);
+      write(`✗ the reference did not return a value for ${call}: ${report.load.kind !== "loaded" ? report.load.kind : outcome?.kind}`);
       return 1;
     }
-    const value = outcome.value;
-    const type = expectedType(value);
-    if (type === undefined) {
-      write(`✗ the reference returned ${display(value)}, which cannot be an expected value`);
+    const plain = plainJson(outcome.value);
+    const type = plain === undefined ? undefined : expectedType(plain.value);
+    if (plain === undefined || type === undefined) {
+      write(`✗ the reference returned ${display(outcome.value)} for ${call}, which cannot be an expected value; nothing was written`);
       return 1;
     }
+    const value = plain.value;
     const expect: Record<string, unknown> = { type };
     if (type === "array") expect.shape = shapeOf(value);
-    expect.value = value;
+    if (options.reference === true) expect.reference = true;
+    else expect.value = value;
     if (rtol !== undefined) expect.rtol = rtol;
     if (atol !== undefined) expect.atol = atol;
     const testCase: Record<string, unknown> = { $schema: "../../../submissions-schema/case.schema.json", id, exercise, visibility };
@@ -176,7 +181,7 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
     testCase.expect = expect;
     await mkdir(path.join(dir, "cases"), { recursive: true });
     await writeFile(path.join(dir, file), `${formatJson(testCase)}\n`, "utf8");
-    write(`✓ wrote ${path.join(dir, file)}: ${exercise}(${display(args)}) → ${display(value)}`);
+    write(`✓ wrote ${path.join(dir, file)}: ${call} → ${display(value)}`);
     const prepared = await prepare(config, pool, dir);
     printValidation(dir, prepared);
     return 0;
@@ -249,6 +254,7 @@ export async function main(argv: string[]): Promise<number> {
       id: { type: "string" },
       description: { type: "string" },
       force: { type: "boolean" },
+      reference: { type: "boolean" },
       json: { type: "boolean" },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },

@@ -50,6 +50,8 @@ export interface Expectation {
   atol?: number;
   lessThan?: number;
   greaterThan?: number;
+  atMost?: number;
+  atLeast?: number;
 }
 
 export interface Case {
@@ -208,10 +210,12 @@ function checkCase(testCase: Case, exerciseNames: Set<string>, problems: PackPro
     }
   });
   if (expect.shape !== undefined && expect.type !== undefined && expect.type !== "array") add("/expect/shape", "only applies to arrays");
-  if ((expect.lessThan !== undefined || expect.greaterThan !== undefined) && expect.type !== undefined && expect.type !== "number" && expect.type !== "array") {
-    add("/expect", "lessThan and greaterThan apply to numbers and arrays of numbers");
+  const ranged = [expect.lessThan, expect.greaterThan, expect.atMost, expect.atLeast].some((bound) => bound !== undefined);
+  if (ranged && expect.type !== undefined && expect.type !== "number" && expect.type !== "array") {
+    add("/expect", "lessThan, greaterThan, atMost and atLeast apply to numbers and arrays of numbers");
   }
-  if (expect.lessThan !== undefined && expect.greaterThan !== undefined && expect.greaterThan >= expect.lessThan) {
-    add("/expect", "no number is greater than greaterThan and less than lessThan");
-  }
+  const lowest = Math.max(expect.greaterThan ?? -Infinity, expect.atLeast ?? -Infinity);
+  const highest = Math.min(expect.lessThan ?? Infinity, expect.atMost ?? Infinity);
+  const empty = lowest > highest || (lowest === highest && (expect.greaterThan === lowest || expect.lessThan === highest));
+  if (ranged && empty) add("/expect", "the range is empty: no number satisfies every bound");
 }

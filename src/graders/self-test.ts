@@ -1,10 +1,10 @@
 import type { Limits } from "../config.js";
 import { check } from "../grading/compare.js";
-import { feedbackFrom, grade, jobFor, type GradablePack, type GradeOptions } from "../grading/grade.js";
+import { failedCaseIds, feedbackFrom, grade, jobFor, type GradablePack, type GradeOptions } from "../grading/grade.js";
 import type { Feedback } from "../grading/feedback.js";
-import { display, expectedType } from "../grading/values.js";
+import { judge } from "../grading/verdicts.js";
+import { display, expectedType, plainJson } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
-import type { Snapshot } from "../sandbox/outcomes.js";
 import { parsePack, type Pack } from "./pack.js";
 import type { PackFiles } from "./pack-files.js";
 import type { PackProblem } from "./problems.js";
@@ -28,16 +28,6 @@ export interface PreparedPack {
   selfTest?: SelfTestReport;
 }
 
-/** Turns a snapshot the reference returned into a plain JSON expected value, if it is one. */
-function plainValue(value: Snapshot): unknown {
-  if (Array.isArray(value)) return value.map(plainValue);
-  if (value !== null && typeof value === "object") {
-    if (value.$ === "object") return Object.fromEntries(Object.entries(value.v).map(([k, v]) => [k, plainValue(v)]));
-    throw new Error(display(value));
-  }
-  return value;
-}
-
 async function runReference(pack: Pack, limits: Limits, options: GradeOptions): Promise<{ values: Map<string, unknown>; problems: PackProblem[]; passed: number }> {
   const file = pack.assignment.reference;
   const source = pack.files.get(file) ?? "";
@@ -54,23 +44,18 @@ async function runReference(pack: Pack, limits: Limits, options: GradeOptions): 
   cases.forEach((testCase, index) => {
     const outcome = report.calls[index]?.outcome;
     if (outcome?.kind !== "value") {
-      const feedback = feedbackFrom({ pack, referenceValues: values, limits }, cases, report, limits, options.resultMaxDepth, "self-test", 0);
-      const test = feedback.exercises.flatMap((e) => e.tests).find((t) => t.id === testCase.id);
-      problems.push({ file: testCase.file, path: "", message: `the reference solution does not return a value here: ${testCase.visibility === "public" ? test?.message : outcome?.kind}` });
+      const { message } = judge(testCase, outcome ?? { kind: "not-run", reason: "sandbox-lost" }, undefined, { ...limits, resultMaxDepth: options.resultMaxDepth });
+      problems.push({ file: testCase.file, path: "", message: `the reference solution does not return a value here: ${message}` });
       return;
     }
     let referenceValue: unknown;
     if (testCase.expect.reference === true) {
-      try {
-        referenceValue = plainValue(outcome.value);
-      } catch (error) {
-        problems.push({ file: testCase.file, path: "/expect/reference", message: `the reference returns ${(error as Error).message}, which cannot be an expected value` });
-        return;
-      }
-      if (expectedType(referenceValue) === undefined) {
+      const plain = plainJson(outcome.value);
+      if (plain === undefined || expectedType(plain.value) === undefined) {
         problems.push({ file: testCase.file, path: "/expect/reference", message: `the reference returns ${display(outcome.value)}, which cannot be an expected value` });
         return;
       }
+      referenceValue = plain.value;
       values.set(testCase.id, referenceValue);
     }
     const result = check(testCase.expect, outcome.value, referenceValue);
@@ -78,10 +63,6 @@ async function runReference(pack: Pack, limits: Limits, options: GradeOptions): 
     else problems.push({ file: testCase.file, path: "/expect", message: `the reference solution fails this case: ${result.reason}` });
   });
   return { values, problems, passed };
-}
-
-function failedCases(feedback: Feedback): string[] {
-  return feedback.exercises.flatMap((e) => e.tests.filter((t) => t.status !== "passed").map((t) => t.id));
 }
 
 /** Runs `tasks` with at most `width` in flight, keeping their order. */
@@ -114,13 +95,13 @@ export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions
   const judgeMutants = reference.problems.length === 0;
   mutants.forEach((mutant, i) => {
     const feedback = feedbacks[i] as Feedback;
-    report.mutants.push({ file: mutant.file, description: mutant.description, score: feedback.score, maxScore: feedback.maxScore, failedCases: failedCases(feedback) });
+    report.mutants.push({ file: mutant.file, description: mutant.description, score: feedback.score, maxScore: feedback.maxScore, failedCases: failedCaseIds(pack, feedback) });
     if (!judgeMutants) return;
     if (feedback.status === "rejected") {
       problems.push({ file: mutant.file, path: "", message: `does not load (${feedback.reason?.message ?? "rejected"}): a mutant must load so that the cases, not the loader, catch it` });
       return;
     }
-    if (failedCases(feedback).length === 0) {
+    if (failedCaseIds(pack, feedback).length === 0) {
       problems.push({ file: mutant.file, path: "", message: `passes every case, so the cases do not catch this mistake: ${mutant.description}` });
       return;
     }

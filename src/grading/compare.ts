@@ -10,7 +10,7 @@ import { describeKind, display, expectedType, leaves, receivedType, shapeOf } fr
  * 2. the shape of an array;
  * 3. the value (or one of anyOf, or the reference's value): numbers within |a − b| ≤ atol + rtol·|b|,
  *    everything else exactly; -0 equals 0;
- * 4. the ranges lessThan / greaterThan, for every number.
+ * 4. the ranges lessThan / greaterThan (strict) and atMost / atLeast (inclusive), for every number.
  */
 
 export type CheckResult =
@@ -37,8 +37,7 @@ export function expectedValues(expect: Expectation, referenceValue?: unknown): u
 export function requiredType(expect: Expectation, referenceValue?: unknown): ValueType | undefined {
   if (expect.type !== undefined) return expect.type;
   const first = expectedValues(expect, referenceValue)?.[0];
-  if (first !== undefined) return expectedType(first);
-  return expect.lessThan !== undefined || expect.greaterThan !== undefined ? "number" : undefined;
+  return first === undefined ? undefined : expectedType(first);
 }
 
 function requiredShape(expect: Expectation, type: ValueType | undefined, referenceValue?: unknown): number[] | undefined {
@@ -77,11 +76,16 @@ export function sameValue(expected: unknown, received: Snapshot, rtol: number, a
   return expected === received ? { equal: true } : { equal: false, path };
 }
 
+/** 1e-5 rather than JavaScript's 0.00001. */
+function tolerance(value: number): string {
+  return value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential() : String(value);
+}
+
 export function toleranceText(expect: Expectation): string {
   const rtol = expect.rtol ?? 0;
   const atol = expect.atol ?? 0;
   if (rtol === 0 && atol === 0) return "exactly";
-  return [rtol !== 0 ? `rtol ${rtol}` : "", atol !== 0 ? `atol ${atol}` : ""].filter(Boolean).join(", ");
+  return [rtol !== 0 ? `rtol ${tolerance(rtol)}` : "", atol !== 0 ? `atol ${tolerance(atol)}` : ""].filter(Boolean).join(", ");
 }
 
 /** What the case expects, in words, for students (public cases only). */
@@ -98,7 +102,9 @@ export function describeExpectation(expect: Expectation, referenceValue?: unknow
     parts.push(values.length === 1 ? `equal to ${shown}${tolerance}` : `equal to one of ${shown}${tolerance}`);
   }
   if (expect.greaterThan !== undefined) parts.push(`greater than ${expect.greaterThan}`);
+  if (expect.atLeast !== undefined) parts.push(`at least ${expect.atLeast}`);
   if (expect.lessThan !== undefined) parts.push(`less than ${expect.lessThan}`);
+  if (expect.atMost !== undefined) parts.push(`at most ${expect.atMost}`);
   return parts.join(" ");
 }
 
@@ -106,6 +112,10 @@ export function check(expect: Expectation, received: Snapshot, referenceValue?: 
   const type = requiredType(expect, referenceValue);
   if (type !== undefined && receivedType(received) !== type) {
     return { pass: false, kind: "type", reason: `expected ${TYPE_NAMES[type]}, received ${describeKind(received)}` };
+  }
+  const ranged = [expect.lessThan, expect.greaterThan, expect.atMost, expect.atLeast].some((bound) => bound !== undefined);
+  if (type === undefined && ranged && receivedType(received) !== "number" && receivedType(received) !== "array") {
+    return { pass: false, kind: "type", reason: `expected a finite number or an array of numbers, received ${describeKind(received)}` };
   }
   const shape = requiredShape(expect, type, referenceValue);
   if (shape !== undefined) {
@@ -126,13 +136,16 @@ export function check(expect: Expectation, received: Snapshot, referenceValue?: 
     }
   }
   const numbers = leaves(received);
-  if (expect.lessThan !== undefined) {
-    const bad = numbers.find((n) => !(n < (expect.lessThan as number)));
-    if (bad !== undefined) return { pass: false, kind: "value", reason: `received ${display(bad)}, which is not less than ${expect.lessThan}` };
-  }
-  if (expect.greaterThan !== undefined) {
-    const bad = numbers.find((n) => !(n > (expect.greaterThan as number)));
-    if (bad !== undefined) return { pass: false, kind: "value", reason: `received ${display(bad)}, which is not greater than ${expect.greaterThan}` };
+  const bounds: Array<[number | undefined, (n: number, bound: number) => boolean, string]> = [
+    [expect.lessThan, (n, b) => n < b, "less than"],
+    [expect.atMost, (n, b) => n <= b, "at most"],
+    [expect.greaterThan, (n, b) => n > b, "greater than"],
+    [expect.atLeast, (n, b) => n >= b, "at least"],
+  ];
+  for (const [bound, holds, words] of bounds) {
+    if (bound === undefined) continue;
+    const bad = numbers.find((n) => !holds(n, bound));
+    if (bad !== undefined) return { pass: false, kind: "value", reason: `received ${display(bad)}, which is not ${words} ${bound}` };
   }
   return { pass: true };
 }

@@ -66,10 +66,14 @@ export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobR
   const loaded = report.load.kind === "loaded";
   // Hidden calls' output never left the worker; the rest shares one OUTPUT_KIB budget, in call order.
   const outputs = budgetOutputs([report.loadOutput, ...cases.map((c, i) => (c.visibility === "public" ? report.calls[i]?.output ?? "" : ""))], limits.outputKiB);
+  const hiddenRanks = new Map<string, number>();
+  for (const exercise of pack.assignment.exercises) {
+    pack.cases.filter((c) => c.exercise === exercise.name && c.visibility === "hidden").forEach((c, i) => hiddenRanks.set(c.id, i + 1));
+  }
   cases.forEach((testCase, index) => {
     const call = report.calls[index];
     const outcome = loaded && call !== undefined ? call.outcome : { kind: "not-run" as const, reason: "sandbox-lost" as const };
-    const feedback = testFeedback(testCase, outcome, outputs.kept[index + 1] ?? "", gradable.referenceValues.get(testCase.id), {
+    const feedback = testFeedback(testCase, hiddenRanks.get(testCase.id) ?? 0, outcome, outputs.kept[index + 1] ?? "", gradable.referenceValues.get(testCase.id), {
       resultKiB: limits.resultKiB,
       resultMaxDepth,
       submissionWallMs: limits.submissionWallMs,
@@ -82,14 +86,20 @@ export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobR
     }
     byCase.set(testCase.id, feedback);
   });
-  const exercises: ExerciseFeedback[] = pack.assignment.exercises.map((exercise) => {
+  const exercises: ExerciseFeedback[] = pack.assignment.exercises.map((exercise): ExerciseFeedback => {
     const tests = pack.cases.filter((c) => c.exercise === exercise.name).map((c) => byCase.get(c.id) as TestFeedback);
     const passedCount = tests.filter((t) => t.status === "passed").length;
     const passed = loaded && passedCount === tests.length;
     const score = !loaded ? 0 : exercise.scoring === "all-or-nothing" ? (passed ? exercise.points : 0) : round((exercise.points * passedCount) / tests.length);
-    const entry: ExerciseFeedback = { name: exercise.name, score, maxScore: exercise.points, passed, scoring: exercise.scoring, tests };
-    if (exercise.title !== undefined) entry.title = exercise.title;
-    return entry;
+    return {
+      name: exercise.name,
+      ...(exercise.title !== undefined ? { title: exercise.title } : {}),
+      score,
+      maxScore: exercise.points,
+      passed,
+      scoring: exercise.scoring,
+      tests,
+    };
   });
   const feedback: Feedback = {
     id,
@@ -105,6 +115,14 @@ export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobR
   };
   if (report.load.kind !== "loaded") feedback.reason = rejection(report.load, Object.keys(pack.assignment.imports));
   return feedback;
+}
+
+/** The case ids (not the ids students see) of the tests that did not pass, for instructors' tools. */
+export function failedCaseIds(pack: Pack, feedback: Feedback): string[] {
+  return feedback.exercises.flatMap((exercise) => {
+    const cases = pack.cases.filter((c) => c.exercise === exercise.name);
+    return exercise.tests.flatMap((test, i) => (test.status === "passed" ? [] : [cases[i]?.id ?? test.id]));
+  });
 }
 
 /** Grades one source against a pack in the sandbox. Student faults become feedback; only service faults throw. */

@@ -130,3 +130,31 @@ function firstNonNumber(value: Snapshot[], path = ""): { value: Snapshot; path: 
   }
   return undefined;
 }
+
+/**
+ * A received value as plain JSON, when it is one (finite numbers, strings, booleans, null, arrays,
+ * plain objects); undefined when it contains anything else (NaN, a BigInt, a function…), which cannot
+ * be an expected value.
+ */
+export function plainJson(value: Snapshot): { value: unknown } | undefined {
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const item of value) {
+      const plain = plainJson(item);
+      if (plain === undefined) return undefined;
+      items.push(plain.value);
+    }
+    return { value: items };
+  }
+  if (value !== null && typeof value === "object") {
+    if (value.$ !== "object") return undefined;
+    const entries: Array<[string, unknown]> = [];
+    for (const [key, item] of Object.entries(value.v)) {
+      const plain = plainJson(item);
+      if (plain === undefined) return undefined;
+      entries.push([key, plain.value]);
+    }
+    return { value: Object.fromEntries(entries) };
+  }
+  return { value };
+}

@@ -45,7 +45,8 @@ interface Judgement {
   received?: string;
 }
 
-function judge(testCase: Case, outcome: CallOutcome, referenceValue: unknown, limits: ResultLimits): Judgement {
+/** The full verdict on one call, as a public case would show it (instructors' tools use it for hidden ones too). */
+export function judge(testCase: Case, outcome: CallOutcome, referenceValue: unknown, limits: ResultLimits): Judgement {
   const name = testCase.exercise;
   switch (outcome.kind) {
     case "value": {
@@ -87,10 +88,18 @@ function judge(testCase: Case, outcome: CallOutcome, referenceValue: unknown, li
   }
 }
 
-export function testFeedback(testCase: Case, outcome: CallOutcome, output: string, referenceValue: unknown, limits: ResultLimits): TestFeedback {
+/**
+ * A hidden test is named by its exercise and rank ("gradient_check-hidden-2"), not by its case id:
+ * instructors name cases after what they test ("gradient-check-large-theta"), which is a hint.
+ */
+export function hiddenTestId(exercise: string, rank: number): string {
+  return `${exercise}-hidden-${rank}`;
+}
+
+export function testFeedback(testCase: Case, hiddenRank: number, outcome: CallOutcome, output: string, referenceValue: unknown, limits: ResultLimits): TestFeedback {
   const judgement = judge(testCase, outcome, referenceValue, limits);
   if (testCase.visibility === "hidden") {
-    return { id: testCase.id, visibility: "hidden", status: judgement.status, message: HIDDEN_MESSAGES[judgement.status] };
+    return { id: hiddenTestId(testCase.exercise, hiddenRank), visibility: "hidden", status: judgement.status, message: HIDDEN_MESSAGES[judgement.status] };
   }
   const feedback: TestFeedback = { id: testCase.id, visibility: "public", status: judgement.status, message: judgement.message };
   if (testCase.description !== undefined) feedback.description = testCase.description;

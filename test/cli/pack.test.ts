@@ -1,0 +1,100 @@
+import t from "tap";
+import { execFile } from "node:child_process";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { root } from "../helpers/app.js";
+
+const cli = path.join(root, "dist", "src", "cli", "pack.js");
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, WORKERS: "2", LOG_LEVEL: "silent" } }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr });
+    });
+  });
+}
+
+const scratch = await mkdtemp(path.join(tmpdir(), "gradebox-cli-"));
+t.teardown(() => rm(scratch, { recursive: true, force: true }));
+
+async function copyPack(name: string): Promise<string> {
+  const dir = path.join(scratch, name, "gradient-checking");
+  await cp(path.join(root, "graders", "gradient-checking"), dir, { recursive: true });
+  return dir;
+}
+
+t.test("validate passes the bundled pack and says what it checked", async (t) => {
+  const { code, stdout } = await run(["validate", "graders/gradient-checking"]);
+  t.equal(code, 0);
+  t.match(stdout, /✓ reference reference\/solution\.mjs passes 19 of 19 cases/);
+  t.match(stdout, /✓ 20 of 20 mutants fail at least one case/);
+  t.match(stdout, /✓ starter starter\/solution\.mjs loads/);
+  t.match(stdout, /✓ graders\/gradient-checking: valid — 19 cases \(5 public, 14 hidden\)/);
+});
+
+t.test("validate exits 1 on a broken pack and lists each problem with its file and JSON path", async (t) => {
+  const dir = await copyPack("broken");
+  const file = path.join(dir, "cases", "forward-notebook.json");
+  const data = JSON.parse(await readFile(file, "utf8"));
+  data.expect.atol = "tiny";
+  await import("node:fs/promises").then((fs) => fs.writeFile(file, JSON.stringify(data)));
+  const { code, stdout } = await run(["validate", dir]);
+  t.equal(code, 1);
+  t.match(stdout, /- cases\/forward-notebook\.json \/expect\/atol: must be number/);
+});
+
+t.test("add-case runs the reference in the sandbox, writes the case with its value, and the pack still validates", async (t) => {
+  const dir = await copyPack("add-case");
+  const { code, stdout } = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[5, -2, 0.01]", "--hidden", "--rtol", "1e-12", "--description", "x = 5, theta = -2, epsilon = 0.01"]);
+  t.equal(code, 0, stdout);
+  t.match(stdout, /✓ wrote .*cases\/gradient-check-hidden-1\.json: gradient_check\(5, -2, 0\.01\) → /);
+  const written = JSON.parse(await readFile(path.join(dir, "cases", "gradient-check-hidden-1.json"), "utf8"));
+  t.same(written.args, [5, -2, 0.01]);
+  t.equal(written.visibility, "hidden");
+  t.equal(written.expect.type, "number");
+  t.equal(written.expect.rtol, 1e-12);
+  // The value is the reference's: (J(θ+ε) − J(θ−ε)) / 2ε against x, computed the notebook's way.
+  const gradapprox = (5 * (-2 + 0.01) - 5 * (-2 - 0.01)) / (2 * 0.01);
+  t.equal(written.expect.value, Math.abs(5 - gradapprox) / (Math.abs(5) + Math.abs(gradapprox)));
+  t.match(stdout, /valid — 20 cases \(5 public, 15 hidden\)/);
+  const again = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 1]", "--id", "gradient-check-hidden-1"]);
+  t.equal(again.code, 2, "an existing case is not overwritten without --force");
+  t.match(again.stderr, /exists; choose another --id or pass --force/);
+});
+
+t.test("add-case refuses a value that cannot be expected (the reference's NaN here) and writes nothing", async (t) => {
+  const dir = await copyPack("add-case-nan");
+  const { code, stdout } = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[0, 4]", "--id", "zero-x"]);
+  t.equal(code, 1);
+  t.match(stdout, /the reference returned NaN for gradient_check\(0, 4\), which cannot be an expected value; nothing was written/);
+  await t.rejects(readFile(path.join(dir, "cases", "zero-x.json"), "utf8"), { code: "ENOENT" });
+});
+
+t.test("grade prints the feedback the service would give, and exits 0 only on a full score", async (t) => {
+  const good = await run(["grade", "graders/gradient-checking", "graders/gradient-checking/reference/solution.mjs"]);
+  t.equal(good.code, 0);
+  t.match(good.stdout, /gradient-checking \(assignmentVersion [0-9a-f]{16}\): graded, 100\/100/);
+  const bad = await run(["grade", "graders/gradient-checking", "graders/gradient-checking/mutants/gradient-check-numerator-only.mjs", "--json"]);
+  t.equal(bad.code, 1);
+  const feedback = JSON.parse(bad.stdout);
+  t.equal(feedback.score, 75);
+  t.equal(feedback.exercises[2].passed, false);
+});
+
+t.test("new scaffolds a pack that validates", async (t) => {
+  const { code, stdout } = await run(["new", "my-first-pack", "--dir", scratch]);
+  t.equal(code, 0, stdout);
+  t.match(stdout, /✓ created /);
+  t.match(stdout, /✓ .*my-first-pack: valid — 4 cases \(2 public, 2 hidden\)/);
+  const assignment = JSON.parse(await readFile(path.join(scratch, "my-first-pack", "assignment.json"), "utf8"));
+  t.equal(assignment.id, "my-first-pack");
+});
+
+t.test("wrong usage exits 2 with the usage text", async (t) => {
+  const { code, stderr } = await run(["frobnicate"]);
+  t.equal(code, 2);
+  t.match(stderr, /unknown command 'frobnicate'/);
+  t.match(stderr, /Usage: gradebox-pack/);
+  t.equal((await run(["add-case", "graders/gradient-checking", "--exercise", "gradient_check"])).code, 2);
+});

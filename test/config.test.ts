@@ -1,0 +1,34 @@
+import t from "tap";
+import { loadConfig, settings } from "../src/config.js";
+import { configTable } from "../scripts/config-table.js";
+import { readRepoFile } from "./helpers/files.js";
+
+t.test("with no environment, the service listens on port 3000 with the documented defaults", async (t) => {
+  const config = loadConfig({});
+  t.equal(config.port, 3000);
+  t.equal(config.limits.callTimeoutMs, settings.CALL_TIMEOUT_MS.default);
+  t.equal(config.sourceKiB, 256);
+  t.ok(config.workers >= 1, "WORKERS=0 means one per core");
+});
+
+t.test("every limit can be set from the environment", async (t) => {
+  const config = loadConfig({ CALL_TIMEOUT_MS: "250", ISOLATE_MEMORY_MB: "32", OUTPUT_KIB: "8", QUEUE_LENGTH: "3", WORKERS: "1" });
+  t.equal(config.limits.callTimeoutMs, 250);
+  t.equal(config.limits.isolateMemoryMb, 32);
+  t.equal(config.limits.outputKiB, 8);
+  t.equal(config.queueLength, 3);
+  t.equal(config.workers, 1);
+});
+
+t.test("a bad value stops the start with a message naming the variable", async (t) => {
+  t.throws(() => loadConfig({ CALL_TIMEOUT_MS: "soon" }), { name: "ConfigError" });
+  t.throws(() => loadConfig({ CALL_TIMEOUT_MS: "soon" }), /CALL_TIMEOUT_MS must be integer/);
+  t.throws(() => loadConfig({ PORT: "70000" }), /PORT must be <= 65535/);
+  t.throws(() => loadConfig({ LOG_LEVEL: "loud" }), /LOG_LEVEL must be equal to one of the allowed values/);
+  t.throws(() => loadConfig({ SOURCE_KIB: "4096", REQUEST_KIB: "1024" }), /REQUEST_KIB must be at least SOURCE_KIB/);
+});
+
+t.test("the README's configuration table lists every setting with its default and unit", async (t) => {
+  const readme = readRepoFile("README.md");
+  for (const line of configTable().split("\n")) t.ok(readme.includes(line), `README has: ${line.slice(0, 60)}…`);
+});
