@@ -20,6 +20,9 @@ export function serverOptions(config: Config): FastifyServerOptions {
     bodyLimit: config.requestKiB * 1024,
     // Routes answer 503 while closing, instead of hanging up on clients.
     return503OnClosing: true,
+    // Starting includes each pack's self-test (dozens of gradings), which is bounded by its own
+    // limits, not by Fastify's default 10 s plugin timeout.
+    pluginTimeout: 0,
     // A request is taken as sent: no type coercion (42 is not a source) and no silent dropping of unknown fields.
     ajv: { customOptions: { allErrors: false, strict: false, coerceTypes: false, removeAdditional: false } },
   };

@@ -21,7 +21,7 @@ export const settings = {
   ISOLATE_MEMORY_MB: { type: "integer", default: 64, minimum: 8, maximum: 4096, unit: "MB", description: "V8 heap limit of the isolate that runs a submission." },
   CALL_TIMEOUT_MS: { type: "integer", default: 1000, minimum: 10, maximum: 60000, unit: "ms", description: "Time one call of a graded function may run (including its promise settling)." },
   EVAL_TIMEOUT_MS: { type: "integer", default: 1000, minimum: 10, maximum: 60000, unit: "ms", description: "Time the submission's top-level module code may run." },
-  SUBMISSION_WALL_MS: { type: "integer", default: 10000, minimum: 100, maximum: 600000, unit: "ms", description: "Wall-clock budget for grading one submission, all tests included." },
+  SUBMISSION_WALL_MS: { type: "integer", default: 5000, minimum: 100, maximum: 600000, unit: "ms", description: "Wall-clock budget for grading one submission, all tests included." },
   KILL_GRACE_MS: { type: "integer", default: 500, minimum: 50, maximum: 10000, unit: "ms", description: "Extra time past a limit before the worker disposes the isolate, or the service kills the worker." },
   OUTPUT_KIB: { type: "integer", default: 64, minimum: 1, maximum: 4096, unit: "KiB", description: "Console output kept per submission; the rest is dropped and counted." },
   RESULT_KIB: { type: "integer", default: 64, minimum: 1, maximum: 4096, unit: "KiB", description: "Largest value a graded function may return (as JSON)." },

@@ -33,7 +33,9 @@ export class Registry {
 
   /** Loads and self-tests every pack folder; any problem in any pack stops the start. */
   async loadAll(): Promise<void> {
-    const entries = await readdir(this.dir, { withFileTypes: true });
+    const entries = await readdir(this.dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`GRADERS_DIR ${this.dir} cannot be read (${error.code ?? error.message}): it must be a folder of packs`);
+    });
     const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name).sort();
     const errors: PackError[] = [];
     for (const id of folders) {

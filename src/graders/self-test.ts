@@ -32,7 +32,7 @@ async function runReference(pack: Pack, limits: Limits, options: GradeOptions): 
   const file = pack.assignment.reference;
   const source = pack.files.get(file) ?? "";
   const { spec, cases } = jobFor(pack, source, limits);
-  const report = await options.pool.run(spec);
+  const report = await options.pool.run(spec, { internal: true });
   const problems: PackProblem[] = [];
   const values = new Map<string, unknown>();
   if (report.load.kind !== "loaded") {
@@ -84,7 +84,7 @@ export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions
   const problems = [...reference.problems];
   const gradable: GradablePack = { pack, referenceValues: reference.values, limits };
   const { mutants, starter } = pack.assignment;
-  const gradeFile = (file: string) => grade(gradable, pack.files.get(file) ?? "", limits, options).then((r) => r.feedback);
+  const gradeFile = (file: string) => grade(gradable, pack.files.get(file) ?? "", limits, { ...options, internal: true }).then((r) => r.feedback);
   const feedbacks = await inBatches([...mutants.map((m) => () => gradeFile(m.file)), () => gradeFile(starter)], options.concurrency);
   const report: SelfTestReport = {
     reference: { file: pack.assignment.reference, passed: reference.passed, total: pack.cases.length },

@@ -16,6 +16,8 @@ export interface GradablePack {
 export interface GradeOptions {
   pool: SandboxPool;
   resultMaxDepth: number;
+  /** A pack's self-test, not a student's submission: not refused when the queue is full. */
+  internal?: boolean;
 }
 
 export function helperModules(pack: Pack): JobSpec["helpers"] {
@@ -129,7 +131,7 @@ export function failedCaseIds(pack: Pack, feedback: Feedback): string[] {
 export async function grade(gradable: GradablePack, source: string, limits: Limits, options: GradeOptions): Promise<{ feedback: Feedback; report: JobReport }> {
   const started = Date.now();
   const { spec, cases } = jobFor(gradable.pack, source, limits);
-  const report = await options.pool.run(spec);
+  const report = await options.pool.run(spec, { internal: options.internal === true });
   const feedback = feedbackFrom(gradable, cases, report, limits, options.resultMaxDepth, randomUUID(), Date.now() - started);
   return { feedback, report };
 }

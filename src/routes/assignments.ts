@@ -1,12 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Config } from "../config.js";
-import { ApiError, apiError } from "../errors.js";
+import { ApiError, apiError, poolErrorToApi } from "../errors.js";
 import { describeExpectation } from "../grading/compare.js";
 import type { GradablePack } from "../grading/grade.js";
 import { PackError } from "../graders/problems.js";
 import { schemas } from "../schemas.js";
-import { poolErrorToApi } from "./submissions.js";
 
 /** What students and platforms may see of a pack: public cases in full, hidden ones only counted. */
 export function summary(gradable: GradablePack) {

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Config, Limits } from "../config.js";
-import { ApiError, apiError } from "../errors.js";
+import { apiError, poolErrorToApi } from "../errors.js";
 import type { Feedback } from "../grading/feedback.js";
 import { grade } from "../grading/grade.js";
 import { IdempotencyCache } from "../idempotency.js";
 import { lowerLimits, raisedLimits } from "../limits.js";
-import { PoolError } from "../sandbox/pool.js";
 import { schemas } from "../schemas.js";
 
 interface SubmissionBody {
@@ -21,12 +20,6 @@ function statusCounts(feedback: Feedback): Record<string, number> {
   return counts;
 }
 
-export function poolErrorToApi(error: unknown): unknown {
-  if (!(error instanceof PoolError)) return error;
-  if (error.code === "queue_full") return new ApiError("queue_full", [error.retryAfterS], { headers: { "retry-after": String(error.retryAfterS) } });
-  if (error.code === "closed") return apiError("shutting_down");
-  return apiError("sandbox_unavailable", error.message);
-}
 
 const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const cache = new IdempotencyCache<Feedback>(config.idempotencyEntries);

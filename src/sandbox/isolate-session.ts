@@ -22,6 +22,9 @@ import { SUBMISSION_URL } from "./constants.js";
  */
 
 const SUBMISSION_SPECIFIER = "gradebox:submission";
+// isolated-vm's timeout and Date.now() may disagree by a clock tick; a timeout error that comes sooner
+// than the limit minus this was thrown by the student (see classify).
+const TIMER_SLACK_MS = 5;
 // Evaluating this module evaluates the submission; `done` is initialised only once the submission's
 // top-level code (await included) has finished, and `submission` hands its exports to the harness.
 const PROBE_SOURCE = `import * as submission from ${JSON.stringify(SUBMISSION_SPECIFIER)};\nexport { submission };\nexport const done = true;\n`;
@@ -59,7 +62,10 @@ export class IsolateSession {
   ) {
     this.isolate = new ivm.Isolate({ memoryLimit: limits.isolateMemoryMb });
     this.deadline = Date.now() + limits.submissionWallMs;
+    this.rssAtStart = process.memoryUsage.rss();
   }
+
+  private readonly rssAtStart: number;
 
   async load(request: LoadRequest): Promise<LoadOutcome> {
     const { limits } = this;
@@ -156,6 +162,7 @@ export class IsolateSession {
    */
   private async guard<T>(operation: () => Promise<T>, limitMs: number): Promise<Guarded<T>> {
     let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
     const watchdog = new Promise<"watchdog">((resolve) => {
       timer = setTimeout(() => resolve("watchdog"), limitMs + this.killGraceMs);
     });
@@ -167,23 +174,33 @@ export class IsolateSession {
       const settled = await Promise.race([running, watchdog]);
       if (settled === "watchdog") {
         this.tainted = true;
-        this.lose("timeout");
-        return { ok: false, fault: "timeout" };
+        // Some allocations (new Array(1e8).fill(0)) run in C++ and garbage collection that the
+        // timeout cannot interrupt; on a busy machine the watchdog may fire before V8 gives up on
+        // memory. A worker that grew by the isolate's whole heap limit was stopped for memory.
+        const grewMb = (process.memoryUsage.rss() - this.rssAtStart) / (1024 * 1024);
+        const fault = grewMb >= this.limits.isolateMemoryMb ? "memory" : "timeout";
+        this.lose(fault);
+        return { ok: false, fault };
       }
       if ("value" in settled) return { ok: true, value: settled.value };
-      return this.classify(settled.error);
+      return this.classify(settled.error, Date.now() - started >= limitMs - TIMER_SLACK_MS);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private classify(error: unknown): Guarded<never> {
+  /**
+   * Tells isolated-vm's own errors from the student's. A student can throw (or leave rejected) an Error
+   * whose message is isolated-vm's, so the message alone is not believed: a real memory-limit error
+   * comes with the isolate disposed, and a real timeout only once the limit has elapsed.
+   */
+  private classify(error: unknown, limitElapsed: boolean): Guarded<never> {
     const { name, message, stack } = hostErrorText(error);
-    if (message.includes("memory limit")) {
+    if (message.includes("memory limit") && this.isolate.isDisposed) {
       this.lose("memory");
       return { ok: false, fault: "memory" };
     }
-    if (message === "Script execution timed out.") return { ok: false, fault: "timeout" };
+    if (message === "Script execution timed out." && limitElapsed) return { ok: false, fault: "timeout" };
     if (this.isolate.isDisposed) {
       this.lose("timeout");
       return { ok: false, fault: "timeout" };

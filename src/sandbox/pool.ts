@@ -100,12 +100,20 @@ export class SandboxPool {
     for (let i = 0; i < options.size; i++) this.spawn();
   }
 
-  /** Resolves once at least one worker is ready, or rejects if none can start. */
+  /**
+   * Resolves once every worker is ready (or, past the spawn timeout, at least one), or rejects if none can start.
+   * Waiting for all of them matters: the pack self-test that follows grades with one lane per worker, and with
+   * QUEUE_LENGTH=0 a lane that found its worker still starting was refused queue_full, failing the service's start.
+   */
   async ready(): Promise<void> {
     const started = Date.now();
-    while (![...this.workers].some((w) => w.state === "idle" || w.state === "busy")) {
+    for (;;) {
+      const ready = [...this.workers].filter((w) => w.state === "idle" || w.state === "busy").length;
+      if (ready >= this.options.size) return;
+      const late = Date.now() - started > this.options.spawnTimeoutMs;
+      if (late && ready > 0) return;
       if (this.closing) throw new PoolError("closed", "the sandbox pool is closed");
-      if (Date.now() - started > this.options.spawnTimeoutMs) throw new PoolError("unavailable", "no grading worker could be started");
+      if (late) throw new PoolError("unavailable", "no grading worker could be started");
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -114,10 +122,18 @@ export class SandboxPool {
     const all = [...this.workers];
     const busy = all.filter((w) => w.state === "busy").length;
     const ready = all.filter((w) => w.state === "idle").length + busy;
-    return { workers: all.length, ready, busy, queued: this.queue.length, healthy: ready > 0 && !this.closing };
+    // Healthy while it can grade, now or as soon as a worker that is starting is ready.
+    const starting = all.filter((w) => w.state === "starting").length;
+    const healthy = !this.closing && (ready > 0 || (starting > 0 && this.consecutiveSpawnFailures === 0));
+    return { workers: all.length, ready, busy, queued: this.queue.length, healthy };
   }
 
-  run(spec: JobSpec): Promise<JobReport> {
+  /**
+   * Grades a job on the next free worker. `internal` jobs (a pack's self-test) wait their turn like
+   * any other but are never refused for a full queue: an install or a start must not fail because
+   * students are submitting.
+   */
+  run(spec: JobSpec, options: { internal?: boolean } = {}): Promise<JobReport> {
     if (this.closing) return Promise.reject(new PoolError("closed", "the service is shutting down"));
     return new Promise((resolve, reject) => {
       const idle = [...this.workers].find((w) => w.state === "idle");
@@ -125,7 +141,7 @@ export class SandboxPool {
         this.dispatch(idle, { spec, resolve, reject });
         return;
       }
-      if (this.queue.length >= this.options.queueLength) {
+      if (options.internal !== true && this.queue.length >= this.options.queueLength) {
         const waitMs = ((this.queue.length + this.options.size) * this.averageGradingMs) / this.options.size;
         reject(new PoolError("queue_full", "the grading queue is full", Math.max(1, Math.ceil(waitMs / 1000))));
         return;
@@ -309,7 +325,9 @@ export class SandboxPool {
     const culprit: CallOutcome = job.killedFor === "deadline"
       ? { kind: "timeout", limitMs: limits.submissionWallMs }
       : memory
-        ? { kind: "memory", limitMb: limits.isolateMemoryMb }
+        // Killed for RSS, the limit it went over is the worker's RSS cap, not the isolate's heap limit
+        // (which may be far larger): the student's message names the one that stopped it.
+        ? { kind: "memory", limitMb: job.killedFor === "rss" ? this.options.rssMb : limits.isolateMemoryMb }
         : { kind: "crashed", detail: why };
     job.report.workerDeath = why;
     if (!job.loaded) {
@@ -338,6 +356,8 @@ export class SandboxPool {
   private retire(worker: Worker, reason: string): void {
     worker.state = "retiring";
     this.options.logger.debug({ workerId: worker.id, reason, gradings: worker.gradings }, "retiring grading worker");
+    // The replacement starts now, not once the old one has exited, so a one-worker pool is not left empty.
+    this.spawn();
     worker.child.kill("SIGKILL");
   }
 

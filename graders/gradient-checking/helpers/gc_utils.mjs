@@ -77,21 +77,21 @@ function readArray(x, label) {
     return { shape: [], data: [toNumber(x, label, "")] };
   }
   const rows = x.length;
-  const data = [];
 
   // 1-D: a flat array of numbers.
   if (rows === 0 || !isList(x[0])) {
+    const data = new Array(rows);
     for (let i = 0; i < rows; i++) {
-      if (isList(x[i])) {
-        throw raggedError(label, rows, `element [${i}] is an array but element [0] is not`);
-      }
-      data.push(toNumber(x[i], label, `[${i}]`));
+      const v = x[i];
+      data[i] = typeof v === "number" ? v : checkedElement(v, label, rows, `[${i}]`, `element [${i}] is an array but element [0] is not`);
     }
     return { shape: [rows], data };
   }
 
   // 2-D: an array of rows, all of the same length.
   const cols = x[0].length;
+  const data = new Array(rows * cols);
+  let n = 0;
   for (let i = 0; i < rows; i++) {
     const row = x[i];
     if (!isList(row)) {
@@ -101,19 +101,25 @@ function readArray(x, label) {
       throw raggedError(label, rows, `row [${i}] has length ${row.length} but row [0] has length ${cols}`);
     }
     for (let j = 0; j < cols; j++) {
-      if (isList(row[j])) {
-        throw new Error(
-          `${label}: only numbers, 1-D arrays and 2-D arrays are supported, ` +
-            `but element [${i}][${j}] is itself an array`
-        );
-      }
-      data.push(toNumber(row[j], label, `[${i}][${j}]`));
+      const v = row[j];
+      data[n++] = typeof v === "number" ? v : checkedElement(v, label, rows, `[${i}][${j}]`, null);
     }
   }
   return { shape: [rows, cols], data };
 }
 
-/** Turns { shape, data } back into a number, a 1-D array or a 2-D array. */
+/**
+ * An element that is not a plain number (the common case is checked inline, for speed):
+ * a boolean counts as 0/1; an array or anything else is an error.
+ */
+function checkedElement(value, label, rows, position, raggedDetail) {
+  if (isList(value)) {
+    if (raggedDetail !== null) throw raggedError(label, rows, raggedDetail);
+    throw new Error(`${label}: only numbers, 1-D arrays and 2-D arrays are supported, but element ${position} is itself an array`);
+  }
+  return toNumber(value, label, position);
+}
+
 function writeArray({ shape, data }) {
   if (shape.length === 0) return data[0];
   if (shape.length === 1) return data.slice();
@@ -153,22 +159,26 @@ function broadcastShapes(name, shapeA, shapeB) {
 
 /** Applies op(a, b) element by element, with numpy broadcasting. */
 function elementwise(name, a, b, op) {
-  const A = readArray(a, `${name}() argument 1`);
-  const B = readArray(b, `${name}() argument 2`);
+  return writeArray(elementwiseData(name, readArray(a, `${name}() argument 1`), readArray(b, `${name}() argument 2`), op));
+}
+
+/** elementwise() on arrays already read into { shape, data }. */
+function elementwiseData(name, A, B, op) {
   const shape = broadcastShapes(name, A.shape, B.shape);
   const [rowsA, colsA] = as2d(A.shape);
   const [rowsB, colsB] = as2d(B.shape);
   const [rows, cols] = as2d(shape);
-  const data = [];
+  const data = new Array(rows * cols);
+  let n = 0;
   for (let r = 0; r < rows; r++) {
+    // A dimension of size 1 is repeated: always use its index 0.
+    const rowA = (rowsA === 1 ? 0 : r) * colsA;
+    const rowB = (rowsB === 1 ? 0 : r) * colsB;
     for (let c = 0; c < cols; c++) {
-      // A dimension of size 1 is repeated: always use its index 0.
-      const x = A.data[(rowsA === 1 ? 0 : r) * colsA + (colsA === 1 ? 0 : c)];
-      const y = B.data[(rowsB === 1 ? 0 : r) * colsB + (colsB === 1 ? 0 : c)];
-      data.push(op(x, y));
+      data[n++] = op(A.data[rowA + (colsA === 1 ? 0 : c)], B.data[rowB + (colsB === 1 ? 0 : c)]);
     }
   }
-  return writeArray({ shape, data });
+  return { shape, data };
 }
 
 /** Applies f(v) to every element. */
@@ -210,30 +220,36 @@ function shape(a) {
   return readArray(a, "np.shape() argument").shape.slice();
 }
 
+const plus = (x, y) => x + y;
+const minus = (x, y) => x - y;
+const times = (x, y) => x * y;
+const over = (x, y) => x / y;
+// Same rule as numpy: NaN wins, and on a tie the first argument is kept.
+const larger = (x, y) => (x >= y || Number.isNaN(x) ? x : y);
+
 /** np.add(a, b): a + b element by element (numpy broadcasting). */
 function add(a, b) {
-  return elementwise("np.add", a, b, (x, y) => x + y);
+  return elementwise("np.add", a, b, plus);
 }
 
 /** np.subtract(a, b): a - b element by element (numpy broadcasting). */
 function subtract(a, b) {
-  return elementwise("np.subtract", a, b, (x, y) => x - y);
+  return elementwise("np.subtract", a, b, minus);
 }
 
 /** np.multiply(a, b): a * b element by element (numpy broadcasting). Not a matrix product: see np.dot. */
 function multiply(a, b) {
-  return elementwise("np.multiply", a, b, (x, y) => x * y);
+  return elementwise("np.multiply", a, b, times);
 }
 
 /** np.divide(a, b): a / b element by element (numpy broadcasting). */
 function divide(a, b) {
-  return elementwise("np.divide", a, b, (x, y) => x / y);
+  return elementwise("np.divide", a, b, over);
 }
 
 /** np.maximum(a, b): the larger of a and b, element by element (numpy broadcasting). */
 function maximum(a, b) {
-  // Same rule as numpy: NaN wins, and on a tie the first argument is kept.
-  return elementwise("np.maximum", a, b, (x, y) => (x >= y || Number.isNaN(x) ? x : y));
+  return elementwise("np.maximum", a, b, larger);
 }
 
 /**
@@ -247,6 +263,11 @@ function dot(a, b) {
   if (A.shape.length === 0 || B.shape.length === 0) {
     return multiply(a, b);
   }
+  return writeArray(dotData(A, B));
+}
+
+/** dot() on arrays already read into { shape, data } (neither of them a number). */
+function dotData(A, B) {
   // A 1-D first argument acts as one row, a 1-D second argument as one column.
   const [n, k] = A.shape.length === 2 ? A.shape : [1, A.shape[0]];
   const [k2, m] = B.shape.length === 2 ? B.shape : [B.shape[0], 1];
@@ -256,21 +277,21 @@ function dot(a, b) {
         `${k} (dim ${A.shape.length - 1}) != ${k2} (dim 0)`
     );
   }
-  const data = [];
+  const data = new Array(n * m);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {
       let s = 0;
       for (let p = 0; p < k; p++) {
         s += A.data[i * k + p] * B.data[p * m + j];
       }
-      data.push(s);
+      data[i * m + j] = s;
     }
   }
   // Dimensions that came from a 1-D argument are dropped from the result.
   const resultShape = [];
   if (A.shape.length === 2) resultShape.push(n);
   if (B.shape.length === 2) resultShape.push(m);
-  return writeArray({ shape: resultShape, data });
+  return { shape: resultShape, data };
 }
 
 /**
@@ -430,8 +451,10 @@ export function str(x) {
 // ---------------------------------------------------------------------------
 
 /** sigmoid(x) = 1 / (1 + exp(-x)), element by element (x: a number or an array). */
+const sigmoidOf = (v) => 1 / (1 + Math.exp(-v));
+
 export function sigmoid(x) {
-  return mapElements("sigmoid", x, (v) => 1 / (1 + Math.exp(-v)));
+  return mapElements("sigmoid", x, sigmoidOf);
 }
 
 /** relu(x) = max(0, x), element by element (x: a number or an array). */
@@ -528,44 +551,67 @@ function numberOfExamples(X, functionName) {
   return dims[1];
 }
 
-/** A copy of parameters[key] (so the cache never shares arrays with the caller). */
-function getParameter(parameters, key) {
+/** parameters[key], read (and so copied: the cache never shares arrays with the caller). */
+function readParameter(parameters, key) {
   const value = getEntry(parameters, key, "forward_propagation_n", "parameters");
-  return writeArray(readArray(value, `forward_propagation_n: parameters["${key}"]`));
+  return readArray(value, `forward_propagation_n: parameters["${key}"]`);
 }
+
+const ZERO = { shape: [], data: [0] };
+const ONE = { shape: [], data: [1] };
 
 /**
  * forward_propagation_n(X, Y, parameters): the notebook's forward propagation
  * LINEAR -> RELU -> LINEAR -> RELU -> LINEAR -> SIGMOID, and the logistic cost.
  * X: (input size, m); Y: labels (1, m); parameters: W1, b1, W2, b2, W3, b3.
  * Returns [cost, cache], cache = [Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3].
+ *
+ * Each line does what the numpy line in its comment does, with the same arithmetic in the same
+ * order (so the values are numpy's, to the last digit or nearly). It works on arrays read once
+ * into { shape, data } instead of calling np.* on nested arrays, because gradient checking calls it
+ * twice per parameter: 94 times per gradient_check_n.
  */
 export function forward_propagation_n(X, Y, parameters) {
   // retrieve parameters
-  const m = numberOfExamples(X, "forward_propagation_n");
-  const W1 = getParameter(parameters, "W1");
-  const b1 = getParameter(parameters, "b1");
-  const W2 = getParameter(parameters, "W2");
-  const b2 = getParameter(parameters, "b2");
-  const W3 = getParameter(parameters, "W3");
-  const b3 = getParameter(parameters, "b3");
+  const x = readArray(X, "forward_propagation_n() X");
+  if (x.shape.length !== 2) {
+    throw new Error(
+      "forward_propagation_n: X must be a 2-D array of shape (input size, number of examples), " +
+        `got shape ${formatShape(x.shape)}`
+    );
+  }
+  const m = x.shape[1];
+  const y = readArray(Y, "forward_propagation_n() Y");
+  const W1 = readParameter(parameters, "W1");
+  const b1 = readParameter(parameters, "b1");
+  const W2 = readParameter(parameters, "W2");
+  const b2 = readParameter(parameters, "b2");
+  const W3 = readParameter(parameters, "W3");
+  const b3 = readParameter(parameters, "b3");
 
   // LINEAR -> RELU -> LINEAR -> RELU -> LINEAR -> SIGMOID
-  const Z1 = np.add(np.dot(W1, X), b1);
-  const A1 = relu(Z1);
-  const Z2 = np.add(np.dot(W2, A1), b2);
-  const A2 = relu(Z2);
-  const Z3 = np.add(np.dot(W3, A2), b3);
-  const A3 = sigmoid(Z3);
+  const Z1 = elementwiseData("np.add", dotData(W1, x), b1, plus);        // Z1 = np.dot(W1, X) + b1
+  const A1 = elementwiseData("np.maximum", ZERO, Z1, larger);            // A1 = relu(Z1)
+  const Z2 = elementwiseData("np.add", dotData(W2, A1), b2, plus);       // Z2 = np.dot(W2, A1) + b2
+  const A2 = elementwiseData("np.maximum", ZERO, Z2, larger);            // A2 = relu(Z2)
+  const Z3 = elementwiseData("np.add", dotData(W3, A2), b3, plus);       // Z3 = np.dot(W3, A2) + b3
+  const A3 = { shape: Z3.shape, data: Z3.data.map(sigmoidOf) };          // A3 = sigmoid(Z3)
 
   // Cost: log_probs = np.multiply(-np.log(A3), Y) + np.multiply(-np.log(1 - A3), 1 - Y)
-  const log_probs = np.add(
-    np.multiply(np.multiply(-1, np.log(A3)), Y),
-    np.multiply(np.multiply(-1, np.log(np.subtract(1, A3))), np.subtract(1, Y))
+  const minusLogA3 = { shape: A3.shape, data: A3.data.map((v) => -1 * Math.log(v)) };
+  const oneMinusA3 = elementwiseData("np.subtract", ONE, A3, minus);
+  const minusLogOneMinusA3 = { shape: oneMinusA3.shape, data: oneMinusA3.data.map((v) => -1 * Math.log(v)) };
+  const log_probs = elementwiseData(
+    "np.add",
+    elementwiseData("np.multiply", minusLogA3, y, times),
+    elementwiseData("np.multiply", minusLogOneMinusA3, elementwiseData("np.subtract", ONE, y, minus), times),
+    plus
   );
-  const cost = (1 / m) * np.sum(log_probs);
+  let total = 0;
+  for (const v of log_probs.data) total += v;
+  const cost = (1 / m) * total;                                          // cost = 1./m * np.sum(log_probs)
 
-  const cache = [Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3];
+  const cache = [Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3].map(writeArray);
   return [cost, cache];
 }
 

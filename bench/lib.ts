@@ -1,0 +1,541 @@
+/**
+ * Shared pieces of bench.ts and soak.ts: start the real service in-process on an ephemeral
+ * loopback port, a keep-alive HTTP client, a logger that counts the pool's events, /proc readers,
+ * percentiles and table printing. Nothing here leaves 127.0.0.1.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { app, serverOptions } from "../src/app.js";
+import { loadConfig, type Config } from "../src/config.js";
+import type { Feedback } from "../src/grading/feedback.js";
+import { packageRoot } from "../src/paths.js";
+
+export const ASSIGNMENT = "gradient-checking";
+
+export function packFile(file: string): string {
+  return readFileSync(path.join(packageRoot, "graders", ASSIGNMENT, file), "utf8");
+}
+
+export const referenceSource = (): string => packFile("reference/solution.mjs");
+
+// ---- command line -----------------------------------------------------------------------------------
+
+/** `--name value`, `--name=value` and bare `--flag` (true). */
+export function parseArgs(argv: string[]): Map<string, string | true> {
+  const args = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith("--")) throw new Error(`unexpected argument: ${arg}`);
+    const eq = arg.indexOf("=");
+    if (eq > 0) {
+      args.set(arg.slice(2, eq), arg.slice(eq + 1));
+    } else {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith("--")) {
+        args.set(arg.slice(2), next);
+        i++;
+      } else {
+        args.set(arg.slice(2), true);
+      }
+    }
+  }
+  return args;
+}
+
+export function numberArg(args: Map<string, string | true>, name: string, fallback: number): number {
+  const value = args.get(name);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value === true || !Number.isFinite(n) || n < 0) throw new Error(`--${name} needs a non-negative number`);
+  return n;
+}
+
+export function listArg(args: Map<string, string | true>, name: string, fallback: number[]): number[] {
+  const value = args.get(name);
+  if (value === undefined) return fallback;
+  if (value === true) throw new Error(`--${name} needs a comma-separated list of numbers`);
+  const list = value.split(",").filter((s) => s !== "").map(Number);
+  if (list.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`--${name} needs positive numbers`);
+  return list;
+}
+
+// ---- a logger that counts the pool's events ------------------------------------------------------------
+
+export interface PoolEvents {
+  /** "grading worker ready" messages: workers spawned and started. */
+  spawned: number;
+  workerPids: number[];
+  /** "retiring grading worker", by reason (recycled, isolate disposed while running). */
+  retired: Record<string, number>;
+  /** "grading worker stopped during a grading", by reason. */
+  diedDuringGrading: Record<string, number>;
+  /** warn/error/fatal messages, by message. */
+  problems: Record<string, number>;
+  lastProblems: Array<{ level: string; msg: string; fields: string }>;
+}
+
+/**
+ * A Fastify logger that is silent like LOG_LEVEL=silent, except that it counts the sandbox pool's
+ * debug messages (pool.ts logs "grading worker ready" with the pid of every worker that starts) and
+ * every warning or error. Request-level info messages are dropped without being formatted.
+ */
+export function probeLogger(): { logger: FastifyBaseLogger; events: PoolEvents } {
+  const events: PoolEvents = { spawned: 0, workerPids: [], retired: {}, diedDuringGrading: {}, problems: {}, lastProblems: [] };
+  const bump = (record: Record<string, number>, key: string): void => {
+    record[key] = (record[key] ?? 0) + 1;
+  };
+  const noop = (): void => undefined;
+  const make = (bindings: Record<string, unknown>): FastifyBaseLogger => {
+    const sandbox = bindings.component === "sandbox";
+    const take = (level: string) => (a?: unknown, b?: unknown): void => {
+      const fields = (typeof a === "object" && a !== null ? a : {}) as Record<string, unknown>;
+      const msg = typeof a === "string" ? a : typeof b === "string" ? b : "";
+      if (sandbox) {
+        if (msg === "grading worker ready") {
+          events.spawned++;
+          if (typeof fields.pid === "number") events.workerPids.push(fields.pid);
+        } else if (msg === "retiring grading worker") {
+          bump(events.retired, String(fields.reason));
+        } else if (msg === "grading worker stopped during a grading") {
+          bump(events.diedDuringGrading, String(fields.reason));
+        }
+      }
+      if (level === "warn" || level === "error" || level === "fatal") {
+        if (msg !== "grading worker stopped during a grading") bump(events.problems, `${level}: ${msg}`);
+        const err = fields.err instanceof Error ? `${fields.err.name}: ${fields.err.message}` : "";
+        const shown = { ...fields, err: err || undefined };
+        events.lastProblems.push({ level, msg, fields: JSON.stringify(shown).slice(0, 300) });
+        if (events.lastProblems.length > 20) events.lastProblems.shift();
+      }
+    };
+    const logger = {
+      level: "debug",
+      trace: noop,
+      debug: sandbox ? take("debug") : noop,
+      info: noop,
+      warn: take("warn"),
+      error: take("error"),
+      fatal: take("fatal"),
+      silent: noop,
+      child: (more: Record<string, unknown>) => make({ ...bindings, ...more }),
+    };
+    return logger as unknown as FastifyBaseLogger;
+  };
+  return { logger: make({}), events };
+}
+
+// ---- the service ---------------------------------------------------------------------------------------------
+
+export interface Service {
+  app: FastifyInstance;
+  /** The app plugin's own (encapsulated) instance, which holds the sandbox pool and the packs. */
+  inner: FastifyInstance;
+  config: Config;
+  port: number;
+  events: PoolEvents;
+  startupMs: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the app as server.ts and test/helpers/app.ts do (Fastify(serverOptions(config)) + app),
+ * with LOG_LEVEL=silent and the counting logger in place of pino, and listens on 127.0.0.1:0.
+ * The environment may set any other variable of src/config.ts (WORKERS, CALL_TIMEOUT_MS…).
+ */
+export async function startService(): Promise<Service> {
+  const started = performance.now();
+  const config = loadConfig({ ...process.env, LOG_LEVEL: "silent", HOST: "127.0.0.1", PORT: "0" });
+  const { logger: _pinoOptions, ...options } = serverOptions(config);
+  const probe = probeLogger();
+  const server = Fastify({ ...options, loggerInstance: probe.logger });
+  // `app` is an encapsulated plugin: its decorators (sandbox, graders) live on its own instance.
+  const contexts: FastifyInstance[] = [];
+  server.addHook("onRegister", (instance) => {
+    contexts.push(instance);
+  });
+  await server.register(app, { config });
+  await server.ready();
+  const inner = contexts.find((c) => c.hasDecorator("sandbox") && c.hasDecorator("graders"));
+  if (inner === undefined) throw new Error("could not find the app's instance (with the sandbox and graders decorators)");
+  await server.listen({ port: 0, host: "127.0.0.1" });
+  const address = server.server.address();
+  if (address === null || typeof address === "string") throw new Error("the server has no TCP address");
+  return {
+    app: server,
+    inner,
+    config,
+    port: address.port,
+    events: probe.events,
+    startupMs: performance.now() - started,
+    close: () => server.close(),
+  };
+}
+
+/** Waits until every worker of the pool is started and idle (or the timeout passes); returns the ms waited. */
+export async function poolSettled(service: Service, timeoutMs = 30_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const s = service.inner.sandbox.stats();
+    if (s.workers === service.config.workers && s.ready === service.config.workers && s.busy === 0 && s.queued === 0) break;
+    if (performance.now() - started > timeoutMs) break;
+    await sleep(5);
+  }
+  return performance.now() - started;
+}
+
+// ---- HTTP client ----------------------------------------------------------------------------------------------
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1024, keepAliveMsecs: 10_000 });
+
+export interface Reply {
+  status: number;
+  text: string;
+  ms: number;
+}
+
+/** POSTs JSON on a keep-alive socket; `ms` is from the call to the end of the body. */
+export function postJson(port: number, urlPath: string, body: string, timeoutMs = 60_000): Promise<Reply> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: "127.0.0.1",
+      port,
+      path: urlPath,
+      method: "POST",
+      agent,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started }));
+      res.on("error", reject);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`client timeout after ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+export function getJson(port: number, urlPath: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, path: urlPath, method: "GET", agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+export function submissionBody(source: string): string {
+  return JSON.stringify({ assignment: ASSIGNMENT, source });
+}
+
+export interface Graded {
+  status: number;
+  ms: number;
+  feedback?: Feedback;
+  error?: string;
+}
+
+/** Submits a source; never throws (a transport error is returned in `error`). */
+export async function submit(port: number, body: string, timeoutMs?: number): Promise<Graded> {
+  try {
+    const reply = await postJson(port, "/v1/submissions", body, timeoutMs);
+    if (reply.status !== 200) return { status: reply.status, ms: reply.ms, error: reply.text.slice(0, 300) };
+    return { status: 200, ms: reply.ms, feedback: JSON.parse(reply.text) as Feedback };
+  } catch (error) {
+    return { status: 0, ms: NaN, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export function closeClient(): void {
+  agent.destroy();
+}
+
+// ---- /proc and memory -----------------------------------------------------------------------------------------
+
+/** Direct children of this process (the grading workers), from /proc; [] where unavailable. */
+export async function childPids(): Promise<number[]> {
+  try {
+    const text = await readFile(`/proc/${process.pid}/task/${process.pid}/children`, "utf8");
+    return text.split(/\s+/).filter((s) => s !== "").map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export interface ProcMemory {
+  pid: number;
+  rssKb: number;
+  hwmKb: number;
+}
+
+export async function procMemory(pid: number): Promise<ProcMemory | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const field = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+    return { pid, rssKb: field("VmRSS"), hwmKb: field("VmHWM") };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function workersMemory(): Promise<ProcMemory[]> {
+  const pids = await childPids();
+  const all = await Promise.all(pids.map(procMemory));
+  return all.filter((m): m is ProcMemory => m !== undefined && Number.isFinite(m.rssKb));
+}
+
+/** Samples the workers' resident memory in the background: the largest RSS and peak (VmHWM) seen. */
+export class WorkerSampler {
+  maxRssKb = 0;
+  maxHwmKb = 0;
+  readonly pidsSeen = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  start(everyMs = 200): void {
+    this.timer = setInterval(() => void this.sample(), everyMs);
+    this.timer.unref();
+  }
+
+  async sample(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (const m of await workersMemory()) {
+        this.pidsSeen.add(m.pid);
+        this.maxRssKb = Math.max(this.maxRssKb, m.rssKb);
+        if (Number.isFinite(m.hwmKb)) this.maxHwmKb = Math.max(this.maxHwmKb, m.hwmKb);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+// ---- CPU accounting -------------------------------------------------------------------------------------------
+
+export interface CpuMark {
+  at: number;
+  /** CPU of the whole machine, busy and total (all cores), ms. */
+  machineBusyMs: number;
+  machineTotalMs: number;
+  /** CPU of this process and its children (live workers, and the reaped ones), ms. */
+  treeMs: number;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+function statTicks(text: string): number[] {
+  return text.slice(text.lastIndexOf(")") + 2).split(" ").map(Number);
+}
+
+/** A CPU reading from /proc (undefined where there is none). */
+export async function cpuMark(): Promise<CpuMark | undefined> {
+  try {
+    const at = performance.now();
+    const machine = (await readFile("/proc/stat", "utf8")).split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const total = machine.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (machine[3] ?? 0) + (machine[4] ?? 0);
+    // Fields 14–17 of /proc/<pid>/stat (utime, stime, cutime, cstime) are at 11–14 after the name.
+    const self = statTicks(await readFile("/proc/self/stat", "utf8"));
+    let tree = (self[11] ?? 0) + (self[12] ?? 0) + (self[13] ?? 0) + (self[14] ?? 0);
+    for (const pid of await childPids()) {
+      try {
+        const child = statTicks(await readFile(`/proc/${pid}/stat`, "utf8"));
+        tree += (child[11] ?? 0) + (child[12] ?? 0);
+      } catch {
+        // exited between the listing and the read: counted in cutime once reaped
+      }
+    }
+    return { at, machineBusyMs: (total - idle) * TICK_MS, machineTotalMs: total * TICK_MS, treeMs: tree * TICK_MS };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuUse {
+  /** Cores kept busy by the service process and its workers (this process includes the load generator). */
+  serviceCores: number;
+  /** Cores kept busy by everything else on the machine: noise in the figures. */
+  otherCores: number;
+  machineBusyPct: number;
+}
+
+export function cpuUse(from: CpuMark | undefined, to: CpuMark | undefined): CpuUse | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  const wall = to.at - from.at;
+  const total = to.machineTotalMs - from.machineTotalMs;
+  if (wall <= 0 || total <= 0) return undefined;
+  const busy = to.machineBusyMs - from.machineBusyMs;
+  const cores = total / wall; // /proc/stat counts every core
+  const serviceCores = (to.treeMs - from.treeMs) / wall;
+  const machineCores = (busy / total) * cores;
+  return { serviceCores, otherCores: Math.max(0, machineCores - serviceCores), machineBusyPct: (100 * busy) / total };
+}
+
+export function describeCpu(use: CpuUse | undefined): string {
+  return use === undefined ? "–" : `${fixed(use.serviceCores, 2)} / ${fixed(use.otherCores, 2)}`;
+}
+
+// ---- outcomes ---------------------------------------------------------------------------------------------------
+
+/** "ok" for a 100/100 feedback, else what went wrong (HTTP 503, transport error, score 75…). */
+export function honestOutcome(r: Graded): string {
+  if (r.status === 0) return `transport: ${r.error ?? "?"}`.slice(0, 80);
+  if (r.status !== 200) {
+    let code = "";
+    try {
+      code = (JSON.parse(r.error ?? "{}") as { error?: { code?: string } }).error?.code ?? "";
+    } catch {
+      // not JSON: the status is enough
+    }
+    return `HTTP ${r.status}${code === "" ? "" : ` ${code}`}`;
+  }
+  const f = r.feedback;
+  if (f === undefined) return "no feedback";
+  if (f.status !== "graded") return `${f.status}: ${f.reason?.code ?? "?"}`;
+  return f.score === 100 && f.maxScore === 100 ? "ok" : `score ${f.score}/${f.maxScore}`;
+}
+
+export function countInto(record: Record<string, number>, key: string): void {
+  record[key] = (record[key] ?? 0) + 1;
+}
+
+export function describeErrors(errors: Record<string, number>): string {
+  const entries = Object.entries(errors);
+  if (entries.length === 0) return "0";
+  const total = entries.reduce((a, [, n]) => a + n, 0);
+  return `${total} (${entries.map(([k, n]) => `${k} ×${n}`).join(", ")})`;
+}
+
+let gcFunction: (() => void) | undefined;
+
+/** A full GC, when it can be had without a command-line flag (V8's --expose-gc set at run time). */
+export function collectGarbage(): boolean {
+  if (gcFunction === undefined) {
+    try {
+      setFlagsFromString("--expose-gc");
+      gcFunction = runInNewContext("gc") as () => void;
+    } catch {
+      return false;
+    }
+  }
+  gcFunction();
+  return true;
+}
+
+export const mb = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+export const kbToMb = (kb: number): number => Math.round((kb / 1024) * 10) / 10;
+
+// ---- statistics and printing ------------------------------------------------------------------------------------
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] as number;
+}
+
+export interface Summary {
+  n: number;
+  mean: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export function summarize(values: number[]): Summary {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  return {
+    n: sorted.length,
+    mean: sorted.length === 0 ? NaN : sum / sorted.length,
+    min: sorted[0] ?? NaN,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
+}
+
+export function fixed(value: number, digits = 1): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "–";
+}
+
+/** A plain-text table with right-aligned numeric columns. */
+export function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? (Number.isInteger(c) ? String(c) : fixed(c)) : c)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ").trimEnd();
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function machine(): Record<string, string | number> {
+  const cpus = os.cpus();
+  let ivmVersion = "?";
+  let fastifyVersion = "?";
+  try {
+    ivmVersion = (JSON.parse(readFileSync(path.join(packageRoot, "node_modules/isolated-vm/package.json"), "utf8")) as { version: string }).version;
+    fastifyVersion = (JSON.parse(readFileSync(path.join(packageRoot, "node_modules/fastify/package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    // not installed where expected: reported as "?"
+  }
+  return {
+    cpus: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    cpuModel: cpus[0]?.model.trim() ?? "?",
+    memoryGB: Math.round(os.totalmem() / 1024 ** 3),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    v8: process.versions.v8,
+    isolatedVm: ivmVersion,
+    fastify: fastifyVersion,
+    execArgv: process.execArgv.join(" "),
+  };
+}
+
+/** The settings that shape the figures. */
+export function configSummary(config: Config, service: Service): Record<string, string | number> {
+  const pack = service.inner.graders.get(ASSIGNMENT)?.pack;
+  const calls = pack?.cases.length ?? 0;
+  const gcn = pack?.cases.filter((c) => c.exercise === "gradient_check_n").length ?? 0;
+  return {
+    workers: config.workers,
+    workerMaxGradings: config.workerMaxGradings,
+    workerRssMb: config.workerRssMb,
+    queueLength: config.queueLength,
+    callTimeoutMs: config.limits.callTimeoutMs,
+    evalTimeoutMs: config.limits.evalTimeoutMs,
+    submissionWallMs: config.limits.submissionWallMs,
+    isolateMemoryMb: config.limits.isolateMemoryMb,
+    killGraceMs: config.killGraceMs,
+    logLevel: config.logLevel,
+    workload: `${ASSIGNMENT} reference solution: ${calls} calls per grading (${gcn}× gradient_check_n)`,
+  };
+}
