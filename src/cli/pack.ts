@@ -13,7 +13,7 @@ import { preparePack, type PreparedPack } from "../graders/self-test.js";
 import { display, expectedType, plainJson, shapeOf } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
 import type { Log } from "../logger.js";
-import { SandboxPool } from "../sandbox/pool.js";
+import { poolOptions, SandboxPool } from "../sandbox/pool.js";
 import { scaffoldPack } from "./scaffold.js";
 
 /**
@@ -49,16 +49,7 @@ function write(line = ""): void {
 }
 
 async function withPool<T>(config: Config, work: (pool: SandboxPool) => Promise<T>): Promise<T> {
-  const pool = new SandboxPool({
-    size: config.workers,
-    maxGradings: config.workerMaxGradings,
-    rssMb: config.workerRssMb,
-    spawnTimeoutMs: config.workerSpawnTimeoutMs,
-    killGraceMs: config.killGraceMs,
-    queueLength: Math.max(config.queueLength, 256),
-    resultMaxDepth: config.resultMaxDepth,
-    logger: silent,
-  });
+  const pool = new SandboxPool(poolOptions(config, silent));
   try {
     await pool.ready();
     return await work(pool);

@@ -1,6 +1,6 @@
 import fp from "fastify-plugin";
 import type { Config } from "../config.js";
-import { SandboxPool } from "../sandbox/pool.js";
+import { poolOptions, SandboxPool } from "../sandbox/pool.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -10,16 +10,7 @@ declare module "fastify" {
 
 /** Starts the grading workers and stops them when the app closes. */
 export default fp<{ config: Config }>(async (fastify, { config }) => {
-  const pool = new SandboxPool({
-    size: config.workers,
-    maxGradings: config.workerMaxGradings,
-    rssMb: config.workerRssMb,
-    spawnTimeoutMs: config.workerSpawnTimeoutMs,
-    killGraceMs: config.killGraceMs,
-    queueLength: config.queueLength,
-    resultMaxDepth: config.resultMaxDepth,
-    logger: fastify.log.child({ component: "sandbox" }),
-  });
+  const pool = new SandboxPool(poolOptions(config, fastify.log.child({ component: "sandbox" })));
   fastify.decorate("sandbox", pool);
   fastify.addHook("onClose", async () => pool.close());
   try {

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import type { Config } from "../config.js";
 import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
 import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type WorkerMessage } from "./protocol.js";
@@ -24,6 +25,20 @@ export interface PoolOptions {
   queueLength: number;
   resultMaxDepth: number;
   logger: Log;
+}
+
+/** The pool the service runs, from its configuration (the CLI uses the same). */
+export function poolOptions(config: Config, logger: Log): PoolOptions {
+  return {
+    size: config.workers,
+    maxGradings: config.workerMaxGradings,
+    rssMb: config.workerRssMb,
+    spawnTimeoutMs: config.workerSpawnTimeoutMs,
+    killGraceMs: config.killGraceMs,
+    queueLength: config.queueLength,
+    resultMaxDepth: config.resultMaxDepth,
+    logger,
+  };
 }
 
 export interface JobSpec {

@@ -1,0 +1,56 @@
+import t from "tap";
+import request from "supertest";
+import { buildApp, fastLimits } from "../helpers/app.js";
+import { packFile } from "../helpers/files.js";
+import type { Feedback } from "../../src/grading/feedback.js";
+
+// The second pack exercises what the first does not: arrays with shapes, ranges, a reference
+// expectation and proportional scoring, through the same API.
+const app = await buildApp(fastLimits);
+t.teardown(() => app.close());
+
+async function submit(source: string): Promise<Feedback> {
+  const response = await request(app.server).post("/v1/submissions").send({ assignment: "activations", source });
+  t.equal(response.status, 200);
+  return response.body as Feedback;
+}
+
+const file = (name: string) => packFile(name, "activations");
+
+t.test("the activations reference scores 100, arrays and all", async (t) => {
+  const feedback = await submit(file("reference/solution.mjs"));
+  t.equal(feedback.score, 100);
+  t.same(feedback.exercises.map((e) => [e.name, e.maxScore, e.scoring]), [
+    ["sigmoid", 20, "all-or-nothing"],
+    ["relu", 20, "all-or-nothing"],
+    ["softmax", 40, "proportional"],
+    ["sigmoid_derivative", 20, "proportional"],
+  ]);
+});
+
+t.test("a softmax without the max subtraction loses only the share of the tests that overflow", async (t) => {
+  const feedback = await submit(file("mutants/softmax-no-max-subtraction.mjs"));
+  const softmax = feedback.exercises.find((e) => e.name === "softmax");
+  const total = softmax?.tests.length ?? 0;
+  const passed = softmax?.tests.filter((x) => x.status === "passed").length ?? 0;
+  t.ok(passed > 0 && passed < total, `${passed} of ${total} softmax tests pass`);
+  t.equal(softmax?.score, Math.round((40 * passed / total) * 100) / 100, "proportional: 40 points times the share passed");
+  t.equal(feedback.exercises.find((e) => e.name === "sigmoid")?.score, 20, "the other exercises keep their points");
+});
+
+t.test("softmax over rows instead of columns fails the public column case with its shape and values shown", async (t) => {
+  const feedback = await submit(file("mutants/softmax-over-rows.mjs"));
+  const column = feedback.exercises.find((e) => e.name === "softmax")?.tests.find((x) => x.id === "softmax-column");
+  t.equal(column?.status, "failed");
+  t.match(column?.expected, /^an array of numbers of shape \[3, 1\] equal to \[\[0\.09003057317038046\], \[0\.24472847105479764\], \[0\.6652409557748218\]\] \(rtol 1e-12\)$/);
+  t.equal(column?.received, "[[1], [1], [1]]");
+});
+
+t.test("a flat array where a 2-D one is expected is the wrong shape, with the pack's message", async (t) => {
+  const feedback = await submit(file("mutants/relu-returns-flat.mjs"));
+  const relu = feedback.exercises.find((e) => e.name === "relu");
+  t.equal(relu?.score, 0);
+  const failedPublic = relu?.tests.find((x) => x.visibility === "public" && x.status === "failed");
+  t.ok(failedPublic, "a public relu test fails");
+  t.match(failedPublic?.message, /2-D/);
+});
