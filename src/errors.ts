@@ -17,7 +17,6 @@ export const errorCatalog = {
   forbidden: { status: 403, message: "The token is not valid for this route" },
   assignment_not_found: { status: 404, message: "No assignment has the id '%s'" },
   route_not_found: { status: 404, message: "No route %s %s" },
-  method_not_allowed: { status: 405, message: "Method %s is not allowed on %s" },
   idempotency_conflict: { status: 409, message: "Idempotency-Key '%s' was already used with a different request" },
   invalid_pack: { status: 422, message: "The pack is invalid: %s problem(s); see details" },
   queue_full: { status: 503, message: "All graders are busy and the queue is full; retry after %s s" },
