@@ -95,13 +95,14 @@ export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions
   const judgeMutants = reference.problems.length === 0;
   mutants.forEach((mutant, i) => {
     const feedback = feedbacks[i] as Feedback;
-    report.mutants.push({ file: mutant.file, description: mutant.description, score: feedback.score, maxScore: feedback.maxScore, failedCases: failedCaseIds(pack, feedback) });
+    const failedCases = failedCaseIds(pack, feedback);
+    report.mutants.push({ file: mutant.file, description: mutant.description, score: feedback.score, maxScore: feedback.maxScore, failedCases });
     if (!judgeMutants) return;
     if (feedback.status === "rejected") {
       problems.push({ file: mutant.file, path: "", message: `does not load (${feedback.reason?.message ?? "rejected"}): a mutant must load so that the cases, not the loader, catch it` });
       return;
     }
-    if (failedCaseIds(pack, feedback).length === 0) {
+    if (failedCases.length === 0) {
       problems.push({ file: mutant.file, path: "", message: `passes every case, so the cases do not catch this mistake: ${mutant.description}` });
       return;
     }

@@ -54,6 +54,8 @@ export class IsolateSession {
   private harness: ivm.Reference<any> | undefined;
   private lost: "timeout" | "memory" | undefined;
   private readonly deadline: number;
+  /** The worker's resident memory when this session began, to tell a memory bomb from a spin. */
+  private readonly rssAtStart: number;
 
   constructor(
     private readonly limits: JobLimits,
@@ -64,8 +66,6 @@ export class IsolateSession {
     this.deadline = Date.now() + limits.submissionWallMs;
     this.rssAtStart = process.memoryUsage.rss();
   }
-
-  private readonly rssAtStart: number;
 
   async load(request: LoadRequest): Promise<LoadOutcome> {
     const { limits } = this;
