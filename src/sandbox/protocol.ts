@@ -32,7 +32,8 @@ export interface GradeJob {
 export type WorkerMessage =
   | { type: "ready"; pid: number }
   | { type: "loaded"; jobId: string; outcome: LoadOutcome; output: string; dropped: number }
-  | { type: "call"; jobId: string; index: number; outcome: CallOutcome; output: string; dropped: number }
+  /** `ms`: how long the call ran in the worker, host round trips included. */
+  | { type: "call"; jobId: string; index: number; outcome: CallOutcome; output: string; dropped: number; ms: number }
   | { type: "done"; jobId: string; tainted: boolean };
 
 const bounded = (max: number) => ({ type: "string", maxLength: max });
@@ -88,9 +89,10 @@ export const workerMessageSchema = {
     },
     {
       type: "object",
-      required: ["type", "jobId", "index", "outcome", "output", "dropped"],
+      required: ["type", "jobId", "index", "outcome", "output", "dropped", "ms"],
       properties: {
         type: { const: "call" },
+        ms: { type: "number", minimum: 0 },
         jobId: { type: "string" },
         index: { type: "integer", minimum: 0 },
         outcome: callOutcome,

@@ -22,7 +22,9 @@ async function runJob(job: GradeJob): Promise<boolean> {
     await send({ type: "loaded", jobId: job.jobId, outcome: loaded, output: loadOutput.text, dropped: loadOutput.dropped });
     if (loaded.kind !== "loaded") return session.tainted;
     for (const [index, call] of job.calls.entries()) {
+      const started = performance.now();
       const outcome = await session.call(call.exportName, call.argsJson);
+      const ms = performance.now() - started;
       // Output is always taken, so that a hidden case's output cannot surface in a later public one.
       const output = await session.takeOutput();
       await send({
@@ -32,6 +34,7 @@ async function runJob(job: GradeJob): Promise<boolean> {
         outcome,
         output: call.keepOutput ? output.text : "",
         dropped: call.keepOutput ? output.dropped : 0,
+        ms,
       });
     }
     return session.tainted;
