@@ -30,7 +30,8 @@ export const settings = {
   REQUEST_KIB: { type: "integer", default: 2048, minimum: 16, maximum: 65536, unit: "KiB", description: "Largest HTTP request body for submissions." },
   PACK_KIB: { type: "integer", default: 4096, minimum: 16, maximum: 65536, unit: "KiB", description: "Largest pack upload (`PUT /v1/assignments/:id`) body." },
   QUEUE_LENGTH: { type: "integer", default: 64, minimum: 0, maximum: 100000, unit: "submissions", description: "Submissions that may wait for a worker; beyond it the service answers 503 with Retry-After." },
-  IDEMPOTENCY_ENTRIES: { type: "integer", default: 1000, minimum: 0, maximum: 1000000, unit: "entries", description: "Feedbacks remembered by Idempotency-Key (least recently used are forgotten)." },
+  IDEMPOTENCY_ENTRIES: { type: "integer", default: 1000, minimum: 0, maximum: 1000000, unit: "entries", description: "Feedbacks remembered by Idempotency-Key or submissionId (least recently used are forgotten)." },
+  IDEMPOTENCY_WINDOW_S: { type: "integer", default: 86400, minimum: 1, maximum: 31536000, unit: "s", description: "How long a feedback is replayed for a repeated Idempotency-Key or submissionId; after it, the key grades anew." },
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -71,6 +72,7 @@ export interface Config {
   packKiB: number;
   queueLength: number;
   idempotencyEntries: number;
+  idempotencyWindowS: number;
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -110,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     packKiB: v.PACK_KIB,
     queueLength: v.QUEUE_LENGTH,
     idempotencyEntries: v.IDEMPOTENCY_ENTRIES,
+    idempotencyWindowS: v.IDEMPOTENCY_WINDOW_S,
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,

@@ -3,12 +3,17 @@ import { createHash } from "node:crypto";
 /**
  * Remembers recent answers by Idempotency-Key, so that a course platform can retry a submission
  * safely: the same key and body give the same feedback without grading again; the same key with
- * another body is a conflict. Bounded: the least recently used entries are forgotten.
+ * another body is a conflict. Bounded in size (the least recently used entries are forgotten) and in
+ * time (an entry older than the window is gone: the key grades anew).
  */
 export class IdempotencyCache<T> {
-  private readonly entries = new Map<string, { bodyHash: string; result: Promise<T> }>();
+  private readonly entries = new Map<string, { bodyHash: string; result: Promise<T>; storedAt: number }>();
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly windowMs = Number.POSITIVE_INFINITY,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   static hash(value: unknown): string {
     return createHash("sha256").update(JSON.stringify(value)).digest("hex");
@@ -19,7 +24,11 @@ export class IdempotencyCache<T> {
    * computation is forgotten, so a retry computes again.
    */
   run(key: string, bodyHash: string, compute: () => Promise<T>): { result: Promise<T>; replayed: boolean } | { conflict: true } {
-    const existing = this.entries.get(key);
+    let existing = this.entries.get(key);
+    if (existing !== undefined && this.now() - existing.storedAt >= this.windowMs) {
+      this.entries.delete(key);
+      existing = undefined;
+    }
     if (existing !== undefined) {
       if (existing.bodyHash !== bodyHash) return { conflict: true };
       this.entries.delete(key);
@@ -28,7 +37,7 @@ export class IdempotencyCache<T> {
     }
     const result = compute();
     if (this.capacity > 0) {
-      this.entries.set(key, { bodyHash, result });
+      this.entries.set(key, { bodyHash, result, storedAt: this.now() });
       result.catch(() => {
         if (this.entries.get(key)?.result === result) this.entries.delete(key);
       });

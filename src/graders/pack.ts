@@ -13,6 +13,7 @@ export type Scoring = "all-or-nothing" | "proportional";
 export interface Exercise {
   name: string;
   title?: string;
+  hiddenHint?: string;
   points: number;
   scoring: Scoring;
 }

@@ -88,6 +88,13 @@ export function toleranceText(expect: Expectation): string {
   return [rtol !== 0 ? `rtol ${tolerance(rtol)}` : "", atol !== 0 ? `atol ${tolerance(atol)}` : ""].filter(Boolean).join(", ");
 }
 
+/** The tolerance numbers are compared with, in words ("rtol 1e-12"), when the case compares numbers to values. */
+export function toleranceUsed(expect: Expectation, referenceValue?: unknown): string | undefined {
+  const type = requiredType(expect, referenceValue);
+  if (expectedValues(expect, referenceValue) === undefined || (type !== "number" && type !== "array")) return undefined;
+  return toleranceText(expect);
+}
+
 /** What the case expects, in words, for students (public cases only). */
 export function describeExpectation(expect: Expectation, referenceValue?: unknown): string {
   const type = requiredType(expect, referenceValue);

@@ -2,15 +2,43 @@
 
 export type TestStatus = "passed" | "failed" | "error" | "timeout" | "memory";
 
-export interface TestFeedback {
+/** What kind of mistake a test or a rejected module shows; students and platforms can branch on it. */
+export type ErrorKind =
+  | "syntax_error"
+  | "reference_error"
+  | "type_error"
+  | "range_error"
+  | "exception"
+  | "missing_export"
+  | "wrong_return_type"
+  | "wrong_value"
+  | "result_too_large"
+  | "timeout"
+  | "memory_limit"
+  | "forbidden_import"
+  | "unsupported_typescript"
+  | "sandbox_error";
+
+/** Where in the student's own source (JavaScript or TypeScript) an error happened, with the student's frames only. */
+export interface SourceLocation {
+  line?: number;
+  column?: number;
+  stack?: string;
+}
+
+export interface TestFeedback extends SourceLocation {
   id: string;
   visibility: "public" | "hidden";
   status: TestStatus;
   message: string;
+  errorKind?: ErrorKind;
   description?: string;
   expected?: string;
   received?: string;
+  tolerance?: string;
   output?: string;
+  durationMs?: number;
+  hint?: string;
 }
 
 export interface ExerciseFeedback {
@@ -25,6 +53,7 @@ export interface ExerciseFeedback {
 
 export type RejectionCode =
   | "syntax_error"
+  | "unsupported_typescript"
   | "forbidden_import"
   | "link_error"
   | "module_threw"
@@ -33,18 +62,21 @@ export type RejectionCode =
   | "module_never_settled"
   | "sandbox_crashed";
 
-export interface Rejection {
+export interface Rejection extends SourceLocation {
   code: RejectionCode;
+  errorKind: ErrorKind;
   message: string;
-  line?: number;
-  column?: number;
 }
+
+export type SubmissionLanguage = "javascript" | "typescript";
 
 export interface Feedback {
   id: string;
   assignment: string;
   assignmentVersion: string;
+  language: SubmissionLanguage;
   status: "graded" | "rejected";
+  summary: string;
   reason?: Rejection;
   score: number;
   maxScore: number;

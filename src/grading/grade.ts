@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Limits } from "../config.js";
 import type { Case, Pack } from "../graders/pack.js";
 import type { JobReport, JobSpec, SandboxPool } from "../sandbox/pool.js";
-import type { ExerciseFeedback, Feedback, TestFeedback } from "./feedback.js";
-import { rejection, testFeedback } from "./verdicts.js";
+import type { ExerciseFeedback, Feedback, Rejection, SubmissionLanguage, TestFeedback } from "./feedback.js";
+import { stripTypes } from "./typescript.js";
+import { DEFAULT_HIDDEN_HINT, rejection, testFeedback } from "./verdicts.js";
 
 /** A pack ready to grade: parsed, self-tested, with the reference's values and its effective limits. */
 export interface GradablePack {
@@ -24,9 +25,10 @@ export function helperModules(pack: Pack): JobSpec["helpers"] {
   return Object.entries(pack.assignment.imports).map(([specifier, file]) => ({ specifier, source: pack.files.get(file) ?? "" }));
 }
 
-/** The sandbox job for a source: one call per case, public cases before hidden ones. */
-export function jobFor(pack: Pack, source: string, limits: Limits): { spec: JobSpec; cases: Case[] } {
-  const cases = [...pack.cases.filter((c) => c.visibility === "public"), ...pack.cases.filter((c) => c.visibility === "hidden")];
+/** The sandbox job for a source: one call per case of the chosen exercises, public cases before hidden ones. */
+export function jobFor(pack: Pack, source: string, limits: Limits, exercises?: readonly string[]): { spec: JobSpec; cases: Case[] } {
+  const chosen = pack.cases.filter((c) => exercises === undefined || exercises.includes(c.exercise));
+  const cases = [...chosen.filter((c) => c.visibility === "public"), ...chosen.filter((c) => c.visibility === "hidden")];
   return {
     cases,
     spec: {
@@ -39,20 +41,35 @@ export function jobFor(pack: Pack, source: string, limits: Limits): { spec: JobS
   };
 }
 
-/** Cuts each piece of output to what is left of one budget of `limitKiB`, in order. */
-function budgetOutputs(pieces: string[], limitKiB: number): { kept: string[]; truncated: boolean } {
+/** Marks where output was cut, so a student does not mistake a truncated log for the whole of it. */
+export function truncationMarker(limitKiB: number): string {
+  return `\n[output truncated: over the ${limitKiB} KiB limit]\n`;
+}
+
+/**
+ * Cuts each piece of output to what is left of one budget of `limitKiB`, in order. A piece that lost
+ * text ends with the truncation marker, and markers count against the budget too.
+ */
+function budgetOutputs(pieces: Array<{ text: string; dropped: boolean }>, limitKiB: number): { kept: string[]; truncated: boolean } {
+  const marker = truncationMarker(limitKiB);
+  const markerBytes = Buffer.byteLength(marker);
   let left = limitKiB * 1024;
   let truncated = false;
-  const kept = pieces.map((piece) => {
-    const bytes = Buffer.byteLength(piece);
-    if (bytes <= left) {
+  const kept = pieces.map(({ text, dropped }) => {
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= left && !dropped) {
       left -= bytes;
-      return piece;
+      return text;
     }
     truncated = true;
-    const cut = Buffer.from(piece).subarray(0, left).toString("utf8").replace(/\uFFFD$/, "");
-    left = 0;
-    return cut;
+    if (left < markerBytes) {
+      left = 0;
+      return "";
+    }
+    const room = Math.min(bytes, left - markerBytes);
+    const cut = Buffer.from(text).subarray(0, room).toString("utf8").replace(/\uFFFD$/, "");
+    left -= Buffer.byteLength(cut) + markerBytes;
+    return cut + marker;
   });
   return { kept, truncated };
 }
@@ -61,34 +78,81 @@ function round(points: number): number {
   return Math.round(points * 100) / 100;
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * One sentence on the whole grading. It says "All tests passed." only when every test, hidden ones
+ * included, passed: a student must never read that while a hidden test fails.
+ */
+export function summarize(exercises: ExerciseFeedback[], reason: Rejection | undefined): string {
+  if (reason !== undefined) return `Not graded: the module could not be loaded (${reason.code}). ${reason.message}`;
+  const tests = exercises.flatMap((e) => e.tests.map((t) => ({ ...t, exercise: e.name })));
+  const failed = (visibility: "public" | "hidden") => tests.filter((t) => t.visibility === visibility && t.status !== "passed");
+  const publicFailed = failed("public");
+  const hiddenFailed = failed("hidden");
+  const hiddenTotal = tests.filter((t) => t.visibility === "hidden").length;
+  const publicTotal = tests.length - hiddenTotal;
+  const where = (list: typeof tests) => [...new Set(list.map((t) => t.exercise))].join(", ");
+  if (publicFailed.length === 0 && hiddenFailed.length === 0) return "All tests passed.";
+  const hidden = hiddenFailed.length === 0
+    ? hiddenTotal === 0 ? "" : `; all ${plural(hiddenTotal, "hidden test")} passed`
+    : `${publicFailed.length === 0 ? ", but" : "; and"} ${hiddenFailed.length} of ${plural(hiddenTotal, "hidden test")} failed (in ${where(hiddenFailed)})`;
+  if (publicFailed.length === 0) return `All ${plural(publicTotal, "public test")} passed${hidden}.`;
+  return `${publicFailed.length} of ${plural(publicTotal, "public test")} failed (in ${where(publicFailed)})${hidden}.`;
+}
+
+/** What the service knows of the submission besides the code it runs. */
+export interface SubmissionInfo {
+  language: SubmissionLanguage;
+  /** The source as the student wrote it (TypeScript before stripping). */
+  text: string;
+  /** Only these exercises are graded (all when absent). */
+  exercises?: readonly string[];
+}
+
 /** Builds the feedback from a sandbox report. Pure: the same report gives the same feedback. */
-export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobReport, limits: Limits, resultMaxDepth: number, id: string, durationMs: number): Feedback {
+export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobReport, limits: Limits, resultMaxDepth: number, id: string, durationMs: number, submission?: SubmissionInfo): Feedback {
   const { pack } = gradable;
+  const language = submission?.language ?? "javascript";
+  const source = { fileName: language === "typescript" ? "submission.ts" : "submission.js", text: submission?.text ?? "" };
   const byCase = new Map<string, TestFeedback>();
   const loaded = report.load.kind === "loaded";
   // Hidden calls' output never left the worker; the rest shares one OUTPUT_KIB budget, in call order.
-  const outputs = budgetOutputs([report.loadOutput, ...cases.map((c, i) => (c.visibility === "public" ? report.calls[i]?.output ?? "" : ""))], limits.outputKiB);
+  const outputs = budgetOutputs([
+    { text: report.loadOutput, dropped: report.droppedOutput > report.calls.reduce((sum, c) => sum + (c?.droppedOutput ?? 0), 0) },
+    ...cases.map((c, i) => (c.visibility === "public"
+      ? { text: report.calls[i]?.output ?? "", dropped: (report.calls[i]?.droppedOutput ?? 0) > 0 }
+      : { text: "", dropped: false })),
+  ], limits.outputKiB);
   const hiddenRanks = new Map<string, number>();
   for (const exercise of pack.assignment.exercises) {
     pack.cases.filter((c) => c.exercise === exercise.name && c.visibility === "hidden").forEach((c, i) => hiddenRanks.set(c.id, i + 1));
   }
+  const hints = new Map(pack.assignment.exercises.map((e) => [e.name, e.hiddenHint ?? DEFAULT_HIDDEN_HINT]));
   cases.forEach((testCase, index) => {
     const call = report.calls[index];
     const outcome = loaded && call !== undefined ? call.outcome : { kind: "not-run" as const, reason: "sandbox-lost" as const };
-    const feedback = testFeedback(testCase, hiddenRanks.get(testCase.id) ?? 0, outcome, outputs.kept[index + 1] ?? "", gradable.referenceValues.get(testCase.id), {
-      resultKiB: limits.resultKiB,
-      resultMaxDepth,
-      submissionWallMs: limits.submissionWallMs,
+    const feedback = testFeedback(testCase, outcome, {
+      hiddenRank: hiddenRanks.get(testCase.id) ?? 0,
+      hiddenHint: hints.get(testCase.exercise) ?? DEFAULT_HIDDEN_HINT,
+      output: outputs.kept[index + 1] ?? "",
+      ...(loaded && call?.durationMs !== undefined ? { durationMs: call.durationMs } : {}),
+      referenceValue: gradable.referenceValues.get(testCase.id),
+      limits: { resultKiB: limits.resultKiB, resultMaxDepth, submissionWallMs: limits.submissionWallMs },
+      source,
     });
     if (!loaded) {
-      feedback.status = "error";
-      feedback.message = "Not run: the module could not be loaded.";
-      delete feedback.expected;
-      delete feedback.received;
+      byCase.set(testCase.id, testCase.visibility === "hidden"
+        ? { id: feedback.id, visibility: "hidden", status: "failed", message: "Not run: the module could not be loaded." }
+        : { id: feedback.id, visibility: "public", status: "error", message: "Not run: the module could not be loaded.", ...(feedback.description !== undefined ? { description: feedback.description } : {}) });
+      return;
     }
     byCase.set(testCase.id, feedback);
   });
-  const exercises: ExerciseFeedback[] = pack.assignment.exercises.map((exercise): ExerciseFeedback => {
+  const graded = pack.assignment.exercises.filter((e) => submission?.exercises === undefined || submission.exercises.includes(e.name));
+  const exercises: ExerciseFeedback[] = graded.map((exercise): ExerciseFeedback => {
     const tests = pack.cases.filter((c) => c.exercise === exercise.name).map((c) => byCase.get(c.id) as TestFeedback);
     const passedCount = tests.filter((t) => t.status === "passed").length;
     const passed = loaded && passedCount === tests.length;
@@ -103,19 +167,22 @@ export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobR
       tests,
     };
   });
+  const reason = report.load.kind !== "loaded" ? rejection(report.load, Object.keys(pack.assignment.imports), source) : undefined;
   const feedback: Feedback = {
     id,
     assignment: pack.id,
     assignmentVersion: pack.hash,
+    language,
     status: loaded ? "graded" : "rejected",
+    summary: summarize(exercises, reason),
     score: round(exercises.reduce((sum, e) => sum + e.score, 0)),
     maxScore: round(exercises.reduce((sum, e) => sum + e.maxScore, 0)),
     exercises,
     output: outputs.kept.join(""),
-    outputTruncated: outputs.truncated || report.droppedOutput > 0,
+    outputTruncated: outputs.truncated,
     durationMs,
   };
-  if (report.load.kind !== "loaded") feedback.reason = rejection(report.load, Object.keys(pack.assignment.imports));
+  if (reason !== undefined) feedback.reason = reason;
   return feedback;
 }
 
@@ -128,10 +195,16 @@ export function failedCaseIds(pack: Pack, feedback: Feedback): string[] {
 }
 
 /** Grades one source against a pack in the sandbox. Student faults become feedback; only service faults throw. */
-export async function grade(gradable: GradablePack, source: string, limits: Limits, options: GradeOptions): Promise<{ feedback: Feedback; report: JobReport }> {
+export async function grade(gradable: GradablePack, source: string, limits: Limits, options: GradeOptions, submission?: SubmissionInfo): Promise<{ feedback: Feedback; report: JobReport }> {
   const started = Date.now();
-  const { spec, cases } = jobFor(gradable.pack, source, limits);
-  const report = await options.pool.run(spec, { internal: options.internal === true });
-  const feedback = feedbackFrom(gradable, cases, report, limits, options.resultMaxDepth, randomUUID(), Date.now() - started);
+  const { spec, cases } = jobFor(gradable.pack, source, limits, submission?.exercises);
+  let report: JobReport;
+  const stripped = submission?.language === "typescript" ? await stripTypes(source) : { ok: true as const, source };
+  if (stripped.ok) {
+    report = await options.pool.run({ ...spec, source: stripped.source }, { internal: options.internal === true });
+  } else {
+    report = { load: stripped.outcome, loadOutput: "", calls: [], droppedOutput: 0, workerId: 0, durationMs: 0 };
+  }
+  const feedback = feedbackFrom(gradable, cases, report, limits, options.resultMaxDepth, randomUUID(), Date.now() - started, submission);
   return { feedback, report };
 }

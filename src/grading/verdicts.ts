@@ -1,23 +1,20 @@
 import type { Case } from "../graders/pack.js";
 import type { CallOutcome, LoadOutcome, ThrownError } from "../sandbox/outcomes.js";
-import { SUBMISSION_URL } from "../sandbox/constants.js";
-import { check, describeExpectation } from "./compare.js";
-import type { Rejection, TestFeedback, TestStatus } from "./feedback.js";
+import { check, describeExpectation, toleranceUsed } from "./compare.js";
+import type { ErrorKind, Rejection, SourceLocation, TestFeedback, TestStatus } from "./feedback.js";
+import { errorKindOf, findImport, locate, studentStack } from "./locations.js";
 import { display } from "./values.js";
 
 /**
- * Turns what happened in the sandbox into what a student reads. Hidden cases get one fixed sentence
- * per status: nothing that depends on the case's arguments, expected value, the returned value, the
- * error's message or the output can reach a student through a hidden case.
+ * Turns what happened in the sandbox into what a student reads. A hidden case shows one fixed
+ * sentence and a hint chosen by the exercise, never by the case: nothing that depends on its
+ * arguments, expected value, the returned value, the error's message, its timing or its output can
+ * reach a student, and its status is only passed or failed (how it failed would tell something).
  */
 
-const HIDDEN_MESSAGES: Record<TestStatus, string> = {
-  passed: "Passed.",
-  failed: "Hidden test failed: the returned value is not the expected one.",
-  error: "Hidden test failed: the function threw an error or could not be called.",
-  timeout: "Hidden test failed: the function did not finish in time.",
-  memory: "Hidden test failed: the function ran out of memory.",
-};
+export const HIDDEN_FAILED = "Hidden test failed.";
+export const DEFAULT_HIDDEN_HINT =
+  "Hidden tests call the function with other arguments than the public tests. Check that it follows the exercise's instructions for every input, not only the examples.";
 
 export interface ResultLimits {
   resultKiB: number;
@@ -25,11 +22,20 @@ export interface ResultLimits {
   submissionWallMs: number;
 }
 
-/** Where in the submission an error was thrown, from the first stack frame in the submission. */
-export function locate(stack: string): { line?: number; column?: number } {
-  const pattern = new RegExp(`${SUBMISSION_URL.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:(\\d+):(\\d+)`);
-  const match = pattern.exec(stack);
-  return match === null ? {} : { line: Number(match[1]), column: Number(match[2]) };
+/** How the student's file is named in messages and stacks ("submission.ts" for TypeScript). */
+export interface SourceName {
+  fileName: string;
+  /** The source the student sent (TypeScript before stripping), to point at an import. */
+  text: string;
+}
+
+interface Judgement extends SourceLocation {
+  status: TestStatus;
+  message: string;
+  errorKind?: ErrorKind;
+  expected?: string;
+  received?: string;
+  tolerance?: string;
 }
 
 function errorText(error: ThrownError): string {
@@ -38,53 +44,61 @@ function errorText(error: ThrownError): string {
   return line === undefined ? head : `${head} (line ${line}, column ${column})`;
 }
 
-interface Judgement {
-  status: TestStatus;
-  message: string;
-  expected?: string;
-  received?: string;
+/** Kind, line, column and student frames of a thrown error. */
+function thrown(error: ThrownError, source: SourceName): SourceLocation & { errorKind: ErrorKind } {
+  const where: SourceLocation & { errorKind: ErrorKind } = { errorKind: errorKindOf(error.name), ...locate(error.stack) };
+  const stack = studentStack(error.stack, source.fileName);
+  if (stack !== "") where.stack = stack;
+  return where;
 }
 
 /** The full verdict on one call, as a public case would show it (instructors' tools use it for hidden ones too). */
-export function judge(testCase: Case, outcome: CallOutcome, referenceValue: unknown, limits: ResultLimits): Judgement {
+export function judge(testCase: Case, outcome: CallOutcome, referenceValue: unknown, limits: ResultLimits, source: SourceName = { fileName: "submission.js", text: "" }): Judgement {
   const name = testCase.exercise;
   switch (outcome.kind) {
     case "value": {
       const result = check(testCase.expect, outcome.value, referenceValue);
       if (result.pass) return { status: "passed", message: "Passed." };
       const custom = result.kind === "type" ? testCase.messages?.wrongType : testCase.messages?.wrongValue;
-      return {
+      const judgement: Judgement = {
         status: "failed",
+        errorKind: result.kind === "type" ? "wrong_return_type" : "wrong_value",
         message: custom ?? (result.kind === "type" ? `Wrong type: ${result.reason}.` : `Wrong value: ${result.reason}.`),
         expected: describeExpectation(testCase.expect, referenceValue),
         received: display(outcome.value),
       };
+      const tolerance = toleranceUsed(testCase.expect, referenceValue);
+      if (tolerance !== undefined) judgement.tolerance = tolerance;
+      return judgement;
     }
-    case "threw":
-      if (outcome.during === "result") return { status: "error", message: `Reading the value ${name} returned threw ${errorText(outcome.error)}` };
-      if (outcome.during === "load") return { status: "error", message: `The export ${name} could not be read: ${errorText(outcome.error)}` };
-      return { status: "error", message: `${name} threw ${errorText(outcome.error)}` };
+    case "threw": {
+      const where = thrown(outcome.error, source);
+      if (outcome.during === "result") return { status: "error", ...where, message: `Reading the value ${name} returned threw ${errorText(outcome.error)}` };
+      if (outcome.during === "load") return { status: "error", ...where, message: `The export ${name} could not be read: ${errorText(outcome.error)}` };
+      return { status: "error", ...where, message: `${name} threw ${errorText(outcome.error)}` };
+    }
     case "missing":
-      return { status: "error", message: `The submission does not export a function named ${name} (found ${outcome.type}).` };
+      return { status: "error", errorKind: "missing_export", message: `The submission does not export a function named ${name} (found ${outcome.type}).` };
     case "unserializable":
       return {
         status: "failed",
+        errorKind: "result_too_large",
         message: outcome.reason === "too-large"
           ? `${name} returned a value larger than ${limits.resultKiB} KiB.`
           : `${name} returned a value nested deeper than ${limits.resultMaxDepth} levels.`,
       };
     case "never-settled":
-      return { status: "timeout", message: `${name} returned a promise that never settles.` };
+      return { status: "timeout", errorKind: "timeout", message: `${name} returned a promise that never settles.` };
     case "timeout":
-      return { status: "timeout", message: `${name} did not finish within ${outcome.limitMs} ms.` };
+      return { status: "timeout", errorKind: "timeout", message: `${name} did not finish within ${outcome.limitMs} ms.` };
     case "memory":
-      return { status: "memory", message: `${name} ran out of memory (limit ${outcome.limitMb} MB).` };
+      return { status: "memory", errorKind: "memory_limit", message: `${name} ran out of memory (limit ${outcome.limitMb} MB).` };
     case "crashed":
-      return { status: "error", message: "The sandbox stopped while running this test." };
+      return { status: "error", errorKind: "sandbox_error", message: "The sandbox stopped while running this test." };
     case "not-run":
       return outcome.reason === "budget"
-        ? { status: "timeout", message: `Not run: the submission used up its time budget of ${limits.submissionWallMs} ms.` }
-        : { status: "error", message: "Not run: an earlier test exhausted the sandbox (time or memory)." };
+        ? { status: "timeout", errorKind: "timeout", message: `Not run: the submission used up its time budget of ${limits.submissionWallMs} ms before this test.` }
+        : { status: "error", errorKind: "sandbox_error", message: "Not run: an earlier test exhausted the sandbox (time or memory)." };
   }
 }
 
@@ -96,42 +110,58 @@ export function hiddenTestId(exercise: string, rank: number): string {
   return `${exercise}-hidden-${rank}`;
 }
 
-export function testFeedback(testCase: Case, hiddenRank: number, outcome: CallOutcome, output: string, referenceValue: unknown, limits: ResultLimits): TestFeedback {
-  const judgement = judge(testCase, outcome, referenceValue, limits);
+export interface TestContext {
+  hiddenRank: number;
+  /** The exercise's hint for its hidden tests (the pack's, or the default). */
+  hiddenHint: string;
+  output: string;
+  durationMs?: number;
+  referenceValue: unknown;
+  limits: ResultLimits;
+  source: SourceName;
+}
+
+export function testFeedback(testCase: Case, outcome: CallOutcome, context: TestContext): TestFeedback {
+  const judgement = judge(testCase, outcome, context.referenceValue, context.limits, context.source);
   if (testCase.visibility === "hidden") {
-    return { id: hiddenTestId(testCase.exercise, hiddenRank), visibility: "hidden", status: judgement.status, message: HIDDEN_MESSAGES[judgement.status] };
+    const id = hiddenTestId(testCase.exercise, context.hiddenRank);
+    if (judgement.status === "passed") return { id, visibility: "hidden", status: "passed", message: "Passed." };
+    return { id, visibility: "hidden", status: "failed", message: HIDDEN_FAILED, hint: context.hiddenHint };
   }
-  const feedback: TestFeedback = { id: testCase.id, visibility: "public", status: judgement.status, message: judgement.message };
+  const { status, message, ...details } = judgement;
+  const feedback: TestFeedback = { id: testCase.id, visibility: "public", status, message };
   if (testCase.description !== undefined) feedback.description = testCase.description;
-  if (judgement.expected !== undefined) feedback.expected = judgement.expected;
-  if (judgement.received !== undefined) feedback.received = judgement.received;
-  if (output !== "") feedback.output = output;
+  Object.assign(feedback, details);
+  if (context.output !== "") feedback.output = context.output;
+  if (context.durationMs !== undefined) feedback.durationMs = Math.round(context.durationMs * 10) / 10;
   return feedback;
 }
 
-export function rejection(outcome: Exclude<LoadOutcome, { kind: "loaded" }>, allowedImports: string[]): Rejection {
+export function rejection(outcome: Exclude<LoadOutcome, { kind: "loaded" }>, allowedImports: string[], source: SourceName): Rejection {
   switch (outcome.kind) {
     case "syntax-error": {
-      const reason: Rejection = { code: "syntax_error", message: `SyntaxError: ${outcome.message}` };
+      const reason: Rejection = { code: "syntax_error", errorKind: "syntax_error", message: `SyntaxError: ${outcome.message}` };
       if (outcome.line !== undefined) reason.line = outcome.line;
       if (outcome.column !== undefined) reason.column = outcome.column;
       return reason;
     }
     case "forbidden-import": {
       const allowed = allowedImports.length === 0 ? "nothing" : allowedImports.map((s) => `"${s}"`).join(", ");
-      return { code: "forbidden_import", message: `Cannot import "${outcome.specifier}": a submission may only import ${allowed}.` };
+      return { code: "forbidden_import", errorKind: "forbidden_import", ...findImport(source.text, outcome.specifier), message: `Cannot import "${outcome.specifier}": a submission may only import ${allowed}.` };
     }
     case "link-error":
-      return { code: "link_error", message: outcome.message };
+      return { code: "link_error", errorKind: "sandbox_error", message: outcome.message };
     case "threw":
-      return { code: "module_threw", message: `The module's top-level code threw ${errorText(outcome.error)}`, ...locate(outcome.error.stack) };
+      return { code: "module_threw", ...thrown(outcome.error, source), message: `The module's top-level code threw ${errorText(outcome.error)}` };
     case "never-settled":
-      return { code: "module_never_settled", message: "The module's top-level await never settles." };
+      return { code: "module_never_settled", errorKind: "timeout", message: "The module's top-level await never settles." };
     case "timeout":
-      return { code: "module_timeout", message: `The module's top-level code did not finish within ${outcome.limitMs} ms.` };
+      return { code: "module_timeout", errorKind: "timeout", message: `The module's top-level code did not finish within ${outcome.limitMs} ms.` };
     case "memory":
-      return { code: "module_memory", message: `The module's top-level code ran out of memory (limit ${outcome.limitMb} MB).` };
+      return { code: "module_memory", errorKind: "memory_limit", message: `The module's top-level code ran out of memory (limit ${outcome.limitMb} MB).` };
     case "crashed":
-      return { code: "sandbox_crashed", message: "The sandbox stopped while loading the module." };
+      return { code: "sandbox_crashed", errorKind: "sandbox_error", message: "The sandbox stopped while loading the module." };
+    case "unsupported-typescript":
+      return { code: "unsupported_typescript", errorKind: "unsupported_typescript", message: outcome.message, line: outcome.line, column: outcome.column };
   }
 }

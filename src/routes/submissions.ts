@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Config, Limits } from "../config.js";
 import { apiError, poolErrorToApi } from "../errors.js";
-import type { Feedback } from "../grading/feedback.js";
+import type { Feedback, SubmissionLanguage } from "../grading/feedback.js";
 import { grade } from "../grading/grade.js";
 import { IdempotencyCache } from "../idempotency.js";
 import { lowerLimits, raisedLimits } from "../limits.js";
@@ -10,6 +10,9 @@ import { schemas } from "../schemas.js";
 interface SubmissionBody {
   assignment: string;
   source: string;
+  language?: SubmissionLanguage;
+  exercises?: string[];
+  submissionId?: string;
   limits?: Partial<Limits>;
   metadata?: unknown;
 }
@@ -22,7 +25,7 @@ function statusCounts(feedback: Feedback): Record<string, number> {
 
 
 const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
-  const cache = new IdempotencyCache<Feedback>(config.idempotencyEntries);
+  const cache = new IdempotencyCache<Feedback>(config.idempotencyEntries, config.idempotencyWindowS * 1000);
 
   fastify.post<{ Body: SubmissionBody; Headers: { "idempotency-key"?: string } }>("/v1/submissions", {
     bodyLimit: config.requestKiB * 1024,
@@ -32,7 +35,7 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       response: { 200: { $ref: `${schemas.feedback.$id}#` } },
     },
   }, async (request, reply) => {
-    const { assignment, source, limits: requested } = request.body;
+    const { assignment, source, limits: requested, language = "javascript", exercises, submissionId, metadata } = request.body;
     const bytes = Buffer.byteLength(source, "utf8");
     if (bytes > config.sourceKiB * 1024) throw apiError("source_too_large", (bytes / 1024).toFixed(1), config.sourceKiB);
     const gradable = fastify.graders.get(assignment);
@@ -42,14 +45,23 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       throw apiError("limit_too_high", raised.map((r) => `limits.${r.name} is ${r.requested}, above this assignment's ${r.ceiling}: a request may lower a limit, not raise it`).join("; "));
     }
     const limits = lowerLimits(gradable.limits, requested);
+    const names = gradable.pack.assignment.exercises.map((e) => e.name);
+    const unknown = (exercises ?? []).filter((name) => !names.includes(name));
+    if (unknown.length > 0) throw apiError("unknown_exercise", assignment, unknown.map((n) => `'${n}'`).join(", "), names.join(", "));
 
     const run = async (): Promise<Feedback> => {
       try {
-        const { feedback, report } = await grade(gradable, source, limits, { pool: fastify.sandbox, resultMaxDepth: config.resultMaxDepth });
+        const { feedback, report } = await grade(gradable, source, limits, { pool: fastify.sandbox, resultMaxDepth: config.resultMaxDepth }, {
+          language,
+          text: source,
+          ...(exercises !== undefined ? { exercises } : {}),
+        });
         request.log.info({
           submission: feedback.id,
           assignment: feedback.assignment,
           assignmentVersion: feedback.assignmentVersion,
+          language: feedback.language,
+          exercises,
           status: feedback.status,
           rejection: feedback.reason?.code,
           score: feedback.score,
@@ -65,9 +77,13 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       }
     };
 
-    const key = request.headers["idempotency-key"];
+    const header = request.headers["idempotency-key"];
+    if (header !== undefined && submissionId !== undefined && header !== submissionId) throw apiError("idempotency_key_mismatch", header, submissionId);
+    const key = header ?? submissionId;
     if (key === undefined) return run();
-    const outcome = cache.run(key, IdempotencyCache.hash({ assignment, source, limits: requested ?? null }), run);
+    // Everything that changes the grading is part of the request's identity.
+    const identity = { assignment, source, language, exercises: exercises ?? null, limits: requested ?? null, metadata: metadata ?? null };
+    const outcome = cache.run(key, IdempotencyCache.hash(identity), run);
     if ("conflict" in outcome) throw apiError("idempotency_conflict", key);
     if (outcome.replayed) void reply.header("idempotent-replayed", "true");
     return outcome.result;

@@ -46,7 +46,9 @@ export type LoadOutcome =
   | { kind: "never-settled" }
   | { kind: "timeout"; limitMs: number }
   | { kind: "memory"; limitMb: number }
-  | { kind: "crashed"; detail: string };
+  | { kind: "crashed"; detail: string }
+  /** Made by the service before the sandbox (TypeScript that removing types cannot run); never by a worker. */
+  | { kind: "unsupported-typescript"; message: string; line: number; column: number };
 
 export interface CallResult {
   outcome: CallOutcome;

@@ -53,7 +53,7 @@ export interface JobReport {
   load: LoadOutcome;
   loadOutput: string;
   /** `durationMs` is absent for calls that never reported (not run, or cut off by a dead worker). */
-  calls: Array<{ outcome: CallOutcome; output: string; durationMs?: number }>;
+  calls: Array<{ outcome: CallOutcome; output: string; durationMs?: number; droppedOutput?: number }>;
   droppedOutput: number;
   workerId: number;
   /** Why the worker was stopped or died during this job, if it was. */
@@ -224,7 +224,7 @@ export class SandboxPool {
       job.report.droppedOutput += msg.dropped;
     } else if (msg.type === "call") {
       if (msg.index >= job.spec.calls.length) return;
-      job.report.calls[msg.index] = { outcome: msg.outcome, output: msg.output, durationMs: msg.ms };
+      job.report.calls[msg.index] = { outcome: msg.outcome, output: msg.output, durationMs: msg.ms, droppedOutput: msg.dropped };
       job.report.droppedOutput += msg.dropped;
       job.callsDone = msg.index + 1;
     } else {

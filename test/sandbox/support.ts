@@ -6,6 +6,7 @@ import path from "node:path";
 import { fastLimits, root } from "../helpers/app.js";
 import { fixture, packFile, readRepoFile } from "../helpers/files.js";
 import type { Feedback, TestFeedback } from "../../src/grading/feedback.js";
+import { DEFAULT_HIDDEN_HINT, HIDDEN_FAILED } from "../../src/grading/verdicts.js";
 
 /**
  * Shared by the hazard tests (test/sandbox/*.test.ts): submitting, finding tests in feedback, and the one
@@ -48,6 +49,20 @@ export async function submit(t: Test, app: FastifyInstance, source: string, extr
   t.equal(answer.status, 200, "answered with 200 and feedback");
   t.ok(answer.ms < answerDeadlineMs(env), `answered in ${answer.ms} ms, within the ${answerDeadlineMs(env)} ms deadline`);
   return answer;
+}
+
+/** The fields a hidden test may carry: nothing that depends on its case. */
+export const HIDDEN_TEST_KEYS = { passed: ["id", "message", "status", "visibility"], failed: ["hint", "id", "message", "status", "visibility"] };
+
+/** Every hidden test of the exercise failed, and says only that (with the exercise's generic hint). */
+export function hiddenAllFailed(t: Test, feedback: Feedback, exercise: string): void {
+  const hidden = hiddenTests(feedback, exercise);
+  t.ok(hidden.length > 0, `${exercise} has hidden tests`);
+  for (const x of hidden) {
+    t.equal(x.status, "failed", `${x.id} failed`);
+    t.equal(x.message, HIDDEN_FAILED, `${x.id} says only that it failed`);
+    t.equal(x.hint, DEFAULT_HIDDEN_HINT, `${x.id} carries the exercise's generic hint`);
+  }
 }
 
 export function byId(feedback: Feedback, id: string): TestFeedback | undefined {
