@@ -3,6 +3,7 @@ import type { Config } from "./config.js";
 import { ApiError, apiError, errorCatalog } from "./errors.js";
 import { loggerOptions } from "./logger.js";
 import gradersPlugin from "./plugins/graders.js";
+import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
 import assignmentRoutes from "./routes/assignments.js";
 import healthRoutes from "./routes/health.js";
@@ -71,6 +72,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
     return reply.code(404).send({ error: { code, message } });
   });
 
+  await fastify.register(openapiPlugin);
   await fastify.register(sandboxPlugin, { config });
   await fastify.register(gradersPlugin, { config });
   await fastify.register(healthRoutes);

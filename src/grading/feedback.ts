@@ -31,6 +31,7 @@ export interface TestFeedback extends SourceLocation {
   visibility: "public" | "hidden";
   status: TestStatus;
   message: string;
+  detail?: string;
   errorKind?: ErrorKind;
   description?: string;
   expected?: string;

@@ -32,6 +32,7 @@ export interface SourceName {
 interface Judgement extends SourceLocation {
   status: TestStatus;
   message: string;
+  detail?: string;
   errorKind?: ErrorKind;
   expected?: string;
   received?: string;
@@ -60,10 +61,13 @@ export function judge(testCase: Case, outcome: CallOutcome, referenceValue: unkn
       const result = check(testCase.expect, outcome.value, referenceValue);
       if (result.pass) return { status: "passed", message: "Passed." };
       const custom = result.kind === "type" ? testCase.messages?.wrongType : testCase.messages?.wrongValue;
+      const detail = result.kind === "type" ? `Wrong type: ${result.reason}.` : `Wrong value: ${result.reason}.`;
       const judgement: Judgement = {
         status: "failed",
         errorKind: result.kind === "type" ? "wrong_return_type" : "wrong_value",
-        message: custom ?? (result.kind === "type" ? `Wrong type: ${result.reason}.` : `Wrong value: ${result.reason}.`),
+        // The notebook's own words when the case has them, and the service's precise reason beside them.
+        message: custom ?? detail,
+        ...(custom !== undefined ? { detail } : {}),
         expected: describeExpectation(testCase.expect, referenceValue),
         received: display(outcome.value),
       };

@@ -6,6 +6,7 @@ import { describeExpectation } from "../grading/compare.js";
 import type { GradablePack } from "../grading/grade.js";
 import { PackError } from "../graders/problems.js";
 import { schemas } from "../schemas.js";
+import { errorResponses } from "./docs.js";
 
 /** What students and platforms may see of a pack: public cases in full, hidden ones only counted. */
 export function summary(gradable: GradablePack) {
@@ -19,6 +20,13 @@ export function summary(gradable: GradablePack) {
     assignmentVersion: pack.hash,
     language: assignment.language,
     imports: Object.keys(assignment.imports),
+    contract: {
+      module: "One ECMAScript module that exports one function per exercise, named as the exercise. It may import only the listed helpers, by their specifier (import { np } from \"gc_utils\").",
+      languages: ["javascript", "typescript"],
+      exports: assignment.exercises.map((e) => e.name),
+      imports: Object.keys(assignment.imports).map((specifier) => ({ specifier, url: `/v1/assignments/${pack.id}/helpers/${encodeURIComponent(specifier)}` })),
+      starter: `/v1/assignments/${pack.id}/starter`,
+    },
     limits: { ...limits },
     exercises: assignment.exercises.map((exercise) => {
       const cases = pack.cases.filter((c) => c.exercise === exercise.name);
@@ -64,23 +72,35 @@ const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 
   fastify.get("/v1/assignments", {
     schema: {
+      tags: ["assignments"],
+      summary: "List the assignments this service grades",
       response: { 200: { type: "object", required: ["assignments"], properties: { assignments: { type: "array", items: { $ref: `${schemas.assignmentSummary.$id}#` } } } } },
     },
   }, async () => ({ assignments: fastify.graders.list().map(summary) }));
 
   fastify.get<{ Params: { id: string } }>("/v1/assignments/:id", {
-    schema: { params: idParam, response: { 200: { $ref: `${schemas.assignmentSummary.$id}#` } } },
+    schema: {
+      tags: ["assignments"],
+      summary: "What students may see of an assignment",
+      description: "Its exercises and points, its public cases (arguments and expectations), how many hidden cases each exercise has (nothing else of them), the import contract and the effective limits.",
+      params: idParam,
+      response: { 200: { $ref: `${schemas.assignmentSummary.$id}#` }, ...errorResponses(404) },
+    },
   }, async (request) => summary(find(request.params.id)));
 
   fastify.get<{ Params: { id: string } }>("/v1/assignments/:id/starter", {
-    schema: { params: idParam },
+    schema: { tags: ["assignments"], summary: "The starter code students begin from (text/javascript)", params: idParam },
   }, async (request, reply) => {
     const { pack } = find(request.params.id);
     return reply.type("text/javascript; charset=utf-8").send(pack.files.get(pack.assignment.starter));
   });
 
   fastify.get<{ Params: { id: string; specifier: string } }>("/v1/assignments/:id/helpers/:specifier", {
-    schema: { params: { ...idParam, required: ["id", "specifier"], properties: { ...idParam.properties, specifier: { type: "string" } } } },
+    schema: {
+      tags: ["assignments"],
+      summary: "The source of a helper module a submission may import (text/javascript)",
+      params: { ...idParam, required: ["id", "specifier"], properties: { ...idParam.properties, specifier: { type: "string" } } },
+    },
   }, async (request, reply) => {
     const { pack } = find(request.params.id);
     const file = pack.assignment.imports[request.params.specifier];
@@ -95,6 +115,10 @@ const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     fastify.put<{ Params: { id: string }; Body: { files: Record<string, string> } }>("/v1/assignments/:id", {
       bodyLimit: config.packKiB * 1024,
       schema: {
+        tags: ["assignments"],
+        summary: "Install or replace a pack (instructors; needs ADMIN_TOKEN)",
+        description: "Validates the pack's files and runs its self-test (the reference passes every case, each mutant fails); 422 invalid_pack lists the problems. Answers 201 when new, 200 when replaced.",
+        security: [{ adminToken: [] }],
         params: idParam,
         body: { $ref: `${schemas.packUpload.$id}#` },
       },

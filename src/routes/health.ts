@@ -25,7 +25,7 @@ const healthSchema = {
 /** Liveness and readiness in one: 200 while at least one worker can grade, 503 otherwise. */
 const health: FastifyPluginAsync = async (fastify) => {
   fastify.get("/health", {
-    schema: { response: { 200: healthSchema, 503: healthSchema } },
+    schema: { tags: ["health"], summary: "Whether the service can grade (503 while no grading worker is ready)", response: { 200: healthSchema, 503: healthSchema } },
   }, async (_request, reply) => {
     const workers = fastify.sandbox.stats();
     const body = {

@@ -6,6 +6,7 @@ import { grade } from "../grading/grade.js";
 import { IdempotencyCache } from "../idempotency.js";
 import { lowerLimits, raisedLimits } from "../limits.js";
 import { schemas } from "../schemas.js";
+import { errorResponses } from "./docs.js";
 
 interface SubmissionBody {
   assignment: string;
@@ -30,9 +31,12 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
   fastify.post<{ Body: SubmissionBody; Headers: { "idempotency-key"?: string } }>("/v1/submissions", {
     bodyLimit: config.requestKiB * 1024,
     schema: {
+      tags: ["submissions"],
+      summary: "Grade a submission",
+      description: "Runs the module in a fresh sandbox against the assignment's public and hidden cases and answers with feedback. A student's mistakes (syntax errors, exceptions, timeouts, wrong values) are feedback with status 200, never HTTP errors.",
       headers: { type: "object", properties: { "idempotency-key": { type: "string", minLength: 1, maxLength: 200 } } },
       body: { $ref: `${schemas.submissionRequest.$id}#` },
-      response: { 200: { $ref: `${schemas.feedback.$id}#` } },
+      response: { 200: { $ref: `${schemas.feedback.$id}#` }, ...errorResponses(400, 404, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
     const { assignment, source, limits: requested, language = "javascript", exercises, submissionId, metadata } = request.body;

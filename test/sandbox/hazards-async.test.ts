@@ -23,7 +23,7 @@ t.test("a graded function that returns a promise that never settles gets a timeo
 t.test("a returned thenable whose then loops forever is not awaited (wrong type); from an async function, its then runs and times out", async (t) => {
   const { feedback } = await submit(t, app, hostile("thenable-spinning-then.mjs"));
   t.equal(byId(feedback, "forward-notebook")?.status, "failed");
-  t.match(byId(feedback, "forward-notebook")?.message, /^Wrong type: expected a finite number, received an object/);
+  t.match(byId(feedback, "forward-notebook")?.detail, /^Wrong type: expected a finite number, received an object/);
   t.equal(byId(feedback, "backward-notebook")?.status, "timeout");
   t.equal(byId(feedback, "backward-notebook")?.message, "backward_propagation did not finish within 400 ms.");
   await honestStillScores100(t, app);

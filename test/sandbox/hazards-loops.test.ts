@@ -46,8 +46,8 @@ for (const [what, file, forwardReceived, backwardReceived] of spinningConversion
     t.ok(ms < 2000, `answered in ${ms} ms: nothing spun`);
     for (const [id, received] of [["forward-notebook", forwardReceived], ["backward-notebook", backwardReceived]] as const) {
       t.equal(byId(feedback, id)?.status, "failed", `${id} failed`);
-      t.match(byId(feedback, id)?.message, /^Wrong type: expected a finite number, /, `${id} says wrong type`);
-      t.match(byId(feedback, id)?.message, received, `${id} says what was received`);
+      t.match(byId(feedback, id)?.detail, /^Wrong type: expected a finite number, /, `${id} says wrong type`);
+      t.match(byId(feedback, id)?.detail, received, `${id} says what was received`);
     }
     for (const hidden of [...hiddenTests(feedback, "forward_propagation"), ...hiddenTests(feedback, "backward_propagation")]) t.equal(hidden.status, "failed");
     await honestStillScores100(t, app);

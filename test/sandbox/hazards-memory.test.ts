@@ -115,7 +115,7 @@ t.test("Atomics.wait on a SharedArrayBuffer cannot block: both are removed, so i
 t.test("a typed array over a shrunk resizable ArrayBuffer, returned, thrown, rejected or printed, is never copied: plain verdicts", async (t) => {
   const { feedback } = await submit(t, app, hostile("shrunk-resizable-buffer.mjs"), {}, env);
   t.equal(byId(feedback, "forward-notebook")?.status, "failed");
-  t.equal(byId(feedback, "forward-notebook")?.message, "Wrong type: expected a finite number, received an instance of Float64Array.");
+  t.equal(byId(feedback, "forward-notebook")?.detail, "Wrong type: expected a finite number, received an instance of Float64Array.");
   t.equal(byId(feedback, "backward-notebook")?.status, "error");
   t.equal(byId(feedback, "backward-notebook")?.message, "backward_propagation threw Float64Array");
   t.equal(byId(feedback, "gradient-check-notebook")?.status, "error", "a promise rejected with one, and one left rejected");

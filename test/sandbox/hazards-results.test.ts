@@ -15,10 +15,10 @@ t.teardown(() => app.close());
 t.test("a cyclic result (an array or an object that contains itself) fails as the wrong type, showing the cycle", async (t) => {
   const { feedback } = await submit(t, app, hostile("returns-cyclic.mjs"), {}, env);
   t.equal(byId(feedback, "forward-notebook")?.status, "failed");
-  t.equal(byId(feedback, "forward-notebook")?.message, "Wrong type: expected a finite number, received an array containing a circular reference at [1].");
+  t.equal(byId(feedback, "forward-notebook")?.detail, "Wrong type: expected a finite number, received an array containing a circular reference at [1].");
   t.equal(byId(feedback, "forward-notebook")?.received, "[8, [Circular]]");
   t.equal(byId(feedback, "backward-notebook")?.status, "failed");
-  t.match(byId(feedback, "backward-notebook")?.message, /^Wrong type: expected a finite number, received an object/);
+  t.match(byId(feedback, "backward-notebook")?.detail, /^Wrong type: expected a finite number, received an object/);
   t.match(byId(feedback, "backward-notebook")?.received, /\[Circular\]/);
   await honestStillScores100(t, app, env);
 });
@@ -82,9 +82,9 @@ for (const [what, file, forward, backward] of lies) {
     const { feedback } = await submit(t, app, hostile(file), {}, env);
     t.equal(feedback.status, "graded");
     t.equal(byId(feedback, "forward-notebook")?.status, "failed");
-    t.match(byId(feedback, "forward-notebook")?.message, `Wrong type: expected a finite number, received ${forward}`);
+    t.match(byId(feedback, "forward-notebook")?.detail, `Wrong type: expected a finite number, received ${forward}`);
     t.equal(byId(feedback, "backward-notebook")?.status, "failed");
-    t.match(byId(feedback, "backward-notebook")?.message, `Wrong type: expected a finite number, received ${backward}`);
+    t.match(byId(feedback, "backward-notebook")?.detail, `Wrong type: expected a finite number, received ${backward}`);
     for (const hidden of [...hiddenTests(feedback, "forward_propagation"), ...hiddenTests(feedback, "backward_propagation")]) {
       t.equal(hidden.status, "failed", `${hidden.id} fails too`);
     }

@@ -61,9 +61,9 @@ t.test("a wrong solution that tampers to look right still fails exactly the test
   const { feedback } = await submit(t, app, hostile("tampers-wrong-solution.mjs"));
   t.equal(feedback.status, "graded");
   t.equal(byId(feedback, "forward-notebook")?.status, "failed");
-  t.match(byId(feedback, "forward-notebook")?.message, /^Wrong type: expected a finite number, received an object/);
+  t.match(byId(feedback, "forward-notebook")?.detail, /^Wrong type: expected a finite number, received an object/);
   t.equal(byId(feedback, "backward-notebook")?.status, "failed");
-  t.equal(byId(feedback, "backward-notebook")?.message, "Wrong value: received 4.");
+  t.equal(byId(feedback, "backward-notebook")?.detail, "Wrong value: received 4.");
   for (const hidden of [...hiddenTests(feedback, "forward_propagation"), ...hiddenTests(feedback, "backward_propagation")]) {
     t.equal(hidden.status, "failed", `${hidden.id} fails`);
   }
