@@ -3,6 +3,7 @@ import type { Limits } from "../config.js";
 import type { Case, Pack } from "../graders/pack.js";
 import type { JobReport, JobSpec, SandboxPool } from "../sandbox/pool.js";
 import type { ExerciseFeedback, Feedback, Rejection, SubmissionLanguage, TestFeedback } from "./feedback.js";
+import { summarize } from "./summary.js";
 import { stripTypes } from "./typescript.js";
 import { DEFAULT_HIDDEN_HINT, rejection, testFeedback } from "./verdicts.js";
 
@@ -76,31 +77,6 @@ function budgetOutputs(pieces: Array<{ text: string; dropped: boolean }>, limitK
 
 function round(points: number): number {
   return Math.round(points * 100) / 100;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-/**
- * One sentence on the whole grading. It says "All tests passed." only when every test, hidden ones
- * included, passed: a student must never read that while a hidden test fails.
- */
-export function summarize(exercises: ExerciseFeedback[], reason: Rejection | undefined): string {
-  if (reason !== undefined) return `Not graded: the module could not be loaded (${reason.code}). ${reason.message}`;
-  const tests = exercises.flatMap((e) => e.tests.map((t) => ({ ...t, exercise: e.name })));
-  const failed = (visibility: "public" | "hidden") => tests.filter((t) => t.visibility === visibility && t.status !== "passed");
-  const publicFailed = failed("public");
-  const hiddenFailed = failed("hidden");
-  const hiddenTotal = tests.filter((t) => t.visibility === "hidden").length;
-  const publicTotal = tests.length - hiddenTotal;
-  const where = (list: typeof tests) => [...new Set(list.map((t) => t.exercise))].join(", ");
-  if (publicFailed.length === 0 && hiddenFailed.length === 0) return "All tests passed.";
-  const hidden = hiddenFailed.length === 0
-    ? hiddenTotal === 0 ? "" : `; all ${plural(hiddenTotal, "hidden test")} passed`
-    : `${publicFailed.length === 0 ? ", but" : "; and"} ${hiddenFailed.length} of ${plural(hiddenTotal, "hidden test")} failed (in ${where(hiddenFailed)})`;
-  if (publicFailed.length === 0) return `All ${plural(publicTotal, "public test")} passed${hidden}.`;
-  return `${publicFailed.length} of ${plural(publicTotal, "public test")} failed (in ${where(publicFailed)})${hidden}.`;
 }
 
 /** What the service knows of the submission besides the code it runs. */

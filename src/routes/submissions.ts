@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Config, Limits } from "../config.js";
 import { apiError, poolErrorToApi } from "../errors.js";
+import { FORMATS, render, type ResultFormat } from "../formats/index.js";
 import type { Feedback, SubmissionLanguage } from "../grading/feedback.js";
 import { grade } from "../grading/grade.js";
 import { IdempotencyCache } from "../idempotency.js";
@@ -16,6 +17,7 @@ interface SubmissionBody {
   submissionId?: string;
   limits?: Partial<Limits>;
   metadata?: unknown;
+  format?: ResultFormat;
 }
 
 function statusCounts(feedback: Feedback): Record<string, number> {
@@ -25,10 +27,18 @@ function statusCounts(feedback: Feedback): Record<string, number> {
 }
 
 
+/** The result format, from the query string or the body; both may be given only if they agree. */
+function formatOf(query: ResultFormat | undefined, body: ResultFormat | undefined): ResultFormat {
+  if (query !== undefined && body !== undefined && query !== body) {
+    throw apiError("invalid_request", `format is "${query}" in the query string but "${body}" in the body; give it once, or the same in both`);
+  }
+  return query ?? body ?? "native";
+}
+
 const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const cache = new IdempotencyCache<Feedback>(config.idempotencyEntries, config.idempotencyWindowS * 1000);
 
-  fastify.post<{ Body: SubmissionBody; Headers: { "idempotency-key"?: string } }>("/v1/submissions", {
+  fastify.post<{ Body: SubmissionBody; Querystring: { format?: ResultFormat }; Headers: { "idempotency-key"?: string } }>("/v1/submissions", {
     bodyLimit: config.requestKiB * 1024,
     schema: {
       tags: ["submissions"],
@@ -36,6 +46,12 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       description: "Runs the module in a fresh sandbox against the assignment's public and hidden cases and answers with feedback. A student's mistakes (syntax errors, exceptions, timeouts, wrong values) are feedback with status 200, never HTTP errors.",
       headers: { type: "object", properties: { "idempotency-key": { type: "string", minLength: 1, maxLength: 200 } } },
       body: { $ref: `${schemas.submissionRequest.$id}#` },
+      querystring: {
+        type: "object",
+        properties: {
+          format: { enum: [...FORMATS], description: "The shape of the answer: native (the feedback schema, the default), gradescope (results.json), prairielearn (external grader results), xqueue ({correct, score, msg}) or coursera ({fractionalScore, feedback}). The body's format field does the same; if both are given they must agree." },
+        },
+      },
       response: { 200: { $ref: `${schemas.feedback.$id}#` }, ...errorResponses(400, 404, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
@@ -52,6 +68,11 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     const names = gradable.pack.assignment.exercises.map((e) => e.name);
     const unknown = (exercises ?? []).filter((name) => !names.includes(name));
     if (unknown.length > 0) throw apiError("unknown_exercise", assignment, unknown.map((n) => `'${n}'`).join(", "), names.join(", "));
+    // The cache below holds native feedback and the format is not part of the request's hash, so a
+    // replay may ask for another format. Other formats skip the native response schema (their own
+    // schemas, submissions-schema/formats/, are checked by the tests).
+    const format = formatOf(request.query.format, request.body.format);
+    const respond = (feedback: Feedback) => (format === "native" ? feedback : reply.type("application/json; charset=utf-8").send(JSON.stringify(render(format, feedback))));
 
     const run = async (): Promise<Feedback> => {
       try {
@@ -84,13 +105,13 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     const header = request.headers["idempotency-key"];
     if (header !== undefined && submissionId !== undefined && header !== submissionId) throw apiError("idempotency_key_mismatch", header, submissionId);
     const key = header ?? submissionId;
-    if (key === undefined) return run();
+    if (key === undefined) return respond(await run());
     // Everything that changes the grading is part of the request's identity.
     const identity = { assignment, source, language, exercises: exercises ?? null, limits: requested ?? null, metadata: metadata ?? null };
     const outcome = cache.run(key, IdempotencyCache.hash(identity), run);
     if ("conflict" in outcome) throw apiError("idempotency_conflict", key);
     if (outcome.replayed) void reply.header("idempotent-replayed", "true");
-    return outcome.result;
+    return respond(await outcome.result);
   });
 };
 

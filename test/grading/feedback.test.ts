@@ -74,7 +74,7 @@ t.test("a syntax error, a forbidden import and a top-level throw reject the modu
   const throwing = "const scale = 2;\nundefinedThing.call();\nexport const forward_propagation = () => scale;\n";
   const threw = await submit(throwing);
   t.same([threw.reason?.code, threw.reason?.errorKind, threw.reason?.line, threw.reason?.column], ["module_threw", "reference_error", 2, 1]);
-  t.equal(threw.summary, `Not graded: the module could not be loaded (module_threw). ${threw.reason?.message}`);
+  t.equal(threw.summary, "Not graded: the module could not be loaded (module_threw).");
 });
 
 t.test("a timeout, a memory limit, a wrong return type and a result too large each name their kind", async (t) => {

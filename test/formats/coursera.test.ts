@@ -1,0 +1,41 @@
+import t from "tap";
+import { buildApp, fastLimits } from "../helpers/app.js";
+import type { CourseraResult } from "../../src/formats/coursera.js";
+import { claimsAllPassed, failsOnlyHidden, formatValidator, reference, submitAs, syntaxError } from "./support.js";
+
+const app = await buildApp({ ...fastLimits });
+t.teardown(() => app.close());
+
+const validate = formatValidator("coursera");
+
+async function grade(source: string): Promise<CourseraResult> {
+  const response = await submitAs(app, "coursera", source);
+  t.equal(response.status, 200, "a submission is answered with 200");
+  const result = response.body as CourseraResult;
+  t.ok(validate(result), `the feedback matches submissions-schema/formats/coursera.schema.json ${JSON.stringify(validate.errors)}`);
+  t.notMatch(result.feedback, /[\u0000-\u0008\u000b-\u001f]/, "plain text: no ANSI colours or other control characters");
+  return result;
+}
+
+t.test("the reference solution gets fractionalScore 1 and a plain-text report", async (t) => {
+  const result = await grade(reference);
+  t.equal(result.fractionalScore, 1);
+  t.match(result.feedback, /^All tests passed\.\n\nScore: 100 \/ 100\n\nExercise 1 - forward_propagation: 25 \/ 25\n {2}\[passed\] forward-notebook: Passed\.\n {2}\[passed\] Hidden test 1 of forward_propagation passed\./);
+  t.match(result.feedback, /\n\nConsole output:\nYour backward propagation works perfectly fine! difference = 7\.814075313343006e-11\n/);
+});
+
+t.test("a submission that fails only hidden tests gets 0.75 and is told which exercise's hidden tests failed", async (t) => {
+  const result = await grade(failsOnlyHidden);
+  t.equal(result.fractionalScore, 0.75);
+  t.match(result.feedback, /^All 5 public tests passed, but 5 of 14 hidden tests failed \(in gradient_check_n\)\./);
+  t.notOk(claimsAllPassed(result.feedback));
+  t.match(result.feedback, /Exercise 4 - gradient_check_n: 0 \/ 25\n {2}\[passed\] gradient-check-n-notebook: Passed\./);
+  t.equal(result.feedback.match(/\[FAILED\] Hidden test \d of gradient_check_n failed\. Hidden tests call the function/g)?.length, 5);
+});
+
+t.test("a syntax error gets 0 and the error, and lists no test that did not run", async (t) => {
+  const result = await grade(syntaxError);
+  t.equal(result.fractionalScore, 0);
+  t.match(result.feedback, /^Not graded: the module could not be loaded \(syntax_error\)\.\n\nSyntaxError: .*\(line 5, column \d+\)\n\nScore: 0 \/ 100/);
+  t.notMatch(result.feedback, /\[(passed|FAILED)\]/);
+});
