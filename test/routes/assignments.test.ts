@@ -45,6 +45,11 @@ t.test("GET /v1/assignments/:id shows exercises, points and public cases, and on
     ["gradient_check", 25, 2, 5],
     ["gradient_check_n", 25, 1, 5],
   ]);
+  t.same(body.contract.exports, ["forward_propagation", "backward_propagation", "gradient_check", "gradient_check_n"], "the import contract names the exports");
+  t.same(body.contract.languages, ["javascript", "typescript"]);
+  t.same(body.contract.imports, [{ specifier: "gc_utils", url: "/v1/assignments/gradient-checking/helpers/gc_utils" }]);
+  t.equal((await request(app.server).get(body.contract.imports[0].url)).status, 200, "the helper's url serves it");
+  t.equal((await request(app.server).get(body.contract.starter)).status, 200, "the starter's url serves it");
   t.same(body.exercises[0].publicCases[0].args, [2, 4]);
   t.equal(body.exercises[0].publicCases[0].expected, "a finite number equal to 8 (exactly)");
   for (const id of ["forward-negative-x", "gradient-check-large-theta", "gradient-check-n-seed2-m5"]) {

@@ -218,3 +218,20 @@ t.test("the same Idempotency-Key and body replay the same feedback; another body
   t.equal(other.status, 409);
   t.equal(other.body.error.code, "idempotency_conflict");
 });
+
+t.test("a submissionId works as the idempotency key; it must agree with the header when both are sent", async (t) => {
+  const source = packFile("reference/solution.mjs");
+  const body = { assignment: "gradient-checking", source, submissionId: "platform-42" };
+  const first = await request(app.server).post("/v1/submissions").send(body);
+  const again = await request(app.server).post("/v1/submissions").send(body);
+  t.equal(again.body.id, first.body.id, "the same grading is returned, not graded again");
+  t.equal(again.headers["idempotent-replayed"], "true");
+  const viaHeader = await request(app.server).post("/v1/submissions").set("idempotency-key", "platform-42").send({ assignment: "gradient-checking", source });
+  t.equal(viaHeader.body.id, first.body.id, "the header and the submissionId name the same key");
+  const changed = await request(app.server).post("/v1/submissions").send({ ...body, exercises: ["gradient_check"] });
+  t.equal(changed.status, 409, "grading fewer exercises is another request");
+  t.equal(changed.body.error.code, "idempotency_conflict");
+  const mismatch = await request(app.server).post("/v1/submissions").set("idempotency-key", "a").send({ ...body, submissionId: "b" });
+  t.equal(mismatch.status, 400);
+  t.equal(mismatch.body.error.code, "idempotency_key_mismatch");
+});
