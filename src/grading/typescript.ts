@@ -25,11 +25,23 @@ function words(kindName: string): string {
 export async function stripTypes(text: string): Promise<Stripped> {
   const [tsModule, blank] = await load();
   const ts = (tsModule as unknown as { default?: typeof import("typescript") }).default ?? tsModule;
-  const file = ts.createSourceFile("submission.ts", text, ts.ScriptTarget.ESNext, true, ts.ScriptKind.TS);
   let unsupported: import("typescript").Node | undefined;
-  const source = blank.blankSourceFile(file, (node) => {
-    unsupported ??= node;
-  });
+  let file: import("typescript").SourceFile;
+  let source: string;
+  try {
+    file = ts.createSourceFile("submission.ts", text, ts.ScriptTarget.ESNext, true, ts.ScriptKind.TS);
+    source = blank.blankSourceFile(file, (node) => {
+      unsupported ??= node;
+    });
+  } catch (error) {
+    // The parser and the stripper recurse: a few thousand nested brackets exhaust this process's stack,
+    // which is an answer for the student, not a service fault.
+    if (!(error instanceof RangeError)) throw error;
+    return {
+      ok: false,
+      outcome: { kind: "unsupported-typescript", message: "This TypeScript nests too deeply to be parsed (brackets, parentheses or type arguments inside one another thousands of times).", line: 1, column: 1 },
+    };
+  }
   if (unsupported === undefined) return { ok: true, source };
   const start = file.getLineAndCharacterOfPosition(unsupported.getStart(file));
   const what = words(ts.SyntaxKind[unsupported.kind] ?? "syntax");

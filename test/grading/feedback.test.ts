@@ -142,6 +142,8 @@ t.test("errors in TypeScript point at the line and column of the TypeScript sour
   const unsupported = await submit(enumSource, { language: "typescript" });
   t.same([unsupported.reason?.code, unsupported.reason?.errorKind, unsupported.reason?.line, unsupported.reason?.column], ["unsupported_typescript", "unsupported_typescript", 3, 1]);
   t.match(unsupported.reason?.message, /enum declaration/);
+  const nested = await submit(`export const forward_propagation = (x: number, theta: number): number => ${"(".repeat(5000)}theta * x${")".repeat(5000)};\n`, { language: "typescript" });
+  t.same([nested.reason?.code, nested.reason?.line], ["unsupported_typescript", 1], "TypeScript nested too deeply to parse is the student's problem, not a 500");
 });
 
 t.test("the summary never says all tests passed while a hidden test fails", async (t) => {
