@@ -30,7 +30,6 @@ export interface GradescopeTest {
 
 export interface GradescopeResults {
   score: number;
-  execution_time: number;
   output: string;
   output_format: "text";
   test_output_format: "text";
@@ -81,7 +80,6 @@ export function gradescope(input: FormatInput): GradescopeResults {
   if (input.reason !== undefined) gradebox.rejection = input.reason.code;
   return {
     score: input.status === "graded" ? input.score : 0,
-    execution_time: Math.ceil(input.durationMs / 1000),
     output: parts.join("\n\n"),
     output_format: "text",
     test_output_format: "text",

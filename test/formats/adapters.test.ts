@@ -112,7 +112,7 @@ t.test("every format renders the same grading with consistent scores, and valida
   t.equal(input.score, 6.67);
   const gradescope = render("gradescope", input) as GradescopeResults;
   t.equal(gradescope.score, 6.67);
-  t.equal(gradescope.execution_time, 2, "whole seconds, rounded up");
+  t.notOk("execution_time" in gradescope, "no running time: a submission could make it depend on a hidden argument");
   t.same(gradescope.tests.map((x) => [x.name, x.status, x.score, x.max_score]), [
     ["f: f-case-1", "passed", 0, 3.3333],
     ["f (hidden test 1)", "failed", 0, 3.3333],
