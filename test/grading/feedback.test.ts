@@ -95,12 +95,13 @@ t.test("a syntax error, a forbidden import and a top-level throw reject the modu
 t.test("a timeout, a memory limit, a wrong return type and a result too large each name their kind", async (t) => {
   const cases: Array<[string, string, string, string]> = [
     ["  for (;;) {}", "timeout", "timeout", "forward_propagation did not finish within 400 ms."],
-    ["  const hoard = [];\n  for (;;) hoard.push(new Array(1e5).fill(x));", "memory_limit", "memory", "forward_propagation ran out of memory"],
+    ["  const hoard = [];\n  for (;;) hoard.push(new Array(1e6).fill(x));", "memory_limit", "memory", "forward_propagation ran out of memory (limit 16 MB)."],
     ["  return [theta * x];", "wrong_return_type", "failed", "Error: Wrong output"],
     ['  return "x".repeat(20000);', "result_too_large", "failed", "forward_propagation returned a value larger than 16 KiB."],
   ];
   for (const [body, kind, status, message] of cases) {
-    const test = publicTest(await submit(withForward(body)), "forward-notebook");
+    // A small heap, so that the memory limit is reached long before the time limit, even on a busy machine.
+    const test = publicTest(await submit(withForward(body), { limits: { isolateMemoryMb: 16 } }), "forward-notebook");
     t.equal(test.errorKind, kind, `${kind}: the kind`);
     t.equal(test.status, status, `${kind}: the status`);
     t.match(test.message, message, `${kind}: the message`);
