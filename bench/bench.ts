@@ -66,10 +66,16 @@ interface FloorResult {
   allFull: boolean;
 }
 
-async function floor(): Promise<FloorResult> {
-  // No --jitless, no isolated-vm: a plain Node process with the JIT on, as the student code would run unsandboxed.
-  const child = fork(path.join(benchDir, "floor.js"), [], { execArgv: [], stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "json" });
-  const request: FloorRequest = { assignment: ASSIGNMENT, warmup: opts.floorWarmup, n: opts.floorN };
+/**
+ * The floor is a plain Node process with the JIT on, as the student code would run unsandboxed. With
+ * `interpreterOnly`, the same process runs with the workers' --jitless: no sandbox, but V8's interpreter
+ * only, which tells the cost of the sandbox apart from the cost of running without a JIT.
+ */
+async function floor(interpreterOnly = false): Promise<FloorResult> {
+  const execArgv = interpreterOnly ? ["--jitless"] : [];
+  const child = fork(path.join(benchDir, "floor.js"), [], { execArgv, stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "json" });
+  const scale = interpreterOnly ? 5 : 1;
+  const request: FloorRequest = { assignment: ASSIGNMENT, warmup: Math.ceil(opts.floorWarmup / scale), n: Math.ceil(opts.floorN / scale) };
   const reply = await new Promise<FloorReply & { error?: string }>((resolve, reject) => {
     child.once("message", (m) => resolve(m as FloorReply & { error?: string }));
     child.once("exit", (code, signal) => reject(new Error(`the floor process exited (${signal ?? code}) without an answer`)));
@@ -466,6 +472,7 @@ interface Results {
   options: typeof opts;
   service?: ServiceInfo;
   floor?: FloorResult;
+  floorInterpreter?: FloorResult;
   sandbox?: SandboxResult;
   endToEnd: LoadResult[];
   underAttack?: LoadResult;
@@ -487,6 +494,8 @@ async function main(): Promise<void> {
 
   progress(`floor: ${opts.floorWarmup} warm-up + ${opts.floorN} gradings of the reference, no sandbox, JIT on`);
   results.floor = await floor();
+  progress(`the same with --jitless (the workers' flag): ${Math.ceil(opts.floorWarmup / 5)} warm-up + ${Math.ceil(opts.floorN / 5)} gradings, no sandbox, interpreter only`);
+  results.floorInterpreter = await floor(true);
 
   progress("starting the service (its own process; every pack is self-tested at start)");
   const service = await ServiceProcess.start();
@@ -557,13 +566,15 @@ function render(r: Results): string {
   const s = r.sandbox;
   const rows: Array<Array<string | number>> = [];
   if (f !== undefined) rows.push(["floor: no sandbox, in-process, warm JIT", f.latency.p50, f.latency.p99, f.gradingsPerS, "1 thread", f.allFull ? "yes" : "NO"]);
+  const fi = r.floorInterpreter;
+  if (fi !== undefined) rows.push(["no sandbox, in-process, --jitless (warm)", fi.latency.p50, fi.latency.p99, fi.gradingsPerS, "1 thread; the workers' interpreter, no sandbox", fi.allFull ? "yes" : "NO"]);
   if (s !== undefined) rows.push(["sandbox only: grade() through the pool, no HTTP", s.wall.p50, s.wall.p99, 1000 / s.wall.mean, `1 at a time; ${fixed(s.serviceCpuMsPerGrading ?? NaN)} ms CPU/grading`, s.allFull ? "yes" : "NO"]);
   for (const e of r.endToEnd) rows.push([`end to end: ${e.label}`, e.honestLatency.p50, e.honestLatency.p99, e.gradingsPerS, `max ${fixed(e.honestLatency.max, 0)} ms; errors ${describe(e.errors)}; CPU ${describeCpu(e.serviceCpu)}, ${fixed(e.serviceCpuMsPerGrading)} ms/grading`, Object.keys(e.errors).length === 0 ? "yes" : "NO"]);
   const a = r.underAttack;
   if (a !== undefined) rows.push([`under attack: ${a.connections} connections, 10% hostile (honest only)`, a.honestLatency.p50, a.honestLatency.p99, a.gradingsPerS, `max ${fixed(a.honestLatency.max, 0)} ms; errors ${describe(a.errors)}`, Object.keys(a.errors).length === 0 ? "yes" : "NO"]);
   out.push(table(["grading", "p50 ms", "p99 ms", "gradings/s", "notes (CPU: cores busy in service+workers / elsewhere; service CPU per grading)", "all 100/100"], rows));
   if (f !== undefined && s !== undefined) {
-    out.push(`sandbox / floor: ×${fixed(s.wall.p50 / f.latency.p50)} at p50 (the floor's first, cold grading in its fresh process: ${fixed(f.firstMs)} ms)`);
+    out.push(`sandbox / floor: ×${fixed(s.wall.p50 / f.latency.p50)} at p50 (the floor's first, cold grading in its fresh process: ${fixed(f.firstMs)} ms)${fi !== undefined ? `; sandbox / no-sandbox --jitless: ×${fixed(s.wall.p50 / fi.latency.p50)}` : ""}`);
   }
   out.push("");
   if (s !== undefined) {
