@@ -1,589 +1,631 @@
 /**
- * `npm run bench`: figures for the grading service, measured over HTTP on loopback with the real app
- * started in this process (Fastify(serverOptions(config)) + app, listening on 127.0.0.1:0).
- * The submission is the gradient-checking pack's reference solution. It prints figures and compares
- * them with perf-primitives.md §6b; it never fails on them (exit code 0 unless the bench itself breaks).
+ * `npm run bench`: how close sandboxed grading comes to running the same student code with no sandbox,
+ * on this machine, in one run (issue #7). Everything is on 127.0.0.1; every phase is bounded in count
+ * and time, and the run stops by itself. It prints a table and writes bench/results.json.
  *
- *   --quick                a ~40 s run (fewer gradings, 2–3 s phases, each hostile submission once)
- *   --json                 print one JSON document instead of the tables (progress goes to stderr)
- *   --floor N              gradings of the in-isolate floor, without pool/IPC/HTTP (default 30, quick 20; 0 skips)
- *   --warmup N             warm-up gradings (default 20, quick 10)
- *   --n N                  sequential gradings, 1 in flight (default 200, quick 100)
- *   --concurrency 2,4,10   closed-loop client counts
- *   --duration S           seconds per closed-loop run (default 6, quick 2)
- *   --rates 50%,20,40      open-loop arrival rates in req/s; "50%" is half the best closed-loop throughput
- *   --open-duration S      seconds per open-loop run (default 6, quick 3)
- *   --hostile-repeats N    times each hostile submission is sent (default 2, quick 1); quick sends only
- *                          the loops and the memory bomb, the full run the soak's six kinds and a loop in every call
- *   --no-full-loop         skip the submission that loops in every call (it costs the whole wall budget)
- * Service settings come from the environment as for the server (e.g. WORKERS=4 npm run bench), except
+ *   1. Floor: the reference solution's whole grading, in-process, no sandbox, JIT on and warm (floor.ts).
+ *   2. Sandbox only: whole gradings through the grading core (`grade()`: pool, worker, fresh isolate,
+ *      feedback), no HTTP, one at a time, with the worker's phases.
+ *   3. End to end: POST /v1/submissions driven by autocannon at 1, 10 and 50 connections.
+ *   4. Under attack: 10 connections, one submission in ten hostile (infinite loops, a memory bomb);
+ *      each hostile kind is also sent alone on an idle service, for its time to verdict.
+ *   5. Memory: RSS of the service (parent + workers), the parent and each worker at the start, after
+ *      1,000 gradings and after 10,000 (the run keeps grading until then, up to a time cap).
+ * Then each target of the issue, met or not.
+ *
+ *   --quick          a short run (~1 min): fewer gradings, 3 s phases, memory marks at 200 and 1,000
+ *   --duration S     seconds per autocannon phase (default 10, quick 3)
+ *   --json           print the JSON document instead of the tables (progress goes to stderr either way)
+ * Service settings come from the environment as for the server (e.g. WORKERS=3 npm run bench), except
  * LOG_LEVEL (silent), HOST (127.0.0.1) and PORT (ephemeral).
  */
-import { fork } from "node:child_process";
-import type { FloorRequest, FloorSample } from "./floor.js";
-import { hostileMix, loopAtTopLevel, loopInEveryCall, loopInExport, memoryBomb, type Kind } from "./hostile.js";
-import { jobFor } from "../src/grading/grade.js";
+import autocannon from "autocannon";
+import { fork, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FloorReply, FloorRequest } from "./floor.js";
+import { honest, loopAtTopLevel, loopInExport, memoryBomb, type Kind } from "./hostile.js";
 import {
-  ASSIGNMENT, closeClient, collectGarbage, configSummary, countInto, cpuMark, cpuUse, describeCpu, describeErrors,
-  fixed, honestOutcome, kbToMb, machine, mb, numberArg, parseArgs, poolSettled, referenceSource, sleep,
-  startService, submissionBody, submit, summarize, table, WorkerSampler, workersMemory,
-  type CpuUse, type Graded, type Service, type Summary,
+  ASSIGNMENT, cpuMark, cpuUse, describeCpu, fixed, kbToMb, machine, mb, numberArg, parseArgs, procMemory, sleep,
+  submissionBody, summarize, table, workersMemory, type CpuUse, type Graded, type Summary,
 } from "./lib.js";
+import type { SandboxSample, ServiceInfo, ServiceRequest, ServiceStats } from "./service.js";
+import type { Feedback } from "../src/grading/feedback.js";
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has("quick");
 const asJson = args.has("json");
-
-function ratesArg(): Array<number | string> {
-  const value = args.get("rates");
-  if (value === undefined) return ["50%", 20, 40];
-  if (value === true) throw new Error("--rates needs a list such as 50%,20,40");
-  return value.split(",").filter((s) => s !== "").map((s) => {
-    if (/^\d+(\.\d+)?%$/.test(s)) return s;
-    const n = Number(s);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--rates: ${s} is neither a rate nor a percentage`);
-    return n;
-  });
-}
-
 const opts = {
-  floor: numberArg(args, "floor", quick ? 20 : 30),
-  warmup: numberArg(args, "warmup", quick ? 10 : 20),
-  sequential: numberArg(args, "n", quick ? 100 : 200),
-  concurrency: (args.get("concurrency") === undefined ? [2, 4, 10] : String(args.get("concurrency")).split(",").map(Number)).filter((n) => n > 0),
-  closedSeconds: numberArg(args, "duration", quick ? 2 : 6),
-  rates: ratesArg(),
-  openSeconds: numberArg(args, "open-duration", quick ? 3 : 6),
-  hostileRepeats: Math.max(1, numberArg(args, "hostile-repeats", quick ? 1 : 2)),
-  fullBudgetLoop: !quick && !args.has("no-full-loop"),
+  quick,
+  floorN: quick ? 200 : 1000,
+  floorWarmup: quick ? 100 : 300,
+  sandboxN: quick ? 60 : 300,
+  durationS: numberArg(args, "duration", quick ? 3 : 10),
+  connections: [1, 10, 50],
+  attackConnections: 10,
+  hostileEvery: 10,
+  hostileAloneRepeats: quick ? 1 : 3,
+  memoryMarks: quick ? [200, 1000] : [1000, 10_000],
+  memoryTimeCapS: quick ? 60 : 420,
 };
 
-const benchStarted = performance.now();
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const started = performance.now();
 const progress = (text: string): void => {
-  process.stderr.write(`[bench ${((performance.now() - benchStarted) / 1000).toFixed(1)} s] ${text}\n`);
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${text}\n`);
 };
 
-const reference = referenceSource();
-const honestBody = submissionBody(reference);
-
-// ---- phases -----------------------------------------------------------------------------------------------------------
+// ---- the floor ------------------------------------------------------------------------------------------------------
 
 interface FloorResult {
-  n: number;
   flags: string;
-  total: Summary;
-  newIsolateMs: number;
-  loadMs: number;
-  callsMs: number;
-  disposeMs: number;
-  /** Median ms per grading spent in each export. */
-  byExportMs: Record<string, number>;
-  allOk: boolean;
+  firstMs: number;
+  latency: Summary;
+  gradingsPerS: number;
+  allFull: boolean;
 }
 
-/** The same job in a fresh isolate per grading in one --jitless process: no pool, IPC or HTTP. */
-async function floor(service: Service, n: number): Promise<FloorResult> {
-  const gradable = service.inner.graders.get(ASSIGNMENT);
-  if (gradable === undefined) throw new Error(`the ${ASSIGNMENT} pack is not loaded`);
-  const { spec } = jobFor(gradable.pack, reference, gradable.limits);
-  const flags = ["--no-node-snapshot", "--jitless"]; // what pool.ts starts the workers with
-  const child = fork(new URL("./floor.js", import.meta.url), [], { execArgv: flags, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
+/**
+ * The floor is a plain Node process with the JIT on, as the student code would run unsandboxed. With
+ * `interpreterOnly`, the same process runs with the workers' --jitless: no sandbox, but V8's interpreter
+ * only, which tells the cost of the sandbox apart from the cost of running without a JIT.
+ */
+async function floor(interpreterOnly = false): Promise<FloorResult> {
+  const execArgv = interpreterOnly ? ["--jitless"] : [];
+  const child = fork(path.join(benchDir, "floor.js"), [], { execArgv, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
+  // Kept for a failure only (--jitless makes Node warn that it disables --expose-wasm).
   let stderr = "";
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
   });
-  const request: FloorRequest = { spec, warmup: 5, n, killGraceMs: service.config.killGraceMs, resultMaxDepth: service.config.resultMaxDepth };
-  const reply = await new Promise<{ samples?: FloorSample[]; error?: string }>((resolve, reject) => {
-    child.once("message", (m) => resolve(m as { samples?: FloorSample[]; error?: string }));
+  const scale = interpreterOnly ? 5 : 1;
+  const request: FloorRequest = { assignment: ASSIGNMENT, warmup: Math.ceil(opts.floorWarmup / scale), n: Math.ceil(opts.floorN / scale) };
+  const reply = await new Promise<FloorReply & { error?: string }>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as FloorReply & { error?: string }));
     child.once("exit", (code, signal) => reject(new Error(`the floor process exited (${signal ?? code}) without an answer: ${stderr}`)));
     child.send(request);
   });
   child.removeAllListeners("exit");
-  if (reply.samples === undefined) throw new Error(`floor: ${reply.error ?? "no samples"} ${stderr}`);
-  const s = reply.samples;
-  const median = (pick: (x: FloorSample) => number): number => summarize(s.map(pick)).p50;
-  const exports = [...new Set(s.flatMap((x) => Object.keys(x.byExportMs)))];
-  return {
-    n: s.length,
-    flags: flags.join(" "),
-    total: summarize(s.map((x) => x.totalMs)),
-    newIsolateMs: median((x) => x.newIsolateMs),
-    loadMs: median((x) => x.loadMs),
-    callsMs: median((x) => x.callsMs),
-    disposeMs: median((x) => x.disposeMs),
-    byExportMs: Object.fromEntries(exports.map((e) => [e, median((x) => x.byExportMs[e] ?? 0)])),
-    allOk: s.every((x) => x.ok),
-  };
+  if (reply.error !== undefined) throw new Error(`floor: ${reply.error} ${stderr}`);
+  const total = reply.samples.reduce((a, b) => a + b, 0);
+  return { flags: reply.flags, firstMs: reply.firstMs, latency: summarize(reply.samples), gradingsPerS: (1000 * reply.samples.length) / total, allFull: reply.allFull };
 }
 
-interface SequentialResult {
+// ---- the service, in its own process ----------------------------------------------------------------------------------
+
+class ServiceProcess {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private constructor(readonly child: ChildProcess) {
+    child.on("message", (m: { id?: number; result?: unknown; error?: string }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.error !== undefined) p?.reject(new Error(m.error));
+      else p?.resolve(m.result);
+    });
+    child.on("exit", (code, signal) => {
+      for (const p of this.pending.values()) p.reject(new Error(`the service process exited (${signal ?? code})`));
+      this.pending.clear();
+    });
+  }
+
+  static async start(): Promise<ServiceProcess> {
+    const child = fork(path.join(benchDir, "service.js"), [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
+    await new Promise<void>((resolve, reject) => {
+      child.once("message", () => resolve());
+      child.once("exit", (code, signal) => reject(new Error(`the service process exited (${signal ?? code}) before it was ready`)));
+    });
+    child.removeAllListeners("exit");
+    return new ServiceProcess(child);
+  }
+
+  ask<T>(request: ServiceRequest extends infer R ? (R extends ServiceRequest ? Omit<R, "id"> : never) : never): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ ...request, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    try {
+      await Promise.race([this.ask({ cmd: "close" }), sleep(10_000)]);
+    } catch {
+      // it exited already
+    }
+    await Promise.race([exited, sleep(5_000)]);
+    this.child.kill("SIGKILL");
+  }
+}
+
+// ---- sandbox only -------------------------------------------------------------------------------------------------------
+
+interface SandboxResult {
   n: number;
-  client: Summary;
-  /** feedback.durationMs: the service's own time for the grading (queue + worker + feedback). */
-  server: Summary;
-  gradingsPerS: number;
-  errors: Record<string, number>;
-  spawns: number;
-  cpu?: CpuUse;
+  allFull: boolean;
+  wall: Summary;
+  /** Everything but the calls' own time: wall − Σ calls.durationMs, per grading. */
+  overhead: Summary;
+  calls: Summary;
+  /** CPU of the service and its workers per grading, ms. */
+  serviceCpuMsPerGrading?: number;
+  phases: { isolate: Summary; context: Summary; setupWait: Summary; load: Summary; tests: Summary; dispose: Summary; preparedAheadPct: number };
 }
 
-async function sequential(service: Service, n: number): Promise<SequentialResult> {
-  await poolSettled(service);
-  const spawnsBefore = service.events.spawned;
-  const client: number[] = [];
-  const server: number[] = [];
-  const errors: Record<string, number> = {};
-  const mark = await cpuMark();
-  const started = performance.now();
-  for (let i = 0; i < n; i++) {
-    const r = await submit(service.port, honestBody);
-    client.push(r.ms);
-    if (r.feedback !== undefined) server.push(r.feedback.durationMs);
-    const outcome = honestOutcome(r);
-    if (outcome !== "ok") countInto(errors, outcome);
-  }
-  const elapsed = (performance.now() - started) / 1000;
-  return { n, client: summarize(client), server: summarize(server), gradingsPerS: n / elapsed, errors, spawns: service.events.spawned - spawnsBefore, cpu: cpuUse(mark, await cpuMark()) };
-}
-
-interface ClosedResult {
-  clients: number;
-  seconds: number;
-  completed: number;
-  /** 200 responses with 100/100, per second. */
-  gradingsPerS: number;
-  latency: Summary;
-  errors: Record<string, number>;
-  spawns: number;
-  /** CPU of this process (service + load generator) per grading. */
-  mainCpuMsPerGrading: number;
-  cpu?: CpuUse;
-}
-
-async function closedLoop(service: Service, clients: number, seconds: number): Promise<ClosedResult> {
-  await poolSettled(service);
-  const spawnsBefore = service.events.spawned;
-  const latency: number[] = [];
-  const errors: Record<string, number> = {};
-  let good = 0;
-  const mark = await cpuMark();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const end = started + seconds * 1000;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (performance.now() < end) {
-      const r = await submit(service.port, honestBody);
-      latency.push(r.ms);
-      const outcome = honestOutcome(r);
-      if (outcome === "ok") good++;
-      else countInto(errors, outcome);
-    }
-  }));
-  const elapsed = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
+function sandboxResult(samples: SandboxSample[]): SandboxResult {
+  const ph = samples.map((s) => s.phases).filter((p) => p !== undefined);
   return {
-    clients,
-    seconds: elapsed,
-    completed: latency.length,
-    gradingsPerS: good / elapsed,
-    latency: summarize(latency),
-    errors,
-    spawns: service.events.spawned - spawnsBefore,
-    mainCpuMsPerGrading: (used.user + used.system) / 1000 / Math.max(1, latency.length),
-    cpu: cpuUse(mark, await cpuMark()),
+    n: samples.length,
+    allFull: samples.every((s) => s.full),
+    wall: summarize(samples.map((s) => s.wallMs)),
+    overhead: summarize(samples.map((s) => s.wallMs - s.callsMs)),
+    calls: summarize(samples.map((s) => s.callsMs)),
+    phases: {
+      isolate: summarize(ph.map((p) => p.isolateMs)),
+      context: summarize(ph.map((p) => p.contextMs)),
+      setupWait: summarize(ph.map((p) => p.setupWaitMs)),
+      load: summarize(ph.map((p) => p.loadMs)),
+      tests: summarize(ph.map((p) => p.testsMs)),
+      dispose: summarize(ph.map((p) => p.previousDisposeMs ?? NaN)),
+      preparedAheadPct: ph.length === 0 ? NaN : (100 * ph.filter((p) => p.preparedAhead).length) / ph.length,
+    },
   };
 }
 
-interface OpenResult {
-  rate: number;
+// ---- autocannon ---------------------------------------------------------------------------------------------------------
+
+interface LoadResult {
   label: string;
+  connections: number;
   seconds: number;
-  sent: number;
-  completed: number;
-  /** From the scheduled send time to the end of the response (no coordinated omission). */
-  latency: Summary;
-  /** Latency of the 200 responses only (a 503 is answered at once and would flatter the figures). */
-  gradedLatency: Summary;
-  /** How late the generator sent, against the schedule. */
-  sendLagMaxMs: number;
-  maxInFlight: number;
+  requests: number;
+  /** Honest submissions answered 200 with full marks, per second. */
+  gradingsPerS: number;
+  honestLatency: Summary;
   errors: Record<string, number>;
-  spawns: number;
-  cpu?: CpuUse;
+  hostile: Record<string, { sent: number; latency: Summary; asExpected: number; verdicts: Record<string, number> }>;
+  serviceCpu?: CpuUse;
+  /** CPU of the service and its workers per honest grading, ms (less sensitive to other load than throughput). */
+  serviceCpuMsPerGrading: number;
 }
 
-async function openLoop(service: Service, rate: number, label: string, seconds: number): Promise<OpenResult> {
-  await poolSettled(service);
-  const spawnsBefore = service.events.spawned;
-  const count = Math.max(1, Math.round(rate * seconds));
-  const interval = 1000 / rate;
-  const latency: number[] = [];
-  const graded: number[] = [];
+const honestBody = submissionBody(honest.source(0));
+const FULL_MARKS = /"status":"graded","score":(\d+(?:\.\d+)?),"maxScore":(\d+(?:\.\d+)?)/;
+
+/** "ok" for full marks (read cheaply from the text), else what went wrong. */
+function honestOutcome(status: number, body: string): string {
+  if (status !== 200) return `HTTP ${status}`;
+  const m = FULL_MARKS.exec(body);
+  if (m === null) return "not graded";
+  return m[1] === m[2] ? "ok" : `score ${m[1]}/${m[2]}`;
+}
+
+function count(record: Record<string, number>, key: string): void {
+  record[key] = (record[key] ?? 0) + 1;
+}
+
+/**
+ * One autocannon run. With `hostileKinds`, every `hostileEvery`-th request (counted over all connections)
+ * is a hostile one, rotating through the kinds. `amount` ends the run after that many requests instead
+ * of after `seconds`.
+ */
+async function load(port: number, servicePid: number, label: string, connections: number, seconds: number, hostileKinds: Kind[] = [], amount?: number, stopAfterS?: number): Promise<LoadResult> {
+  const honestMs: number[] = [];
   const errors: Record<string, number> = {};
-  const inFlight = new Set<Promise<void>>();
-  let maxInFlight = 0;
-  let sendLagMaxMs = 0;
-  const mark = await cpuMark();
-  const t0 = performance.now() + 5;
-  let i = 0;
-  while (i < count) {
-    const now = performance.now();
-    while (i < count && t0 + i * interval <= now) {
-      const scheduled = t0 + i * interval;
-      sendLagMaxMs = Math.max(sendLagMaxMs, now - scheduled);
-      i++;
-      const p: Promise<void> = submit(service.port, honestBody).then((r) => {
-        const ms = performance.now() - scheduled;
-        latency.push(ms);
-        if (r.status === 200) graded.push(ms);
-        const outcome = honestOutcome(r);
-        if (outcome !== "ok") countInto(errors, outcome);
-        inFlight.delete(p);
-      });
-      inFlight.add(p);
-      maxInFlight = Math.max(maxInFlight, inFlight.size);
+  const hostile: LoadResult["hostile"] = {};
+  const hostileMs = new Map<string, number[]>();
+  let sent = 0;
+  let good = 0;
+  // autocannon calls onResponse and then emits "response" (with the latency) synchronously, per client.
+  let lastKind: Kind = honest;
+  let lastVerdict = "";
+  const bodies = new Map<Kind, string>();
+  const bodyOf = (kind: Kind): string => {
+    let body = bodies.get(kind);
+    if (body === undefined) {
+      body = submissionBody(kind.source(0));
+      bodies.set(kind, body);
     }
-    if (i < count) await sleep(Math.max(0, t0 + i * interval - performance.now()));
+    return body;
+  };
+  const mark = await cpuMark(servicePid);
+  const t0 = performance.now();
+  // Without a callback autocannon returns its event emitter, which is also a promise of the result.
+  const instance = autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    pipelining: 1,
+    timeout: 60,
+    ...(amount !== undefined ? { amount } : { duration: seconds }),
+    requests: [{
+      method: "POST",
+      path: "/v1/submissions",
+      headers: { "content-type": "application/json" },
+      setupRequest: (request, ctx: object) => {
+        const context = ctx as Record<string, unknown>;
+        const i = sent++;
+        const kind = hostileKinds.length > 0 && i % opts.hostileEvery === opts.hostileEvery - 1
+          ? hostileKinds[Math.floor(i / opts.hostileEvery) % hostileKinds.length] as Kind
+          : honest;
+        context.kind = kind;
+        return { ...request, body: kind === honest ? honestBody : bodyOf(kind) };
+      },
+      onResponse: (status, body, ctx: object) => {
+        const context = ctx as Record<string, unknown>;
+        const kind = (context.kind as Kind | undefined) ?? honest;
+        lastKind = kind;
+        if (kind === honest) {
+          lastVerdict = honestOutcome(status, body);
+        } else {
+          let feedback: Feedback | undefined;
+          try {
+            feedback = status === 200 ? (JSON.parse(body) as Feedback) : undefined;
+          } catch {
+            feedback = undefined;
+          }
+          const graded: Graded = { status, ms: NaN, ...(feedback !== undefined ? { feedback } : { error: body.slice(0, 300) }) };
+          lastVerdict = kind.verdict(graded);
+        }
+      },
+    }],
+  }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, ms: number) => {
+    if (lastKind === honest) {
+      if (lastVerdict === "ok") {
+        good++;
+        honestMs.push(ms);
+      } else {
+        count(errors, lastVerdict);
+      }
+      return;
+    }
+    const h = (hostile[lastKind.name] ??= { sent: 0, latency: summarize([]), asExpected: 0, verdicts: {} });
+    h.sent++;
+    if (lastVerdict === lastKind.expected) h.asExpected++;
+    count(h.verdicts, lastVerdict);
+    const list = hostileMs.get(lastKind.name) ?? [];
+    list.push(ms);
+    hostileMs.set(lastKind.name, list);
+  });
+  const stopper = stopAfterS !== undefined ? setTimeout(() => instance.stop(), stopAfterS * 1000) : undefined;
+  const result = await instance;
+  clearTimeout(stopper);
+  const elapsed = (performance.now() - t0) / 1000;
+  for (const [name, list] of hostileMs) {
+    const h = hostile[name];
+    if (h !== undefined) h.latency = summarize(list);
   }
-  await Promise.all(inFlight);
+  const serviceCpu = cpuUse(mark, await cpuMark(servicePid));
+  if (result.errors > 0) errors["transport errors"] = result.errors;
+  if (result.timeouts > 0) errors.timeouts = result.timeouts;
   return {
-    rate,
     label,
-    seconds: (count * interval) / 1000,
-    sent: count,
-    completed: latency.length,
-    latency: summarize(latency),
-    gradedLatency: summarize(graded),
-    sendLagMaxMs,
-    maxInFlight,
+    connections,
+    seconds: elapsed,
+    requests: result.requests.total,
+    gradingsPerS: good / elapsed,
+    honestLatency: summarize(honestMs),
     errors,
-    spawns: service.events.spawned - spawnsBefore,
-    cpu: cpuUse(mark, await cpuMark()),
+    hostile,
+    serviceCpu,
+    serviceCpuMsPerGrading: serviceCpu !== undefined && good > 0 ? (serviceCpu.serviceCores * elapsed * 1000) / good : NaN,
   };
 }
 
-interface HostileRun {
+// ---- hostile submissions alone: time to verdict against their limit --------------------------------------------------
+
+interface HostileAlone {
   name: string;
   expected: string;
   verdicts: Record<string, number>;
-  latency: Summary;
-  serverMs: Summary;
-  /** From the response until the pool has all its workers started and idle again. */
-  recoveryAfterResponse: Summary;
-  /** From the submission until the pool is back to full strength. */
-  recoveryFromSubmit: Summary;
-  respawned: number;
-  workerFate: Record<string, number>;
-  /** An honest grading sent once the pool has recovered. */
-  nextHonestMs: Summary;
-  nextHonestErrors: Record<string, number>;
+  /** Time to verdict (HTTP round trip on an idle service), ms. */
+  timeToVerdict: Summary;
+  /** The time limit the submission ran into: EVAL_TIMEOUT_MS for top-level code, else CALL_TIMEOUT_MS per call stopped (at most the wall budget). */
+  limitMs: number;
+  /** limit + KILL_GRACE_MS: the bound the service documents for enforcing a limit. */
+  allowedMs: number;
+  /** The worst time to verdict over the limit, ms. */
+  worstOverLimitMs: number;
 }
 
-function diffCounts(after: Record<string, number>, before: Record<string, number>, prefix: string, into: Record<string, number>): void {
-  for (const [key, value] of Object.entries(after)) {
-    const d = value - (before[key] ?? 0);
-    if (d > 0) into[`${prefix}${key}`] = (into[`${prefix}${key}`] ?? 0) + d;
+async function post(port: number, body: string): Promise<{ status: number; text: string; ms: number }> {
+  const t = performance.now();
+  const response = await fetch(`http://127.0.0.1:${port}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const text = await response.text();
+  return { status: response.status, text, ms: performance.now() - t };
+}
+
+function limitOf(feedback: Feedback | undefined, info: ServiceInfo): number {
+  const l = info.limits;
+  if (feedback === undefined) return l.submissionWallMs;
+  if (feedback.status === "rejected") return l.evalTimeoutMs;
+  const stopped = feedback.exercises.flatMap((e) => e.tests).filter((t) => t.status === "timeout" || t.status === "memory").length;
+  return Math.min(l.submissionWallMs, Math.max(1, stopped) * l.callTimeoutMs);
+}
+
+async function waitForIdlePool(service: ServiceProcess, workers: number): Promise<void> {
+  const until = performance.now() + 30_000;
+  while (performance.now() < until) {
+    const s = await service.ask<ServiceStats>({ cmd: "stats" });
+    if (s.pool.ready === workers && s.pool.busy === 0 && s.pool.queued === 0) return;
+    await sleep(20);
   }
 }
 
-async function hostile(service: Service, c: Kind, repeats: number): Promise<HostileRun> {
-  const latency: number[] = [];
-  const serverMs: number[] = [];
-  const afterResponse: number[] = [];
-  const fromSubmit: number[] = [];
-  const nextHonest: number[] = [];
-  const nextHonestErrors: Record<string, number> = {};
+async function hostileAlone(service: ServiceProcess, info: ServiceInfo, kind: Kind, repeats: number): Promise<HostileAlone> {
+  const times: number[] = [];
   const verdicts: Record<string, number> = {};
-  const fate: Record<string, number> = {};
-  let respawned = 0;
+  let limitMs = 0;
+  let worst = -Infinity;
   for (let i = 0; i < repeats; i++) {
-    await poolSettled(service);
-    const spawnsBefore = service.events.spawned;
-    const retiredBefore = { ...service.events.retired };
-    const diedBefore = { ...service.events.diedDuringGrading };
-    const sent = performance.now();
-    const r = await submit(service.port, submissionBody(c.source(i)), 120_000);
-    const answered = performance.now();
-    latency.push(r.ms);
-    if (r.feedback !== undefined) serverMs.push(r.feedback.durationMs);
-    countInto(verdicts, c.verdict(r));
-    await sleep(0);
-    await poolSettled(service);
-    const settled = performance.now();
-    afterResponse.push(settled - answered);
-    fromSubmit.push(settled - sent);
-    respawned += service.events.spawned - spawnsBefore;
-    const fateBefore = Object.values(fate).reduce((a, b) => a + b, 0);
-    diffCounts(service.events.retired, retiredBefore, "retired: ", fate);
-    diffCounts(service.events.diedDuringGrading, diedBefore, "", fate);
-    if (Object.values(fate).reduce((a, b) => a + b, 0) === fateBefore) countInto(fate, "kept");
-    const honest = await submit(service.port, honestBody);
-    nextHonest.push(honest.ms);
-    const outcome = honestOutcome(honest);
-    if (outcome !== "ok") countInto(nextHonestErrors, outcome);
+    await waitForIdlePool(service, info.workers);
+    const r = await post(info.port, submissionBody(kind.source(i)));
+    let feedback: Feedback | undefined;
+    try {
+      feedback = r.status === 200 ? (JSON.parse(r.text) as Feedback) : undefined;
+    } catch {
+      feedback = undefined;
+    }
+    count(verdicts, kind.verdict({ status: r.status, ms: r.ms, ...(feedback !== undefined ? { feedback } : { error: r.text.slice(0, 300) }) }));
+    const limit = limitOf(feedback, info);
+    limitMs = Math.max(limitMs, limit);
+    worst = Math.max(worst, r.ms - limit);
+    times.push(r.ms);
   }
+  return { name: kind.name, expected: kind.expected, verdicts, timeToVerdict: summarize(times), limitMs, allowedMs: limitMs + info.limits.killGraceMs, worstOverLimitMs: worst };
+}
+
+// ---- memory ----------------------------------------------------------------------------------------------------------------
+
+interface MemoryMark {
+  label: string;
+  gradings: number;
+  seconds: number;
+  parentRssMb: number;
+  parentHeapUsedMb: number;
+  workersRssMb: number[];
+  serviceRssMb: number;
+  workersStarted: number;
+}
+
+async function memoryMark(service: ServiceProcess, info: ServiceInfo, label: string): Promise<MemoryMark> {
+  const stats = await service.ask<ServiceStats>({ cmd: "stats" });
+  const parent = await procMemory(info.pid);
+  const workers = await workersMemory(info.pid);
+  const parentRssMb = parent !== undefined ? kbToMb(parent.rssKb) : mb(stats.memory.rss);
+  const workersRssMb = workers.map((w) => kbToMb(w.rssKb));
   return {
-    name: c.name,
-    expected: c.expected,
-    verdicts,
-    latency: summarize(latency),
-    serverMs: summarize(serverMs),
-    recoveryAfterResponse: summarize(afterResponse),
-    recoveryFromSubmit: summarize(fromSubmit),
-    respawned,
-    workerFate: fate,
-    nextHonestMs: summarize(nextHonest),
-    nextHonestErrors,
+    label,
+    gradings: stats.gradings,
+    seconds: (performance.now() - started) / 1000,
+    parentRssMb,
+    parentHeapUsedMb: mb(stats.memory.heapUsed),
+    workersRssMb,
+    serviceRssMb: Math.round((parentRssMb + workersRssMb.reduce((a, b) => a + b, 0)) * 10) / 10,
+    workersStarted: stats.workersStarted,
   };
 }
 
-interface MemoryPoint {
-  rssMb: number;
-  heapUsedMb: number;
-  externalMb: number;
+/** Grades honest submissions at 10 connections until the service has done `target` gradings or the deadline passes. */
+async function gradeUntil(service: ServiceProcess, info: ServiceInfo, target: number, deadline: number): Promise<void> {
+  for (;;) {
+    const { gradings } = await service.ask<ServiceStats>({ cmd: "stats" });
+    const left = target - gradings;
+    const secondsLeft = (deadline - performance.now()) / 1000;
+    if (left <= 0 || secondsLeft <= 1) return;
+    // In chunks, so that the time cap is honoured whatever the rate.
+    const chunk = Math.min(left, 2000);
+    await load(info.port, info.pid, "memory", 10, 0, [], chunk, secondsLeft);
+  }
 }
 
-function memoryPoint(): MemoryPoint {
-  const m = process.memoryUsage();
-  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) };
-}
+// ---- targets -----------------------------------------------------------------------------------------------------------------
 
-// ---- targets (perf-primitives.md §6b, design A, 2 cores, a 12-call workload) --------------------------------------------------
-
-interface TargetCheck {
-  what: string;
-  measured: string;
+interface Target {
   target: string;
-  verdict: string;
+  measured: string;
+  met: boolean | undefined;
 }
 
-function verdictAtMost(value: number, target: number, stretch?: number): string {
-  if (!Number.isFinite(value)) return "not measured";
-  if (stretch !== undefined && value <= stretch) return "meets (and the stretch)";
-  return value <= target ? "meets" : `misses (${fixed(value / target)}× the target)`;
+function targets(r: Results): Target[] {
+  const c1 = r.endToEnd.find((e) => e.connections === 1);
+  const c10 = r.endToEnd.find((e) => e.connections === 10);
+  const list: Target[] = [];
+  const t = (target: string, measured: string, met: boolean | undefined): void => {
+    list.push({ target, measured, met });
+  };
+  t("≥ 150 honest gradings/s sustained at 10 connections", c10 ? `${fixed(c10.gradingsPerS)} /s` : "–", c10 ? c10.gradingsPerS >= 150 : undefined);
+  t("p50 ≤ 10 ms at 1 connection", c1 ? `${fixed(c1.honestLatency.p50)} ms` : "–", c1 ? c1.honestLatency.p50 <= 10 : undefined);
+  t("p99 ≤ 120 ms at 10 connections", c10 ? `${fixed(c10.honestLatency.p99)} ms` : "–", c10 ? c10.honestLatency.p99 <= 120 : undefined);
+  const worst = r.hostileAlone.reduce((m, h) => (h.timeToVerdict.max - h.allowedMs > m.over ? { over: h.timeToVerdict.max - h.allowedMs, h } : m), { over: -Infinity, h: undefined as HostileAlone | undefined });
+  t(
+    "each hostile submission costs no more than its own limit (time to verdict ≤ limit + KILL_GRACE_MS)",
+    r.hostileAlone.map((h) => `${h.name}: ${fixed(h.timeToVerdict.max, 0)} ms / ${h.allowedMs}`).join("; "),
+    r.hostileAlone.length > 0 ? worst.over <= 0 && r.hostileAlone.every((h) => h.verdicts[h.expected] === h.timeToVerdict.n) : undefined,
+  );
+  const a = r.underAttack;
+  t(
+    "under a 10% hostile mix, honest p99 at most doubles (vs 10 connections without)",
+    a && c10 ? `${fixed(a.honestLatency.p99)} ms vs ${fixed(c10.honestLatency.p99)} ms (×${fixed(a.honestLatency.p99 / c10.honestLatency.p99)}); ${fixed(a.gradingsPerS)} honest/s` : "–",
+    a && c10 ? a.honestLatency.p99 <= 2 * c10.honestLatency.p99 : undefined,
+  );
+  const m1 = r.memory.marks.find((m) => m.label === `after ${opts.memoryMarks[0]}`);
+  const m2 = r.memory.marks.find((m) => m.label === `after ${opts.memoryMarks[1]}`);
+  const reached = m2 !== undefined && m2.gradings >= (opts.memoryMarks[1] ?? Infinity);
+  t(
+    `service RSS after ${opts.memoryMarks[1]?.toLocaleString("en")} gradings within 10% of RSS after ${opts.memoryMarks[0]?.toLocaleString("en")}`,
+    m1 && m2 ? `${m1.serviceRssMb} → ${m2.serviceRssMb} MB (${m2.serviceRssMb >= m1.serviceRssMb ? "+" : ""}${fixed((100 * (m2.serviceRssMb - m1.serviceRssMb)) / m1.serviceRssMb)} %); parent ${m1.parentRssMb} → ${m2.parentRssMb} MB${reached ? "" : `; only ${m2.gradings} gradings within the time cap`}` : "–",
+    m1 && m2 ? Math.abs(m2.serviceRssMb - m1.serviceRssMb) <= 0.1 * m1.serviceRssMb : undefined,
+  );
+  t(
+    "fixed per-submission overhead ≤ 5 ms at p50 (everything but the student's calls)",
+    r.sandbox ? `${fixed(r.sandbox.overhead.p50)} ms in the grading core (grade() − Σ calls, IPC and feedback included; whole grading p50 ${fixed(r.sandbox.wall.p50)} ms there, ${fixed(c1?.honestLatency.p50 ?? NaN)} ms over HTTP at 1 connection)` : "–",
+    r.sandbox ? r.sandbox.overhead.p50 <= 5 : undefined,
+  );
+  return list;
 }
 
-function verdictAtLeast(value: number, target: number, stretch?: number): string {
-  if (!Number.isFinite(value)) return "not measured";
-  if (stretch !== undefined && value >= stretch) return "meets (and the stretch)";
-  return value >= target ? "meets" : `misses (${fixed((100 * value) / target, 0)} % of the target)`;
-}
+// ---- main ----------------------------------------------------------------------------------------------------------------------
 
-function targetChecks(seq: SequentialResult | undefined, closed: ClosedResult[], open: OpenResult[]): TargetCheck[] {
-  const checks: TargetCheck[] = [];
-  if (seq !== undefined) {
-    checks.push({ what: "grading at 1 in flight, median", measured: `${fixed(seq.client.p50)} ms`, target: "≈ 22 ms", verdict: verdictAtMost(seq.client.p50, 22.1) });
-  }
-  for (const c of closed) {
-    checks.push({ what: `sustained throughput, C=${c.clients}`, measured: `${fixed(c.gradingsPerS)} /s`, target: "≥ 50 /s (stretch 60)", verdict: verdictAtLeast(c.gradingsPerS, 50, 60) });
-  }
-  const c10 = closed.find((c) => c.clients === 10);
-  if (c10 !== undefined) {
-    checks.push({ what: "closed loop C=10, p99", measured: `${fixed(c10.latency.p99)} ms`, target: "≤ 400 ms (stretch 250)", verdict: verdictAtMost(c10.latency.p99, 400, 250) });
-  }
-  for (const o of open) {
-    if (o.rate <= 25) {
-      checks.push({ what: `open loop ${o.label}, p50`, measured: `${fixed(o.latency.p50)} ms`, target: "≤ 25 ms (at ≤ 25/s)", verdict: verdictAtMost(o.latency.p50, 25) });
-      checks.push({ what: `open loop ${o.label}, p99`, measured: `${fixed(o.latency.p99)} ms`, target: "≤ 50 ms (at ≤ 25/s)", verdict: verdictAtMost(o.latency.p99, 50) });
-    } else {
-      checks.push({ what: `open loop ${o.label}, p99`, measured: `${fixed(o.latency.p99)} ms`, target: "≤ 100 ms at 40/s (stretch 50)", verdict: verdictAtMost(o.latency.p99, 100, 50) });
-    }
-  }
-  return checks;
+interface Results {
+  date: string;
+  machine: Record<string, string | number>;
+  options: typeof opts;
+  service?: ServiceInfo;
+  floor?: FloorResult;
+  floorInterpreter?: FloorResult;
+  sandbox?: SandboxResult;
+  endToEnd: LoadResult[];
+  underAttack?: LoadResult;
+  hostileAlone: HostileAlone[];
+  memory: { marks: MemoryMark[]; timeCapS: number };
+  pool?: ServiceStats;
+  targets: Target[];
+  totalSeconds: number;
 }
-
-// ---- main -------------------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const memBefore = memoryPoint();
-  progress("starting the service (every pack is self-tested at start)");
-  const service = await startService();
-  const sampler = new WorkerSampler();
-  sampler.start(200);
+  const results: Results = { date: new Date().toISOString(), machine: machine(), options: opts, endToEnd: [], hostileAlone: [], memory: { marks: [], timeCapS: opts.memoryTimeCapS }, targets: [], totalSeconds: 0 };
+  // A last resort: the run stops by itself even if something hangs.
+  const hardStop = setTimeout(() => {
+    process.stderr.write("bench: still running after 15 minutes; giving up\n");
+    process.exit(2);
+  }, 15 * 60_000);
+  hardStop.unref();
+
+  progress(`floor: ${opts.floorWarmup} warm-up + ${opts.floorN} gradings of the reference, no sandbox, JIT on`);
+  results.floor = await floor();
+  progress(`the same with --jitless (the workers' flag): ${Math.ceil(opts.floorWarmup / 5)} warm-up + ${Math.ceil(opts.floorN / 5)} gradings, no sandbox, interpreter only`);
+  results.floorInterpreter = await floor(true);
+
+  progress("starting the service (its own process; every pack is self-tested at start)");
+  const service = await ServiceProcess.start();
   try {
-    const config = configSummary(service.config, service);
-    progress(`listening on 127.0.0.1:${service.port} after ${fixed(service.startupMs, 0)} ms; ${config.workload}`);
-    const first = await submit(service.port, honestBody);
-    if (honestOutcome(first) !== "ok") throw new Error(`the reference solution is not graded 100/100: ${honestOutcome(first)}`);
+    const info = await service.ask<ServiceInfo>({ cmd: "info" });
+    results.service = info;
+    progress(`listening on 127.0.0.1:${info.port} after ${fixed(info.startupMs, 0)} ms; ${info.workers} workers; ${info.config.workload}`);
+    await waitForIdlePool(service, info.workers);
+    results.memory.marks.push(await memoryMark(service, info, "start"));
 
-    let floorResult: FloorResult | undefined;
-    if (opts.floor > 0) {
-      progress(`floor: ${opts.floor} gradings in a fresh isolate each, in one --jitless process (no pool, IPC, HTTP)`);
-      floorResult = await floor(service, opts.floor);
+    progress(`sandbox only: ${opts.sandboxN} gradings through grade(), one at a time, no HTTP`);
+    const sandboxMark = await cpuMark(info.pid);
+    const sandboxStarted = performance.now();
+    results.sandbox = sandboxResult(await service.ask<SandboxSample[]>({ cmd: "sandbox", n: opts.sandboxN, warmup: 10 }));
+    const sandboxCpu = cpuUse(sandboxMark, await cpuMark(info.pid));
+    if (sandboxCpu !== undefined) results.sandbox.serviceCpuMsPerGrading = (sandboxCpu.serviceCores * (performance.now() - sandboxStarted)) / (opts.sandboxN + 10);
+
+    const memoryDeadline = performance.now() + opts.memoryTimeCapS * 1000;
+    progress(`warm-up to ${opts.memoryMarks[0]} gradings (10 connections), then a memory mark`);
+    await gradeUntil(service, info, opts.memoryMarks[0] ?? 1000, memoryDeadline);
+    results.memory.marks.push(await memoryMark(service, info, `after ${opts.memoryMarks[0]}`));
+
+    for (const c of opts.connections) {
+      progress(`end to end: ${c} connection${c === 1 ? "" : "s"} for ${opts.durationS} s`);
+      results.endToEnd.push(await load(info.port, info.pid, `${c} connection${c === 1 ? "" : "s"}`, c, opts.durationS));
     }
 
-    progress(`warm-up: ${opts.warmup} gradings`);
-    for (let i = 0; i < opts.warmup; i++) await submit(service.port, honestBody);
-    const memAfterWarmup = memoryPoint();
+    const hostileKinds = [loopAtTopLevel, loopInExport, memoryBomb];
+    progress(`under attack: ${opts.attackConnections} connections for ${opts.durationS} s, 1 in ${opts.hostileEvery} hostile (${hostileKinds.map((k) => k.id).join(", ")})`);
+    await waitForIdlePool(service, info.workers);
+    results.underAttack = await load(info.port, info.pid, "under attack", opts.attackConnections, opts.durationS, hostileKinds);
 
-    let seq: SequentialResult | undefined;
-    if (opts.sequential > 0) {
-      progress(`sequential: ${opts.sequential} gradings, 1 in flight`);
-      seq = await sequential(service, opts.sequential);
+    for (const kind of hostileKinds) {
+      progress(`hostile alone: ${kind.name} ×${opts.hostileAloneRepeats}`);
+      results.hostileAlone.push(await hostileAlone(service, info, kind, opts.hostileAloneRepeats));
     }
 
-    const closed: ClosedResult[] = [];
-    for (const c of opts.concurrency) {
-      progress(`closed loop: ${c} clients for ${opts.closedSeconds} s`);
-      closed.push(await closedLoop(service, c, opts.closedSeconds));
-    }
-
-    const capacity = Math.max(0, ...closed.map((c) => c.gradingsPerS), seq?.gradingsPerS ?? 0);
-    const open: OpenResult[] = [];
-    for (const r of opts.rates) {
-      let rate: number;
-      let label: string;
-      if (typeof r === "string") {
-        if (capacity <= 0) continue;
-        rate = Math.max(1, Math.round(((capacity * Number(r.slice(0, -1))) / 100) * 10) / 10);
-        label = `${rate}/s (${r} of ${fixed(capacity)})`;
-      } else {
-        rate = r;
-        label = `${rate}/s`;
-      }
-      progress(`open loop: ${label} for ${opts.openSeconds} s`);
-      open.push(await openLoop(service, rate, label, opts.openSeconds));
-    }
-
-    const hostileRuns: HostileRun[] = [];
-    const kinds = quick ? [loopInExport, loopAtTopLevel, memoryBomb] : [...hostileMix, ...(opts.fullBudgetLoop ? [loopInEveryCall] : [])];
-    for (const c of kinds) {
-      progress(`hostile: ${c.name} ×${c === loopInEveryCall ? 1 : opts.hostileRepeats}`);
-      // The loop in every call costs the whole wall budget (10 s by default): once is enough.
-      hostileRuns.push(await hostile(service, c, c === loopInEveryCall ? 1 : opts.hostileRepeats));
-    }
-
-    await poolSettled(service);
-    await sampler.sample();
-    const memEnd = memoryPoint();
-    const gcDone = collectGarbage();
-    const memEndGc = memoryPoint();
-    const workersNow = await workersMemory();
-
-    const result = {
-      machine: machine(),
-      config,
-      options: opts,
-      startupMs: service.startupMs,
-      floor: floorResult,
-      sequential: seq,
-      closedLoop: closed,
-      openLoop: open,
-      hostile: hostileRuns,
-      memory: {
-        serviceProcess: { beforeStart: memBefore, afterWarmup: memAfterWarmup, end: memEnd, endAfterGc: gcDone ? memEndGc : undefined },
-        workersAtEnd: workersNow.map((w) => ({ pid: w.pid, rssMb: kbToMb(w.rssKb), peakRssMb: kbToMb(w.hwmKb) })),
-        workersMaxRssMbSeen: kbToMb(sampler.maxRssKb),
-        workersMaxPeakRssMbSeen: kbToMb(sampler.maxHwmKb),
-      },
-      pool: {
-        spawnedTotal: service.events.spawned,
-        retired: service.events.retired,
-        diedDuringGrading: service.events.diedDuringGrading,
-        problemsLogged: service.events.problems,
-        lastProblems: service.events.lastProblems,
-        statsAtEnd: service.inner.sandbox.stats(),
-      },
-      targets: targetChecks(seq, closed, open),
-      totalSeconds: (performance.now() - benchStarted) / 1000,
-    };
-    process.stdout.write(asJson ? `${JSON.stringify(result, null, 2)}\n` : `${render(result)}\n`);
+    const last = opts.memoryMarks[1] ?? 10_000;
+    const { gradings } = await service.ask<ServiceStats>({ cmd: "stats" });
+    progress(`memory: grading on to ${last} gradings (${Math.max(0, last - gradings)} more, 10 connections), up to ${fixed(Math.max(0, (memoryDeadline - performance.now()) / 1000), 0)} s more`);
+    await gradeUntil(service, info, last, Math.max(memoryDeadline, performance.now() + 30_000));
+    await waitForIdlePool(service, info.workers);
+    results.memory.marks.push(await memoryMark(service, info, `after ${last}`));
+    results.pool = await service.ask<ServiceStats>({ cmd: "stats" });
   } finally {
-    sampler.stop();
     await service.close();
-    closeClient();
   }
+  results.targets = targets(results);
+  results.totalSeconds = (performance.now() - started) / 1000;
+  writeFileSync(path.join(benchDir, "..", "..", "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(asJson ? `${JSON.stringify(results, null, 2)}\n` : `${render(results)}\n`);
+  clearTimeout(hardStop);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function render(r: any): string {
+// ---- printing -----------------------------------------------------------------------------------------------------------------
+
+function render(r: Results): string {
   const out: string[] = [];
-  const m = r.machine as Record<string, string | number>;
-  const cfg = r.config as Record<string, string | number>;
-  out.push("gradebox bench: HTTP on 127.0.0.1, the service and the load generator in one process");
-  out.push(`machine: ${m.cpus} cpus (${m.cpuModel}), ${m.memoryGB} GB, ${m.os}; node ${m.node} (V8 ${m.v8}), isolated-vm ${m.isolatedVm}, fastify ${m.fastify}; flags: ${m.execArgv || "none"}`);
-  out.push(`config: ${cfg.workers} workers, recycled after ${cfg.workerMaxGradings} gradings, RSS cap ${cfg.workerRssMb} MB, queue ${cfg.queueLength}; limits: call ${cfg.callTimeoutMs} ms, eval ${cfg.evalTimeoutMs} ms, wall ${cfg.submissionWallMs} ms, isolate ${cfg.isolateMemoryMb} MB, kill grace ${cfg.killGraceMs} ms; LOG_LEVEL ${cfg.logLevel}`);
-  out.push(`workload: ${cfg.workload}`);
-  out.push(`startup (register + pack self-test + listen): ${fixed(r.startupMs, 0)} ms`);
-  out.push("cpu column: cores busy in this process tree (service + workers + load generator) / cores busy in other processes (noise)");
+  const m = r.machine;
+  out.push(`gradebox bench, ${r.date.slice(0, 16).replace("T", " ")} UTC${r.options.quick ? " (--quick)" : ""}: ${m.cpus} cpus (${m.cpuModel}), ${m.memoryGB} GB, ${m.os}; node ${m.node}, isolated-vm ${m.isolatedVm}, fastify ${m.fastify}`);
+  if (r.service !== undefined) {
+    const c = r.service.config;
+    out.push(`service: its own process, ${c.workers} workers (recycled after ${c.workerMaxGradings} gradings), limits: call ${c.callTimeoutMs} ms, eval ${c.evalTimeoutMs} ms, isolate ${c.isolateMemoryMb} MB, kill grace ${c.killGraceMs} ms; started in ${fixed(r.service.startupMs, 0)} ms`);
+    out.push(`workload: ${c.workload}; the load generator (autocannon) shares the machine`);
+  }
   out.push("");
-
-  if (r.floor !== undefined) {
-    const f = r.floor as FloorResult;
-    const heavy = Object.entries(f.byExportMs).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fixed(v)}`).join(", ");
-    out.push(`Floor: the same job in a fresh isolate per grading, one process (${f.flags}), no pool/IPC/HTTP`);
-    out.push(table(["n", "p50 ms", "p90 ms", "p99 ms", "max ms", "new isolate", "load", "calls", "dispose", "all 100/100"], [
-      [f.n, f.total.p50, f.total.p90, f.total.p99, f.total.max, f.newIsolateMs, f.loadMs, f.callsMs, f.disposeMs, f.allOk ? "yes" : "NO"],
-    ]));
-    out.push(`  calls by export (median ms per grading): ${heavy}`);
+  const f = r.floor;
+  const s = r.sandbox;
+  const rows: Array<Array<string | number>> = [];
+  if (f !== undefined) rows.push(["floor: no sandbox, in-process, warm JIT", f.latency.p50, f.latency.p99, f.gradingsPerS, "1 thread", f.allFull ? "yes" : "NO"]);
+  const fi = r.floorInterpreter;
+  if (fi !== undefined) rows.push(["no sandbox, in-process, --jitless (warm)", fi.latency.p50, fi.latency.p99, fi.gradingsPerS, "1 thread; the workers' interpreter, no sandbox", fi.allFull ? "yes" : "NO"]);
+  if (s !== undefined) rows.push(["sandbox only: grade() through the pool, no HTTP", s.wall.p50, s.wall.p99, 1000 / s.wall.mean, `1 at a time; ${fixed(s.serviceCpuMsPerGrading ?? NaN)} ms CPU/grading`, s.allFull ? "yes" : "NO"]);
+  for (const e of r.endToEnd) rows.push([`end to end: ${e.label}`, e.honestLatency.p50, e.honestLatency.p99, e.gradingsPerS, `max ${fixed(e.honestLatency.max, 0)} ms; errors ${describe(e.errors)}; CPU ${describeCpu(e.serviceCpu)}, ${fixed(e.serviceCpuMsPerGrading)} ms/grading`, Object.keys(e.errors).length === 0 ? "yes" : "NO"]);
+  const a = r.underAttack;
+  if (a !== undefined) rows.push([`under attack: ${a.connections} connections, 10% hostile (honest only)`, a.honestLatency.p50, a.honestLatency.p99, a.gradingsPerS, `max ${fixed(a.honestLatency.max, 0)} ms; errors ${describe(a.errors)}`, Object.keys(a.errors).length === 0 ? "yes" : "NO"]);
+  out.push(table(["grading", "p50 ms", "p99 ms", "gradings/s", "notes (CPU: cores busy in service+workers / elsewhere; service CPU per grading)", "all 100/100"], rows));
+  if (f !== undefined && s !== undefined) {
+    out.push(`sandbox / floor: ×${fixed(s.wall.p50 / f.latency.p50)} at p50 (the floor's first, cold grading in its fresh process: ${fixed(f.firstMs)} ms)${fi !== undefined ? `; sandbox / no-sandbox --jitless: ×${fixed(s.wall.p50 / fi.latency.p50)}` : ""}`);
+  }
+  out.push("");
+  if (s !== undefined) {
+    const p = s.phases;
+    out.push(`Sandbox-only phases, p50 / p99 ms (${fixed(p.preparedAheadPct, 0)} % of isolates were made while the worker was idle; dispose happens after the reply)`);
+    out.push(table(["isolate", "context + prelude", "wait for setup", "module load", "tests", "dispose", "Σ calls", "everything but calls", "whole grading"], [[
+      pair(p.isolate), pair(p.context), pair(p.setupWait), pair(p.load), pair(p.tests), pair(p.dispose), pair(s.calls), pair(s.overhead), pair(s.wall),
+    ]]));
     out.push("");
   }
-
-  if (r.sequential !== undefined) {
-    const s = r.sequential as SequentialResult;
-    out.push(`Single submission, 1 in flight (after ${r.options.warmup} warm-up gradings)`);
-    out.push(table(["measure", "n", "p50 ms", "p90 ms", "p99 ms", "max ms", "gradings/s", "errors", "spawns", "cpu"], [
-      ["HTTP round trip", s.client.n, s.client.p50, s.client.p90, s.client.p99, s.client.max, s.gradingsPerS, describeErrors(s.errors), s.spawns, describeCpu(s.cpu)],
-      ["service (feedback.durationMs)", s.server.n, s.server.p50, s.server.p90, s.server.p99, s.server.max, "", "", "", ""],
-    ]));
-    out.push("");
-  }
-
-  out.push("Closed loop (C clients; each sends its next submission when the last is answered)");
-  out.push(table(["clients", "s", "done", "gradings/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "spawns", "main CPU ms/grading", "cpu"],
-    (r.closedLoop as ClosedResult[]).map((c) => [`C=${c.clients}`, c.seconds, c.completed, c.gradingsPerS, c.latency.p50, c.latency.p90, c.latency.p99, c.latency.max, describeErrors(c.errors), c.spawns, c.mainCpuMsPerGrading, describeCpu(c.cpu)])));
-  out.push("");
-
-  out.push("Open loop (uniform arrivals; latency from the scheduled send time, all responses / 200s only)");
-  out.push(table(["offered", "s", "sent", "p50 ms", "p90 ms", "p99 ms", "max ms", "p50/p99 of 200s", "max in flight", "send lag ms", "errors", "spawns", "cpu"],
-    (r.openLoop as OpenResult[]).map((o) => [o.label, o.seconds, o.sent, o.latency.p50, o.latency.p90, o.latency.p99, o.latency.max, `${fixed(o.gradedLatency.p50)} / ${fixed(o.gradedLatency.p99)}`, o.maxInFlight, o.sendLagMaxMs, describeErrors(o.errors), o.spawns, describeCpu(o.cpu)])));
-  out.push("");
-
-  out.push(`Hostile submissions (each sent alone on an idle pool, ×${r.options.hostileRepeats}, the loop in every call once; median [max])`);
-  out.push(table(["submission", "latency ms", "service ms", "pool full again ms after the answer", "respawns", "next honest ms", "worker", "verdict"],
-    (r.hostile as HostileRun[]).map((h) => {
-      const verdicts = Object.entries(h.verdicts);
-      const asExpected = verdicts.length === 1 && verdicts[0]?.[0] === h.expected;
+  if (r.hostileAlone.length > 0 || a !== undefined) {
+    out.push("Hostile submissions: time to verdict, alone on an idle service and within the attack");
+    out.push(table(["submission", "verdicts (alone)", "alone p50 / max ms", "limit ms", "allowed ms", "under attack: n, p50 / max ms, as expected"], r.hostileAlone.map((h) => {
+      const under = a?.hostile[h.name];
       return [
         h.name,
-        `${fixed(h.latency.p50)} [${fixed(h.latency.max)}]`,
-        fixed(h.serverMs.p50),
-        `${fixed(h.recoveryAfterResponse.p50)} [${fixed(h.recoveryAfterResponse.max)}]`,
-        h.respawned,
-        `${fixed(h.nextHonestMs.p50)}${Object.keys(h.nextHonestErrors).length === 0 ? "" : ` (${describeErrors(h.nextHonestErrors)})`}`,
-        Object.entries(h.workerFate).map(([k, v]) => `${k} ×${v}`).join(", "),
-        `${verdicts.map(([k, v]) => `${k} ×${v}`).join(" | ")}${asExpected ? "" : `  (EXPECTED ${h.expected})`}`,
+        Object.entries(h.verdicts).map(([k, v]) => `${k} ×${v}${k === h.expected ? "" : " (UNEXPECTED)"}`).join(" | "),
+        `${fixed(h.timeToVerdict.p50, 0)} / ${fixed(h.timeToVerdict.max, 0)}`,
+        h.limitMs,
+        h.allowedMs,
+        under ? `${under.sent}, ${fixed(under.latency.p50, 0)} / ${fixed(under.latency.max, 0)}, ${under.asExpected}/${under.sent}` : "–",
       ];
     })));
-  out.push("");
-
-  const mem = r.memory;
-  const sp = mem.serviceProcess;
-  out.push("Memory (this process holds the service and the load generator)");
-  out.push(table(["service process", "RSS MB", "heapUsed MB", "external MB"], [
-    ["before start", sp.beforeStart.rssMb, sp.beforeStart.heapUsedMb, sp.beforeStart.externalMb],
-    ["after warm-up", sp.afterWarmup.rssMb, sp.afterWarmup.heapUsedMb, sp.afterWarmup.externalMb],
-    ["end", sp.end.rssMb, sp.end.heapUsedMb, sp.end.externalMb],
-    ...(sp.endAfterGc !== undefined ? [["end, after a full GC", sp.endAfterGc.rssMb, sp.endAfterGc.heapUsedMb, sp.endAfterGc.externalMb]] : []),
-  ]));
-  const workers = mem.workersAtEnd as Array<{ pid: number; rssMb: number; peakRssMb: number }>;
-  out.push(`workers at the end: ${workers.map((w) => `pid ${w.pid} RSS ${w.rssMb} MB (peak ${w.peakRssMb} MB)`).join("; ") || "unreadable (/proc)"}`);
-  out.push(`workers over the run (sampled every 200 ms): largest RSS ${mem.workersMaxRssMbSeen} MB, largest peak (VmHWM) ${mem.workersMaxPeakRssMbSeen} MB`);
-  const pool = r.pool;
-  out.push(`pool: ${pool.spawnedTotal} workers started in all; retired ${JSON.stringify(pool.retired)}; died during a grading ${JSON.stringify(pool.diedDuringGrading)}; other warnings/errors logged ${JSON.stringify(pool.problemsLogged)}`);
-  out.push("");
-
-  out.push("Against perf-primitives.md §6b (design A). Those targets were set for a 12-call workload of ≈ 21 ms in the isolate;");
-  if (r.floor !== undefined) {
-    const f = r.floor as FloorResult;
-    const workersN = Number(cfg.workers);
-    out.push(`this pack's job costs ${fixed(f.total.p50)} ms in the isolate alone (floor above), so ${workersN} workers cannot exceed ≈ ${fixed((workersN * 1000) / f.total.p50)} gradings/s here.`);
+    out.push("");
   }
-  out.push(table(["", "measured", "target", "verdict"], (r.targets as TargetCheck[]).map((t) => [t.what, t.measured, t.target, t.verdict])));
+  out.push(`Memory (RSS MB; service = parent + workers; workers are recycled after ${r.service?.config.workerMaxGradings ?? "?"} gradings)`);
+  out.push(table(["mark", "gradings", "at s", "service", "parent", "parent heapUsed", "each worker", "workers started"], r.memory.marks.map((mm) => [
+    mm.label, mm.gradings, fixed(mm.seconds, 0), mm.serviceRssMb, mm.parentRssMb, mm.parentHeapUsedMb, mm.workersRssMb.join(", "), mm.workersStarted,
+  ])));
+  if (r.pool !== undefined) out.push(`pool at the end: ${r.pool.workersStarted} workers started in all; retired ${JSON.stringify(r.pool.retired)}; died during a grading ${JSON.stringify(r.pool.diedDuringGrading)}; warnings/errors logged ${JSON.stringify(r.pool.problems)}`);
   out.push("");
-  out.push(`total ${fixed(r.totalSeconds)} s`);
+  out.push("Targets (issue #7)");
+  out.push(table(["target", "measured", "verdict"], r.targets.map((t) => [t.target, t.measured, t.met === undefined ? "not measured" : t.met ? "MET" : "NOT MET"])));
+  out.push("");
+  out.push(`total ${fixed(r.totalSeconds, 0)} s; written to bench/results.json`);
   return out.join("\n");
+}
+
+function pair(x: Summary): string {
+  return `${fixed(x.p50)} / ${fixed(x.p99)}`;
+}
+
+function describe(errors: Record<string, number>): string {
+  const entries = Object.entries(errors);
+  return entries.length === 0 ? "0" : entries.map(([k, n]) => `${k} ×${n}`).join(", ");
 }
 
 main().then(

@@ -1,5 +1,5 @@
 /**
- * The submissions bench.ts and soak.ts send, each with the verdict it should get. A verdict is a
+ * The submissions bench.ts sends, each with the verdict it should get. A verdict is a
  * short normalised text read from the feedback, so that "as expected" is plain string equality.
  */
 import { honestOutcome, referenceSource, type Graded } from "./lib.js";
@@ -109,5 +109,5 @@ export const loopInEveryCall: Kind = {
   },
 };
 
-/** The soak's rotating mix. */
+/** Every hostile kind above that comes back with a verdict within the limits (not the loop in every call). */
 export const hostileMix: Kind[] = [loopInExport, loopAtTopLevel, memoryBomb, hugeReturn, consoleFlood, spinningGetter];

@@ -1,12 +1,11 @@
 /**
- * Shared pieces of bench.ts and soak.ts: start the real service in-process on an ephemeral
- * loopback port, a keep-alive HTTP client, a logger that counts the pool's events, /proc readers,
- * percentiles and table printing. Nothing here leaves 127.0.0.1.
+ * Shared pieces of the benchmark: start the real service on an ephemeral loopback port (service.ts),
+ * a logger that counts the pool's events, /proc readers, CPU accounting, percentiles and table
+ * printing. Nothing here leaves 127.0.0.1.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { setFlagsFromString } from "node:v8";
@@ -54,15 +53,6 @@ export function numberArg(args: Map<string, string | true>, name: string, fallba
   const n = Number(value);
   if (value === true || !Number.isFinite(n) || n < 0) throw new Error(`--${name} needs a non-negative number`);
   return n;
-}
-
-export function listArg(args: Map<string, string | true>, name: string, fallback: number[]): number[] {
-  const value = args.get(name);
-  if (value === undefined) return fallback;
-  if (value === true) throw new Error(`--${name} needs a comma-separated list of numbers`);
-  const list = value.split(",").filter((s) => s !== "").map(Number);
-  if (list.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`--${name} needs positive numbers`);
-  return list;
 }
 
 // ---- a logger that counts the pool's events ------------------------------------------------------------
@@ -177,68 +167,7 @@ export async function startService(): Promise<Service> {
   };
 }
 
-/** Waits until every worker of the pool is started and idle (or the timeout passes); returns the ms waited. */
-export async function poolSettled(service: Service, timeoutMs = 30_000): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    const s = service.inner.sandbox.stats();
-    if (s.workers === service.config.workers && s.ready === service.config.workers && s.busy === 0 && s.queued === 0) break;
-    if (performance.now() - started > timeoutMs) break;
-    await sleep(5);
-  }
-  return performance.now() - started;
-}
-
-// ---- HTTP client ----------------------------------------------------------------------------------------------
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1024, keepAliveMsecs: 10_000 });
-
-export interface Reply {
-  status: number;
-  text: string;
-  ms: number;
-}
-
-/** POSTs JSON on a keep-alive socket; `ms` is from the call to the end of the body. */
-export function postJson(port: number, urlPath: string, body: string, timeoutMs = 60_000): Promise<Reply> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: "127.0.0.1",
-      port,
-      path: urlPath,
-      method: "POST",
-      agent,
-      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started }));
-      res.on("error", reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`client timeout after ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-export function getJson(port: number, urlPath: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path: urlPath, method: "GET", agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+// ---- submissions ------------------------------------------------------------------------------------------------
 
 export function submissionBody(source: string): string {
   return JSON.stringify({ assignment: ASSIGNMENT, source });
@@ -251,27 +180,12 @@ export interface Graded {
   error?: string;
 }
 
-/** Submits a source; never throws (a transport error is returned in `error`). */
-export async function submit(port: number, body: string, timeoutMs?: number): Promise<Graded> {
-  try {
-    const reply = await postJson(port, "/v1/submissions", body, timeoutMs);
-    if (reply.status !== 200) return { status: reply.status, ms: reply.ms, error: reply.text.slice(0, 300) };
-    return { status: 200, ms: reply.ms, feedback: JSON.parse(reply.text) as Feedback };
-  } catch (error) {
-    return { status: 0, ms: NaN, error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-export function closeClient(): void {
-  agent.destroy();
-}
-
 // ---- /proc and memory -----------------------------------------------------------------------------------------
 
-/** Direct children of this process (the grading workers), from /proc; [] where unavailable. */
-export async function childPids(): Promise<number[]> {
+/** Direct children of a process (this one by default), from /proc; [] where unavailable. */
+export async function childPids(pid = process.pid): Promise<number[]> {
   try {
-    const text = await readFile(`/proc/${process.pid}/task/${process.pid}/children`, "utf8");
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8");
     return text.split(/\s+/).filter((s) => s !== "").map(Number);
   } catch {
     return [];
@@ -294,42 +208,11 @@ export async function procMemory(pid: number): Promise<ProcMemory | undefined> {
   }
 }
 
-export async function workersMemory(): Promise<ProcMemory[]> {
-  const pids = await childPids();
+/** Memory of the children of a process (the service's grading workers). */
+export async function workersMemory(parentPid = process.pid): Promise<ProcMemory[]> {
+  const pids = await childPids(parentPid);
   const all = await Promise.all(pids.map(procMemory));
   return all.filter((m): m is ProcMemory => m !== undefined && Number.isFinite(m.rssKb));
-}
-
-/** Samples the workers' resident memory in the background: the largest RSS and peak (VmHWM) seen. */
-export class WorkerSampler {
-  maxRssKb = 0;
-  maxHwmKb = 0;
-  readonly pidsSeen = new Set<number>();
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-
-  start(everyMs = 200): void {
-    this.timer = setInterval(() => void this.sample(), everyMs);
-    this.timer.unref();
-  }
-
-  async sample(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (const m of await workersMemory()) {
-        this.pidsSeen.add(m.pid);
-        this.maxRssKb = Math.max(this.maxRssKb, m.rssKb);
-        if (Number.isFinite(m.hwmKb)) this.maxHwmKb = Math.max(this.maxHwmKb, m.hwmKb);
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
 }
 
 // ---- CPU accounting -------------------------------------------------------------------------------------------
@@ -349,20 +232,20 @@ function statTicks(text: string): number[] {
   return text.slice(text.lastIndexOf(")") + 2).split(" ").map(Number);
 }
 
-/** A CPU reading from /proc (undefined where there is none). */
-export async function cpuMark(): Promise<CpuMark | undefined> {
+/** A CPU reading from /proc (undefined where there is none), of a process tree: `pid` and its live children. */
+export async function cpuMark(pid = process.pid): Promise<CpuMark | undefined> {
   try {
     const at = performance.now();
     const machine = (await readFile("/proc/stat", "utf8")).split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
     const total = machine.slice(0, 8).reduce((a, b) => a + b, 0);
     const idle = (machine[3] ?? 0) + (machine[4] ?? 0);
     // Fields 14–17 of /proc/<pid>/stat (utime, stime, cutime, cstime) are at 11–14 after the name.
-    const self = statTicks(await readFile("/proc/self/stat", "utf8"));
+    const self = statTicks(await readFile(`/proc/${pid}/stat`, "utf8"));
     let tree = (self[11] ?? 0) + (self[12] ?? 0) + (self[13] ?? 0) + (self[14] ?? 0);
-    for (const pid of await childPids()) {
+    for (const child of await childPids(pid)) {
       try {
-        const child = statTicks(await readFile(`/proc/${pid}/stat`, "utf8"));
-        tree += (child[11] ?? 0) + (child[12] ?? 0);
+        const ticks = statTicks(await readFile(`/proc/${child}/stat`, "utf8"));
+        tree += (ticks[11] ?? 0) + (ticks[12] ?? 0);
       } catch {
         // exited between the listing and the read: counted in cutime once reaped
       }
@@ -374,7 +257,7 @@ export async function cpuMark(): Promise<CpuMark | undefined> {
 }
 
 export interface CpuUse {
-  /** Cores kept busy by the service process and its workers (this process includes the load generator). */
+  /** Cores kept busy by the measured process tree (the service and its workers). */
   serviceCores: number;
   /** Cores kept busy by everything else on the machine: noise in the figures. */
   otherCores: number;
@@ -415,17 +298,6 @@ export function honestOutcome(r: Graded): string {
   if (f === undefined) return "no feedback";
   if (f.status !== "graded") return `${f.status}: ${f.reason?.code ?? "?"}`;
   return f.score === 100 && f.maxScore === 100 ? "ok" : `score ${f.score}/${f.maxScore}`;
-}
-
-export function countInto(record: Record<string, number>, key: string): void {
-  record[key] = (record[key] ?? 0) + 1;
-}
-
-export function describeErrors(errors: Record<string, number>): string {
-  const entries = Object.entries(errors);
-  if (entries.length === 0) return "0";
-  const total = entries.reduce((a, [, n]) => a + n, 0);
-  return `${total} (${entries.map(([k, n]) => `${k} ×${n}`).join(", ")})`;
 }
 
 let gcFunction: (() => void) | undefined;

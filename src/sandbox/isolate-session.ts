@@ -46,42 +46,123 @@ type Guarded<T> =
   | { ok: false; fault: "memory" }
   | { ok: false; fault: "error"; name: string; message: string; stack: string };
 
+/**
+ * What an isolate is set up with before any submission's code runs. A session prepared ahead of its job
+ * (while the worker is idle) is used only if the job asks for the same setup; it is still fresh: no
+ * submission has run in it.
+ */
+export interface SessionSetup {
+  isolateMemoryMb: number;
+  prelude: PreludeOptions;
+}
+
+export function sessionSetup(limits: JobLimits, resultMaxDepth: number, keepGlobals: string[]): SessionSetup {
+  return {
+    isolateMemoryMb: limits.isolateMemoryMb,
+    prelude: { outputLimit: limits.outputKiB * 1024, resultLimit: limits.resultKiB * 1024, maxDepth: resultMaxDepth, keepGlobals: [...keepGlobals] },
+  };
+}
+
+export function sameSetup(a: SessionSetup, b: SessionSetup): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** How long a session's own steps took (ms), for the benchmark's phases. */
+export interface SessionTimings {
+  isolateMs: number;
+  /** Creating the context and evaluating the prelude in it. */
+  contextMs: number;
+  /** Compiling, linking and evaluating the submission and its helpers. */
+  loadMs: number;
+}
+
+/**
+ * V8 code cache of the prelude, produced by this process from its own prelude text (never received from
+ * anyone; nothing of a submission has run when it is made), keyed by the exact script text.
+ */
+const preludeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+const PRELUDE_CACHE_ENTRIES = 8;
+
 export class IsolateSession {
   /** True once the isolate was disposed while student code may still be running on its thread. */
   tainted = false;
+  readonly timings: SessionTimings = { isolateMs: 0, contextMs: 0, loadMs: 0 };
   private readonly isolate: ivm.Isolate;
+  private context: ivm.Context | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the harness takes strings and isolate values
   private harness: ivm.Reference<any> | undefined;
+  private preludeFault: string | undefined;
   private lost: "timeout" | "memory" | undefined;
-  private readonly deadline: number;
+  private limits: JobLimits;
+  private deadline: number;
   /** The worker's resident memory when this session began, to tell a memory bomb from a spin. */
-  private readonly rssAtStart: number;
+  private rssAtStart: number;
 
   constructor(
-    private readonly limits: JobLimits,
+    limits: JobLimits,
     private readonly killGraceMs: number,
     private readonly resultMaxDepth: number,
   ) {
+    const started = performance.now();
+    this.limits = limits;
     this.isolate = new ivm.Isolate({ memoryLimit: limits.isolateMemoryMb });
+    this.timings.isolateMs = performance.now() - started;
     this.deadline = Date.now() + limits.submissionWallMs;
     this.rssAtStart = process.memoryUsage.rss();
   }
 
-  async load(request: LoadRequest): Promise<LoadOutcome> {
+  /**
+   * A session whose isolate, context and prelude are ready, made before its job arrives (or when it
+   * does). No submission's code runs in it before `begin` and `load`.
+   */
+  static async prepare(setup: SessionSetup, limits: JobLimits, killGraceMs: number, resultMaxDepth: number): Promise<IsolateSession> {
+    const session = new IsolateSession({ ...limits, isolateMemoryMb: setup.isolateMemoryMb }, killGraceMs, resultMaxDepth);
+    await session.setUp(setup.prelude);
+    return session;
+  }
+
+  /** Starts the job's wall-clock budget and memory baseline: call it when the job starts. */
+  begin(limits: JobLimits): void {
+    this.limits = limits;
+    this.deadline = Date.now() + limits.submissionWallMs;
+    this.rssAtStart = process.memoryUsage.rss();
+  }
+
+  /** Creates the context and runs the prelude in it (once). */
+  private async setUp(options: PreludeOptions): Promise<void> {
+    if (this.context !== undefined) return;
+    const started = performance.now();
     const { limits } = this;
     const context = await this.isolate.createContext();
-    const options: PreludeOptions = {
-      outputLimit: limits.outputKiB * 1024,
-      resultLimit: limits.resultKiB * 1024,
-      maxDepth: this.resultMaxDepth,
-      keepGlobals: request.keepGlobals,
-    };
-    const prelude = await this.guard(
-      () => context.eval(`${preludeSource}(${JSON.stringify(options)})`, { reference: true, timeout: limits.evalTimeoutMs }),
-      limits.evalTimeoutMs,
-    );
-    if (!prelude.ok) return { kind: "crashed", detail: `prelude: ${describeFault(prelude)}` };
-    this.harness = prelude.value as ivm.Reference;
+    this.context = context;
+    const code = `${preludeSource}(${JSON.stringify(options)})`;
+    const cachedData = preludeCache.get(code);
+    const prelude = await this.guard(async () => {
+      const script: ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean } = await this.isolate.compileScript(code, { filename: "file:///gradebox-prelude.js", cachedData, produceCachedData: cachedData === undefined });
+      if (script.cachedDataRejected === true) preludeCache.delete(code);
+      else if (cachedData === undefined && script.cachedData !== undefined && preludeCache.size < PRELUDE_CACHE_ENTRIES) preludeCache.set(code, script.cachedData);
+      return script.run(context, { reference: true, timeout: limits.evalTimeoutMs });
+    }, limits.evalTimeoutMs);
+    if (prelude.ok) this.harness = prelude.value as ivm.Reference;
+    else this.preludeFault = `prelude: ${describeFault(prelude)}`;
+    this.timings.contextMs = performance.now() - started;
+  }
+
+  async load(request: LoadRequest): Promise<LoadOutcome> {
+    const { limits } = this;
+    await this.setUp({ outputLimit: limits.outputKiB * 1024, resultLimit: limits.resultKiB * 1024, maxDepth: this.resultMaxDepth, keepGlobals: request.keepGlobals });
+    const started = performance.now();
+    try {
+      return await this.loadModules(request);
+    } finally {
+      this.timings.loadMs = performance.now() - started;
+    }
+  }
+
+  private async loadModules(request: LoadRequest): Promise<LoadOutcome> {
+    const { limits } = this;
+    const context = this.context as ivm.Context;
+    if (this.harness === undefined) return { kind: "crashed", detail: this.preludeFault ?? "prelude: not run" };
 
     let submission: ivm.Module;
     try {

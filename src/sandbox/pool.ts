@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import type { Config } from "../config.js";
 import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
-import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type WorkerMessage } from "./protocol.js";
+import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type JobPhases, type WorkerMessage } from "./protocol.js";
 import type { HelperModule } from "./isolate-session.js";
 import { classifyCrash } from "./crash.js";
 
@@ -59,6 +59,8 @@ export interface JobReport {
   /** Why the worker was stopped or died during this job, if it was. */
   workerDeath?: string;
   durationMs: number;
+  /** Where the time went in the worker, when it reported it. */
+  phases?: JobPhases;
 }
 
 export class PoolError extends Error {
@@ -228,6 +230,7 @@ export class SandboxPool {
       job.report.droppedOutput += msg.dropped;
       job.callsDone = msg.index + 1;
     } else {
+      if (msg.phases !== undefined) job.report.phases = msg.phases;
       this.finish(worker, job);
       worker.gradings++;
       if (msg.tainted || worker.gradings >= this.options.maxGradings) {
@@ -308,6 +311,7 @@ export class SandboxPool {
       limits: spec.limits,
       killGraceMs: this.options.killGraceMs,
       resultMaxDepth: this.options.resultMaxDepth,
+      last: worker.gradings + 1 >= this.options.maxGradings,
     };
     // The worker enforces the limits itself; this deadline is for when it cannot (a wedged thread).
     job.deadline = setTimeout(() => this.kill(worker, "deadline"), spec.limits.submissionWallMs + 2 * this.options.killGraceMs);

@@ -27,6 +27,24 @@ export interface GradeJob {
   limits: JobLimits;
   killGraceMs: number;
   resultMaxDepth: number;
+  /** The worker's last job before it is retired: it need not prepare an isolate for a next one. */
+  last?: boolean;
+}
+
+/** Where a job's time went in the worker (ms), for the benchmark. Optional in `done`. */
+export interface JobPhases {
+  /** Creating the isolate, and the context with the prelude: before the job arrived when `preparedAhead`. */
+  isolateMs: number;
+  contextMs: number;
+  preparedAhead: boolean;
+  /** From the job's arrival until its isolate was ready. */
+  setupWaitMs: number;
+  /** Compiling, linking and evaluating the submission and its helpers. */
+  loadMs: number;
+  /** Running the calls, host round trips and reports included. */
+  testsMs: number;
+  /** Disposing of the previous job's isolate, done after that job's reply. */
+  previousDisposeMs?: number;
 }
 
 export type WorkerMessage =
@@ -34,8 +52,9 @@ export type WorkerMessage =
   | { type: "loaded"; jobId: string; outcome: LoadOutcome; output: string; dropped: number }
   /** `ms`: how long the call ran in the worker, host round trips included. */
   | { type: "call"; jobId: string; index: number; outcome: CallOutcome; output: string; dropped: number; ms: number }
-  | { type: "done"; jobId: string; tainted: boolean };
+  | { type: "done"; jobId: string; tainted: boolean; phases?: JobPhases };
 
+const ms = { type: "number", minimum: 0 };
 const bounded = (max: number) => ({ type: "string", maxLength: max });
 const thrownError = {
   type: "object",
@@ -100,7 +119,29 @@ export const workerMessageSchema = {
         dropped: { type: "integer" },
       },
     },
-    { type: "object", required: ["type", "jobId", "tainted"], properties: { type: { const: "done" }, jobId: { type: "string" }, tainted: { type: "boolean" } } },
+    {
+      type: "object",
+      required: ["type", "jobId", "tainted"],
+      properties: {
+        type: { const: "done" },
+        jobId: { type: "string" },
+        tainted: { type: "boolean" },
+        phases: {
+          type: "object",
+          required: ["isolateMs", "contextMs", "preparedAhead", "setupWaitMs", "loadMs", "testsMs"],
+          additionalProperties: false,
+          properties: {
+            isolateMs: ms,
+            contextMs: ms,
+            preparedAhead: { type: "boolean" },
+            setupWaitMs: ms,
+            loadMs: ms,
+            testsMs: ms,
+            previousDisposeMs: ms,
+          },
+        },
+      },
+    },
   ],
 };
 

@@ -1,11 +1,16 @@
-import { IsolateSession } from "./isolate-session.js";
-import type { GradeJob, WorkerMessage } from "./protocol.js";
+import { IsolateSession, sameSetup, sessionSetup, type SessionSetup } from "./isolate-session.js";
+import type { GradeJob, JobPhases, WorkerMessage } from "./protocol.js";
 
 /**
  * Entry point of a grading worker process (forked by pool.ts with --no-node-snapshot --jitless).
  * It grades one job at a time in a fresh isolate and streams each result as soon as it has it, so
  * that if student code takes the whole process down, the service still knows what finished.
  * The service never trusts this process to stop on time: it enforces its own deadline and kills it.
+ *
+ * Off the job's critical path (measured in bench/: see the README's Performance section):
+ * - the isolate is disposed after `done` is sent, not before;
+ * - the next job's isolate, context and prelude are made while the worker is idle. That isolate is
+ *   fresh (no submission ever ran in it) and is used only if the next job asks for the same setup.
  */
 
 function send(message: WorkerMessage): Promise<void> {
@@ -14,52 +19,98 @@ function send(message: WorkerMessage): Promise<void> {
   });
 }
 
-async function runJob(job: GradeJob): Promise<boolean> {
-  const session = new IsolateSession(job.limits, job.killGraceMs, job.resultMaxDepth);
-  try {
-    const loaded = await session.load({ source: job.source, helpers: job.helpers, keepGlobals: job.keepGlobals });
-    const loadOutput = await session.takeOutput();
-    await send({ type: "loaded", jobId: job.jobId, outcome: loaded, output: loadOutput.text, dropped: loadOutput.dropped });
-    if (loaded.kind !== "loaded") return session.tainted;
-    for (const [index, call] of job.calls.entries()) {
-      const started = performance.now();
-      const outcome = await session.call(call.exportName, call.argsJson);
-      const ms = performance.now() - started;
-      // Output is always taken, so that a hidden case's output cannot surface in a later public one.
-      const output = await session.takeOutput();
-      await send({
-        type: "call",
-        jobId: job.jobId,
-        index,
-        outcome,
-        output: call.keepOutput ? output.text : "",
-        dropped: call.keepOutput ? output.dropped : 0,
-        ms,
-      });
-    }
-    return session.tainted;
-  } finally {
+interface Spare {
+  setup: SessionSetup;
+  session: Promise<IsolateSession>;
+}
+
+let spare: Spare | undefined;
+/** How long disposing the previous job's isolate took (it happens after that job's reply). */
+let lastDisposeMs: number | undefined;
+
+async function sessionFor(job: GradeJob): Promise<{ session: IsolateSession; preparedAhead: boolean }> {
+  const setup = sessionSetup(job.limits, job.resultMaxDepth, job.keepGlobals);
+  const ready = spare;
+  spare = undefined;
+  if (ready !== undefined) {
+    const session = await ready.session;
+    if (sameSetup(ready.setup, setup)) return { session, preparedAhead: true };
     session.dispose();
   }
+  return { session: await IsolateSession.prepare(setup, job.limits, job.killGraceMs, job.resultMaxDepth), preparedAhead: false };
+}
+
+async function runJob(job: GradeJob, session: IsolateSession): Promise<number> {
+  session.begin(job.limits);
+  const loaded = await session.load({ source: job.source, helpers: job.helpers, keepGlobals: job.keepGlobals });
+  const loadOutput = await session.takeOutput();
+  await send({ type: "loaded", jobId: job.jobId, outcome: loaded, output: loadOutput.text, dropped: loadOutput.dropped });
+  const testsStarted = performance.now();
+  if (loaded.kind !== "loaded") return 0;
+  for (const [index, call] of job.calls.entries()) {
+    const started = performance.now();
+    const outcome = await session.call(call.exportName, call.argsJson);
+    const ms = performance.now() - started;
+    // Output is always taken, so that a hidden case's output cannot surface in a later public one.
+    const output = await session.takeOutput();
+    await send({
+      type: "call",
+      jobId: job.jobId,
+      index,
+      outcome,
+      output: call.keepOutput ? output.text : "",
+      dropped: call.keepOutput ? output.dropped : 0,
+      ms,
+    });
+  }
+  return performance.now() - testsStarted;
 }
 
 let busy = false;
 
+async function handle(job: GradeJob): Promise<void> {
+  const received = performance.now();
+  const { session, preparedAhead } = await sessionFor(job);
+  const waitMs = performance.now() - received;
+  let testsMs = 0;
+  try {
+    testsMs = await runJob(job, session);
+  } catch (error) {
+    session.dispose();
+    throw error;
+  }
+  const phases: JobPhases = {
+    isolateMs: session.timings.isolateMs,
+    contextMs: session.timings.contextMs,
+    loadMs: session.timings.loadMs,
+    testsMs,
+    preparedAhead,
+    setupWaitMs: waitMs,
+    ...(lastDisposeMs !== undefined ? { previousDisposeMs: lastDisposeMs } : {}),
+  };
+  await send({ type: "done", jobId: job.jobId, tainted: session.tainted, phases });
+  // A disposed isolate's thread may still be spinning: this process is not reused.
+  if (session.tainted) process.exit(0);
+  const disposeStarted = performance.now();
+  session.dispose();
+  lastDisposeMs = performance.now() - disposeStarted;
+  busy = false;
+  if (job.last !== true && spare === undefined) {
+    const setup = sessionSetup(job.limits, job.resultMaxDepth, job.keepGlobals);
+    const session = IsolateSession.prepare(setup, job.limits, job.killGraceMs, job.resultMaxDepth);
+    // A failure surfaces when the next job awaits it; until then it is not an unhandled rejection.
+    session.catch(() => undefined);
+    spare = { setup, session };
+  }
+}
+
 process.on("message", (message: GradeJob) => {
   if (message?.type !== "grade" || busy) return;
   busy = true;
-  runJob(message).then(
-    async (tainted) => {
-      await send({ type: "done", jobId: message.jobId, tainted });
-      busy = false;
-      // A disposed isolate's thread may still be spinning: this process is not reused.
-      if (tainted) process.exit(0);
-    },
-    (error: unknown) => {
-      process.stderr.write(`gradebox worker: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exit(70);
-    },
-  );
+  handle(message).catch((error: unknown) => {
+    process.stderr.write(`gradebox worker: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(70);
+  });
 });
 
 process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,127 @@
+/**
+ * The service under test, in its own process (forked by bench.ts with --no-node-snapshot, as
+ * `npm start` runs it): the real app on 127.0.0.1 with an ephemeral port, LOG_LEVEL silent, and every
+ * other setting from the environment. Keeping it apart from the load generator keeps autocannon off the
+ * service's event loop and makes the service's RSS its own.
+ *
+ * It answers bench.ts over IPC: `info`, `stats` (gradings so far, pool, memory), `sandbox` (N gradings
+ * through the grading core, `grade()`, without HTTP) and `close`.
+ */
+import { grade } from "../src/grading/grade.js";
+import type { JobPhases } from "../src/sandbox/protocol.js";
+import type { JobReport, JobSpec } from "../src/sandbox/pool.js";
+import { ASSIGNMENT, collectGarbage, configSummary, referenceSource, startService } from "./lib.js";
+
+export type ServiceRequest =
+  | { id: number; cmd: "info" }
+  | { id: number; cmd: "stats"; gc?: boolean }
+  | { id: number; cmd: "sandbox"; n: number; warmup: number }
+  | { id: number; cmd: "close" };
+
+export interface ServiceInfo {
+  pid: number;
+  port: number;
+  startupMs: number;
+  workers: number;
+  config: Record<string, string | number>;
+  limits: { callTimeoutMs: number; evalTimeoutMs: number; submissionWallMs: number; isolateMemoryMb: number; killGraceMs: number; workerRssMb: number };
+}
+
+export interface ServiceStats {
+  /** Jobs the pool finished (any submission, honest or not, HTTP or not). */
+  gradings: number;
+  pool: { workers: number; ready: number; busy: number; queued: number; healthy: boolean };
+  workersStarted: number;
+  retired: Record<string, number>;
+  diedDuringGrading: Record<string, number>;
+  problems: Record<string, number>;
+  memory: NodeJS.MemoryUsage;
+}
+
+export interface SandboxSample {
+  /** grade(): from the call to the feedback, ms. */
+  wallMs: number;
+  /** The worker's phases (JobReport.phases). */
+  phases?: JobPhases;
+  /** Sum of the calls' own durations (JobReport.calls[i].durationMs). */
+  callsMs: number;
+  full: boolean;
+}
+
+const service = await startService();
+let gradings = 0;
+const pool = service.inner.sandbox;
+// Counts every job the pool finishes, whoever asked for it.
+const run = pool.run.bind(pool);
+pool.run = (spec: JobSpec, options?: { internal?: boolean }): Promise<JobReport> =>
+  run(spec, options).then((report) => {
+    gradings++;
+    return report;
+  });
+
+async function sandboxOnly(n: number, warmup: number): Promise<SandboxSample[]> {
+  const gradable = service.inner.graders.get(ASSIGNMENT);
+  if (gradable === undefined) throw new Error(`the ${ASSIGNMENT} pack is not loaded`);
+  const source = referenceSource();
+  const samples: SandboxSample[] = [];
+  for (let i = 0; i < warmup + n; i++) {
+    const started = performance.now();
+    const { feedback, report } = await grade(gradable, source, gradable.limits, { pool, resultMaxDepth: service.config.resultMaxDepth });
+    const wallMs = performance.now() - started;
+    if (i < warmup) continue;
+    samples.push({
+      wallMs,
+      ...(report.phases !== undefined ? { phases: report.phases } : {}),
+      callsMs: report.calls.reduce((a, c) => a + (c.durationMs ?? 0), 0),
+      full: feedback.status === "graded" && feedback.score === feedback.maxScore,
+    });
+  }
+  return samples;
+}
+
+async function answer(request: ServiceRequest): Promise<unknown> {
+  switch (request.cmd) {
+    case "info": {
+      const c = service.config;
+      const info: ServiceInfo = {
+        pid: process.pid,
+        port: service.port,
+        startupMs: service.startupMs,
+        workers: c.workers,
+        config: configSummary(c, service),
+        limits: { ...c.limits, killGraceMs: c.killGraceMs, workerRssMb: c.workerRssMb },
+      };
+      return info;
+    }
+    case "stats": {
+      if (request.gc === true) collectGarbage();
+      const e = service.events;
+      const stats: ServiceStats = {
+        gradings,
+        pool: pool.stats(),
+        workersStarted: e.spawned,
+        retired: e.retired,
+        diedDuringGrading: e.diedDuringGrading,
+        problems: e.problems,
+        memory: process.memoryUsage(),
+      };
+      return stats;
+    }
+    case "sandbox":
+      return sandboxOnly(request.n, request.warmup);
+    case "close":
+      await service.close();
+      return "closed";
+  }
+}
+
+process.on("message", (request: ServiceRequest) => {
+  answer(request).then(
+    (result) => process.send?.({ id: request.id, result }, () => {
+      if (request.cmd === "close") process.exit(0);
+    }),
+    (error: unknown) => process.send?.({ id: request.id, error: error instanceof Error ? error.stack : String(error) }),
+  );
+});
+process.on("disconnect", () => process.exit(0));
+process.send?.({ ready: true });
