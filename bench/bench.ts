@@ -195,12 +195,13 @@ interface LoadResult {
 }
 
 const honestBody = submissionBody(honest.source(0));
-const FULL_MARKS = /"status":"graded","score":(\d+(?:\.\d+)?),"maxScore":(\d+(?:\.\d+)?)/;
+// The feedback's first fields, in the schema's order: the summary sits between status and score.
+const FULL_MARKS = /"status":"graded",(?:"summary":"(?:[^"\\]|\\.)*",)?"score":(\d+(?:\.\d+)?),"maxScore":(\d+(?:\.\d+)?)/;
 
 /** "ok" for full marks (read cheaply from the text), else what went wrong. */
 function honestOutcome(status: number, body: string): string {
   if (status !== 200) return `HTTP ${status}`;
-  const m = FULL_MARKS.exec(body);
+  const m = FULL_MARKS.exec(body.slice(0, 2048));
   if (m === null) return "not graded";
   return m[1] === m[2] ? "ok" : `score ${m[1]}/${m[2]}`;
 }

@@ -15,7 +15,7 @@ export const settings = {
   GRADERS_DIR: { type: "string", default: "graders", unit: "", description: "Folder of assignment packs, relative to the project root unless absolute. Installed packs are written here." },
   ADMIN_TOKEN: { type: "string", default: "", unit: "", description: "Bearer token for `PUT /v1/assignments/:id`. Empty turns the route off." },
   WORKERS: { type: "integer", default: 0, minimum: 0, maximum: 64, unit: "processes", description: "Grading worker processes; 0 means one per CPU core." },
-  WORKER_MAX_GRADINGS: { type: "integer", default: 50, minimum: 1, maximum: 100000, unit: "gradings", description: "A worker is replaced after this many gradings." },
+  WORKER_MAX_GRADINGS: { type: "integer", default: 500, minimum: 1, maximum: 100000, unit: "gradings", description: "A worker is replaced after this many gradings (a fork costs about 185 ms of CPU; every grading gets a fresh isolate regardless)." },
   WORKER_RSS_MB: { type: "integer", default: 512, minimum: 64, maximum: 16384, unit: "MB", description: "A worker whose resident memory exceeds this is killed; its submission gets a memory verdict." },
   WORKER_SPAWN_TIMEOUT_MS: { type: "integer", default: 20000, minimum: 1000, maximum: 120000, unit: "ms", description: "How long a new worker may take to become ready." },
   ISOLATE_MEMORY_MB: { type: "integer", default: 64, minimum: 8, maximum: 4096, unit: "MB", description: "V8 heap limit of the isolate that runs a submission." },
