@@ -199,7 +199,7 @@ const honestBody = submissionBody(honest.source(0));
 const FULL_MARKS = /"status":"graded",(?:"summary":"(?:[^"\\]|\\.)*",)?"score":(\d+(?:\.\d+)?),"maxScore":(\d+(?:\.\d+)?)/;
 
 /** "ok" for full marks (read cheaply from the text), else what went wrong. */
-function honestOutcome(status: number, body: string): string {
+function outcomeFromText(status: number, body: string): string {
   if (status !== 200) return `HTTP ${status}`;
   const m = FULL_MARKS.exec(body.slice(0, 2048));
   if (m === null) return "not graded";
@@ -261,7 +261,7 @@ async function load(port: number, servicePid: number, label: string, connections
         const kind = (context.kind as Kind | undefined) ?? honest;
         lastKind = kind;
         if (kind === honest) {
-          lastVerdict = honestOutcome(status, body);
+          lastVerdict = outcomeFromText(status, body);
         } else {
           let feedback: Feedback | undefined;
           try {
