@@ -18,7 +18,8 @@ import {
  * only. score is the fraction of the points, in [0, 1]; each test carries its share of its exercise's
  * points. PrairieLearn shows these strings as text.
  *
- * A module that does not compile or link (syntax_error, forbidden_import, link_error) is not gradable,
+ * A module that does not compile or link (syntax_error, unsupported_typescript, forbidden_import,
+ * link_error) is not gradable,
  * as PrairieLearn's documentation prescribes for "a syntax error that prevented compilation": the
  * student is not charged an attempt and sees format_errors. A module that loads but fails at run time
  * (it throws, loops or runs out of memory at top level) is gradable and scores 0.
@@ -36,7 +37,7 @@ export type PrairieLearnResults =
   | { gradable: true; score: number; message: string; output: string; tests: PrairieLearnTest[] }
   | { gradable: false; message: string; output: string; format_errors: string[] };
 
-const NOT_COMPILED = new Set(["syntax_error", "forbidden_import", "link_error"]);
+const NOT_COMPILED = new Set(["syntax_error", "unsupported_typescript", "forbidden_import", "link_error"]);
 
 export function prairielearn(input: FormatInput): PrairieLearnResults {
   const output = consoleOutput(input);

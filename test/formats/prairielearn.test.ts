@@ -55,6 +55,8 @@ t.test("a syntax error is not gradable: no attempt is charged and format_errors 
   t.equal(results.format_errors.length, 1);
   t.match(results.format_errors[0], /^SyntaxError: .*\(line 5, column \d+\)$/);
   t.notOk("score" in results, "no score: PrairieLearn ignores it for an ungradable submission");
+  const typescript = (await submitAs(app, "prairielearn", "enum Step { Plus }\nexport const forward_propagation = (x: number, theta: number): number => theta * x;\n", { language: "typescript" })).body as PrairieLearnResults;
+  t.equal(typescript.gradable, false, "TypeScript that cannot run once its types are removed is not gradable either");
 });
 
 t.test("a module that throws at top level is gradable and scores 0, with the error in the message", async (t) => {
