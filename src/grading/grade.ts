@@ -30,13 +30,19 @@ export function helperModules(pack: Pack): JobSpec["helpers"] {
 export function jobFor(pack: Pack, source: string, limits: Limits, exercises?: readonly string[]): { spec: JobSpec; cases: Case[] } {
   const chosen = pack.cases.filter((c) => exercises === undefined || exercises.includes(c.exercise));
   const cases = [...chosen.filter((c) => c.visibility === "public"), ...chosen.filter((c) => c.visibility === "hidden")];
+  const allOrNothing = new Set(pack.assignment.exercises.filter((e) => e.scoring === "all-or-nothing").map((e) => e.name));
   return {
     cases,
     spec: {
       source,
       helpers: helperModules(pack),
       keepGlobals: pack.assignment.sandbox?.keepGlobals ?? [],
-      calls: cases.map((c) => ({ exportName: c.exercise, argsJson: JSON.stringify(c.args), keepOutput: c.visibility === "public" })),
+      calls: cases.map((c) => ({
+        exportName: c.exercise,
+        argsJson: JSON.stringify(c.args),
+        keepOutput: c.visibility === "public",
+        ...(allOrNothing.has(c.exercise) ? { stopGroup: c.exercise } : {}),
+      })),
       limits,
     },
   };

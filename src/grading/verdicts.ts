@@ -100,9 +100,9 @@ export function judge(testCase: Case, outcome: CallOutcome, referenceValue: unkn
     case "crashed":
       return { status: "error", errorKind: "sandbox_error", message: "The sandbox stopped while running this test." };
     case "not-run":
-      return outcome.reason === "budget"
-        ? { status: "timeout", errorKind: "timeout", message: `Not run: the submission used up its time budget of ${limits.submissionWallMs} ms before this test.` }
-        : { status: "error", errorKind: "sandbox_error", message: "Not run: an earlier test exhausted the sandbox (time or memory)." };
+      if (outcome.reason === "budget") return { status: "timeout", errorKind: "timeout", message: `Not run: the submission used up its time budget of ${limits.submissionWallMs} ms before this test.` };
+      if (outcome.reason === "skipped") return { status: "timeout", errorKind: "timeout", message: `Not run: an earlier test of ${name} timed out, and ${name} is scored all or nothing.` };
+      return { status: "error", errorKind: "sandbox_error", message: "Not run: an earlier test exhausted the sandbox (time or memory)." };
   }
 }
 

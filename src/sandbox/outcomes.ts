@@ -34,7 +34,8 @@ export type CallOutcome =
   | { kind: "timeout"; limitMs: number }
   | { kind: "memory"; limitMb: number }
   | { kind: "crashed"; detail: string }
-  | { kind: "not-run"; reason: "sandbox-lost" | "budget" };
+  /** skipped: an earlier call of the same group timed out, and the group stops at its first timeout. */
+  | { kind: "not-run"; reason: "sandbox-lost" | "budget" | "skipped" };
 
 /** How loading the submission (compile, link, top-level code) ended. */
 export type LoadOutcome =

@@ -15,6 +15,11 @@ export interface JobCall {
   argsJson: string;
   /** Keep this call's console output (public cases); hidden cases' output is dropped in the worker. */
   keepOutput: boolean;
+  /**
+   * Calls that share a stop group are not run once one of them timed out (an all-or-nothing exercise
+   * already scores 0 then: its remaining calls could only cost a worker their whole time limit).
+   */
+  stopGroup?: string;
 }
 
 export interface GradeJob {
@@ -87,7 +92,7 @@ const callOutcome = {
     during: { enum: ["call", "result", "load"] },
     error: thrownError,
     type: { type: "string" },
-    reason: { enum: ["too-large", "too-deep", "sandbox-lost", "budget"] },
+    reason: { enum: ["too-large", "too-deep", "sandbox-lost", "budget", "skipped"] },
     limitMs: { type: "number" },
     limitMb: { type: "number" },
     detail: bounded(10000),

@@ -47,10 +47,16 @@ async function runJob(job: GradeJob, session: IsolateSession): Promise<number> {
   await send({ type: "loaded", jobId: job.jobId, outcome: loaded, output: loadOutput.text, dropped: loadOutput.dropped });
   const testsStarted = performance.now();
   if (loaded.kind !== "loaded") return 0;
+  const stopped = new Set<string>();
   for (const [index, call] of job.calls.entries()) {
+    if (call.stopGroup !== undefined && stopped.has(call.stopGroup)) {
+      await send({ type: "call", jobId: job.jobId, index, outcome: { kind: "not-run", reason: "skipped" }, output: "", dropped: 0, ms: 0 });
+      continue;
+    }
     const started = performance.now();
     const outcome = await session.call(call.exportName, call.argsJson);
     const ms = performance.now() - started;
+    if (call.stopGroup !== undefined && (outcome.kind === "timeout" || outcome.kind === "never-settled")) stopped.add(call.stopGroup);
     // Output is always taken, so that a hidden case's output cannot surface in a later public one.
     const output = await session.takeOutput();
     await send({

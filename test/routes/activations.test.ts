@@ -54,3 +54,18 @@ t.test("a flat array where a 2-D one is expected is the wrong shape, with the pa
   t.ok(failedPublic, "a public relu test fails");
   t.match(failedPublic?.message, /2-D/);
 });
+
+t.test("an all-or-nothing exercise stops at its first timeout, a proportional one runs every case", async (t) => {
+  const reference = file("reference/solution.mjs");
+  const looping = (name: string) => reference.replace(new RegExp(`export function ${name}\\(([^)]*)\\) \\{`), (head) => `${head}\n  for (;;) {}`);
+  const sigmoid = await submit(looping("sigmoid"));
+  const sigmoidTests = sigmoid.exercises.find((e) => e.name === "sigmoid")?.tests ?? [];
+  const publicSigmoid = sigmoidTests.filter((x) => x.visibility === "public");
+  t.ok(publicSigmoid.length >= 2, "sigmoid has several public cases");
+  t.match(publicSigmoid[0]?.message, /did not finish within 400 ms/);
+  for (const x of publicSigmoid.slice(1)) t.equal(x.message, "Not run: an earlier test of sigmoid timed out, and sigmoid is scored all or nothing.");
+  t.same(sigmoid.exercises.filter((e) => e.name === "relu" || e.name === "softmax").map((e) => e.score), [20, 40], "the exercises that do not use sigmoid keep their points");
+  const softmax = await submit(looping("softmax"));
+  const softmaxPublic = softmax.exercises.find((e) => e.name === "softmax")?.tests.filter((x) => x.visibility === "public") ?? [];
+  t.ok(softmaxPublic.length >= 2 && softmaxPublic.every((x) => /did not finish within 400 ms/.test(x.message)), "every softmax case ran (and timed out): proportional scoring gives credit case by case");
+});
