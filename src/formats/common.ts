@@ -1,6 +1,6 @@
 import type { ExerciseFeedback, Feedback, TestFeedback } from "../grading/feedback.js";
 import { summarize } from "../grading/summary.js";
-import { DEFAULT_HIDDEN_HINT } from "../grading/verdicts.js";
+import { DEFAULT_HIDDEN_HINT, NOT_LOADED } from "../grading/verdicts.js";
 
 /**
  * What the format adapters read of the native feedback: a structural subset, so that fields the
@@ -31,7 +31,7 @@ export type FormatInput = Pick<Feedback, "id" | "assignment" | "assignmentVersio
 export const HIDDEN_HINT = DEFAULT_HIDDEN_HINT;
 
 /** What every test of a rejected module says: none of them ran. */
-export const NOT_RUN = "Not run: the module could not be loaded.";
+export const NOT_RUN = NOT_LOADED;
 
 export function hiddenTestName(exercise: string, rank: number): string {
   return `${exercise} (hidden test ${rank})`;

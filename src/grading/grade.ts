@@ -5,7 +5,7 @@ import type { JobReport, JobSpec, SandboxPool } from "../sandbox/pool.js";
 import type { ExerciseFeedback, Feedback, Rejection, SubmissionLanguage, TestFeedback } from "./feedback.js";
 import { summarize } from "./summary.js";
 import { stripTypes } from "./typescript.js";
-import { DEFAULT_HIDDEN_HINT, rejection, testFeedback } from "./verdicts.js";
+import { DEFAULT_HIDDEN_HINT, NOT_LOADED, rejection, testFeedback } from "./verdicts.js";
 
 /** A pack ready to grade: parsed, self-tested, with the reference's values and its effective limits. */
 export interface GradablePack {
@@ -127,8 +127,8 @@ export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobR
     });
     if (!loaded) {
       byCase.set(testCase.id, testCase.visibility === "hidden"
-        ? { id: feedback.id, visibility: "hidden", status: "failed", message: "Not run: the module could not be loaded." }
-        : { id: feedback.id, visibility: "public", status: "error", message: "Not run: the module could not be loaded.", ...(feedback.description !== undefined ? { description: feedback.description } : {}) });
+        ? { id: feedback.id, visibility: "hidden", status: "failed", message: NOT_LOADED }
+        : { id: feedback.id, visibility: "public", status: "error", message: NOT_LOADED, ...(feedback.description !== undefined ? { description: feedback.description } : {}) });
       return;
     }
     byCase.set(testCase.id, feedback);

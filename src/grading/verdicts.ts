@@ -13,6 +13,8 @@ import { display } from "./values.js";
  */
 
 export const HIDDEN_FAILED = "Hidden test failed.";
+/** What every test of a module that could not be loaded says: none of them ran. */
+export const NOT_LOADED = "Not run: the module could not be loaded.";
 export const DEFAULT_HIDDEN_HINT =
   "Hidden tests call the function with other arguments than the public tests. Check that it follows the exercise's instructions for every input, not only the examples.";
 
