@@ -8,7 +8,7 @@ import { DEFAULT_HIDDEN_HINT, NOT_LOADED } from "../grading/verdicts.js";
  * and not required. Adapters are pure functions of this input.
  */
 export type FormatTest = Pick<TestFeedback, "id" | "visibility" | "status" | "message" | "description" | "expected" | "received" | "output">
-  & Partial<Pick<TestFeedback, "detail" | "tolerance" | "line" | "column" | "stack">> & {
+  & Partial<Pick<TestFeedback, "detail" | "tolerance" | "line" | "column" | "stack" | "points" | "maxPoints">> & {
   /** A hint for the student; read only on public tests. */
   hint?: string;
   durationMs?: number;
@@ -52,21 +52,23 @@ export function round4(value: number): number {
 }
 
 /**
- * The tests of an exercise, public ones first, with the exercise's points spread evenly over its
- * tests: a test earns its share when it passes (proportional scoring), or when the whole exercise
- * passes (all-or-nothing scoring), so that the tests' points add up to the exercise's score.
+ * The tests of an exercise, public ones first, with the exercise's points spread over its tests
+ * (evenly, or by the weights of its cases when the feedback gives each test's maxPoints): a test earns
+ * its share when it passes (proportional scoring), or when the whole exercise passes (all-or-nothing
+ * scoring), so that the tests' points add up to the exercise's score.
  */
 export function shownTests(exercise: FormatExercise, graded: boolean): ShownTest[] {
-  const share = exercise.tests.length === 0 ? 0 : exercise.maxScore / exercise.tests.length;
+  const even = exercise.tests.length === 0 ? 0 : exercise.maxScore / exercise.tests.length;
+  const share = (test: FormatTest) => round4(test.maxPoints ?? even);
   const earns = (passed: boolean) => graded && (exercise.scoring === "all-or-nothing" ? exercise.passed : passed);
   const shown: ShownTest[] = [];
   for (const test of exercise.tests.filter((t) => t.visibility !== "hidden")) {
     const passed = graded && test.status === "passed";
-    shown.push({ kind: "public", exercise, passed, points: earns(passed) ? round4(share) : 0, maxPoints: round4(share), test });
+    shown.push({ kind: "public", exercise, passed, points: earns(passed) ? share(test) : 0, maxPoints: share(test), test });
   }
   exercise.tests.filter((t) => t.visibility === "hidden").forEach((test, i) => {
     const passed = graded && test.status === "passed";
-    shown.push({ kind: "hidden", exercise, passed, points: earns(passed) ? round4(share) : 0, maxPoints: round4(share), rank: i + 1 });
+    shown.push({ kind: "hidden", exercise, passed, points: earns(passed) ? share(test) : 0, maxPoints: share(test), rank: i + 1 });
   });
   return shown;
 }

@@ -4,7 +4,9 @@ import type { Limits } from "../config.js";
 import { schemas, schemaErrors, validator } from "../schemas.js";
 import { checkLayout, type PackFiles } from "./pack-files.js";
 import type { PackProblem } from "./problems.js";
-import { expectedType, shapeOf } from "../grading/values.js";
+import { expectedType, isEncodedNonFinite, shapeOf } from "../grading/values.js";
+import type { ArgsExpectation } from "../grading/call-checks.js";
+import { compilePattern, type OutputExpectation } from "../grading/output.js";
 
 /** Types of the pack files; the JSON Schemas in submissions-schema/ describe the same shapes. */
 
@@ -61,8 +63,14 @@ export interface Case {
   visibility: "public" | "hidden";
   description?: string;
   args: unknown[];
+  /** Trailing parameters left out of args, so the function's defaults run. */
+  omits?: string[];
   expect: Expectation;
-  messages?: { wrongType?: string; wrongValue?: string };
+  output?: OutputExpectation;
+  argsAfter?: ArgsExpectation;
+  /** Share of the exercise's points relative to its other cases (default 1). */
+  weight?: number;
+  messages?: { wrongType?: string; wrongValue?: string; wrongOutput?: string; argsChanged?: string };
   /** The pack-relative file it came from. */
   file: string;
 }
@@ -219,4 +227,36 @@ function checkCase(testCase: Case, exerciseNames: Set<string>, problems: PackPro
   const highest = Math.min(expect.lessThan ?? Infinity, expect.atMost ?? Infinity);
   const empty = lowest > highest || (lowest === highest && (expect.greaterThan === lowest || expect.lessThan === highest));
   if (ranged && empty) add("/expect", "the range is empty: no number satisfies every bound");
+  checkEncodedNumbers(testCase.args, "/args", add);
+  checkEncodedNumbers(expect.value, "/expect/value", add);
+  checkEncodedNumbers(expect.anyOf, "/expect/anyOf", add);
+  checkEncodedNumbers(testCase.argsAfter?.value, "/argsAfter/value", add);
+  if (testCase.output?.pattern !== undefined) {
+    try {
+      compilePattern(testCase.output.pattern);
+    } catch (error) {
+      add("/output/pattern", `is not a regular expression in RE2's syntax: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const argsAfter = testCase.argsAfter;
+  if (argsAfter?.unchanged === true && (argsAfter.rtol !== undefined || argsAfter.atol !== undefined)) {
+    add("/argsAfter", "rtol and atol apply to value: unchanged compares exactly");
+  }
+}
+
+/**
+ * A "$number" key is the encoding of NaN and ±Infinity: an object that has one but is not exactly
+ * {"$number": "NaN" | "Infinity" | "-Infinity"} is a typo the sandbox would pass on as an object.
+ */
+function checkEncodedNumbers(value: unknown, path: string, add: (path: string, message: string) => void): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => checkEncodedNumbers(item, `${path}/${i}`, add));
+    return;
+  }
+  if (typeof value !== "object" || value === null) return;
+  if ("$number" in value && !isEncodedNonFinite(value)) {
+    add(path, 'uses "$number" but is not {"$number": "NaN"}, {"$number": "Infinity"} or {"$number": "-Infinity"}');
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) checkEncodedNumbers(item, `${path}/${key}`, add);
 }

@@ -59,8 +59,18 @@ async function runReference(pack: Pack, limits: Limits, options: GradeOptions): 
       values.set(testCase.id, referenceValue);
     }
     const result = check(testCase.expect, outcome.value, referenceValue);
-    if (result.pass) passed++;
-    else problems.push({ file: testCase.file, path: "/expect", message: `the reference solution fails this case: ${result.reason}` });
+    if (!result.pass) {
+      problems.push({ file: testCase.file, path: "/expect", message: `the reference solution fails this case: ${result.reason}` });
+      return;
+    }
+    const call = report.calls[index];
+    const verdict = judge(testCase, outcome, referenceValue, { ...limits, resultMaxDepth: options.resultMaxDepth }, undefined, { ...(call?.checks !== undefined ? { checks: call.checks } : {}), printed: call?.output ?? "" });
+    if (verdict.status === "passed") passed++;
+    else {
+      const where = verdict.errorKind === "wrong_output" ? "/output" : "/argsAfter";
+      // The reference's call is a public one here (jobFor keeps public output only), so say what it printed.
+      problems.push({ file: testCase.file, path: where, message: `the reference solution fails this case: expected ${verdict.expected ?? "?"}, ${verdict.received ?? "?"}` });
+    }
   });
   return { values, problems, passed };
 }

@@ -1,6 +1,6 @@
 import type { Expectation, ValueType } from "../graders/pack.js";
 import type { Snapshot } from "../sandbox/outcomes.js";
-import { describeKind, display, expectedType, leaves, receivedType, shapeOf } from "./values.js";
+import { containsNonFinite, describeKind, display, expectedType, isEncodedNonFinite, leaves, receivedType, shapeOf } from "./values.js";
 
 /**
  * Checks a received value against a case's expectation. The rules, in order:
@@ -9,7 +9,8 @@ import { describeKind, display, expectedType, leaves, receivedType, shapeOf } fr
  *    reduced it to data);
  * 2. the shape of an array;
  * 3. the value (or one of anyOf, or the reference's value): numbers within |a − b| ≤ atol + rtol·|b|,
- *    everything else exactly; -0 equals 0;
+ *    everything else exactly; -0 equals 0; an expected {"$number": "NaN"} (or ±Infinity) is met only by
+ *    that very non-finite number, which is the right type only where the case expects one;
  * 4. the ranges lessThan / greaterThan (strict) and atMost / atLeast (inclusive), for every number.
  */
 
@@ -44,11 +45,20 @@ function requiredShape(expect: Expectation, type: ValueType | undefined, referen
   if (expect.shape !== undefined) return expect.shape;
   if (type !== "array") return undefined;
   const first = expectedValues(expect, referenceValue)?.[0];
-  return first === undefined ? undefined : shapeOf(first);
+  return first === undefined ? undefined : shapeOf(first, true);
+}
+
+/** Whether the case expects NaN or ±Infinity somewhere: only then are they numbers of the right type. */
+function expectsNonFinite(expect: Expectation, referenceValue?: unknown): boolean {
+  return expectedValues(expect, referenceValue)?.some(containsNonFinite) ?? false;
 }
 
 /** Whether two values are equal, numbers within tolerance; returns where they first differ. */
 export function sameValue(expected: unknown, received: Snapshot, rtol: number, atol: number, path = ""): { equal: true } | { equal: false; path: string } {
+  if (isEncodedNonFinite(expected)) {
+    const same = received !== null && typeof received === "object" && !Array.isArray(received) && received.$ === "number" && received.v === expected.$number;
+    return same ? { equal: true } : { equal: false, path };
+  }
   if (typeof expected === "number") {
     if (typeof received !== "number") return { equal: false, path };
     return Math.abs(received - expected) <= atol + rtol * Math.abs(expected) ? { equal: true } : { equal: false, path };
@@ -99,7 +109,8 @@ export function toleranceUsed(expect: Expectation, referenceValue?: unknown): st
 export function describeExpectation(expect: Expectation, referenceValue?: unknown): string {
   const type = requiredType(expect, referenceValue);
   const shape = requiredShape(expect, type, referenceValue);
-  const parts: string[] = [type === undefined ? "any value" : TYPE_NAMES[type]];
+  const typeName = type === undefined ? "any value" : type === "number" && expectsNonFinite(expect, referenceValue) ? "a number" : TYPE_NAMES[type];
+  const parts: string[] = [typeName];
   if (shape !== undefined && type === "array") parts.push(`of shape [${shape.join(", ")}]`);
   const values = expectedValues(expect, referenceValue);
   const numeric = type === "number" || type === "array";
@@ -117,8 +128,9 @@ export function describeExpectation(expect: Expectation, referenceValue?: unknow
 
 export function check(expect: Expectation, received: Snapshot, referenceValue?: unknown): CheckResult {
   const type = requiredType(expect, referenceValue);
-  if (type !== undefined && receivedType(received) !== type) {
-    return { pass: false, kind: "type", reason: `expected ${TYPE_NAMES[type]}, received ${describeKind(received)}` };
+  const nonFinite = expectsNonFinite(expect, referenceValue);
+  if (type !== undefined && receivedType(received, nonFinite) !== type) {
+    return { pass: false, kind: "type", reason: `expected ${nonFinite && type === "number" ? "a number" : TYPE_NAMES[type]}, received ${describeKind(received)}` };
   }
   const ranged = [expect.lessThan, expect.greaterThan, expect.atMost, expect.atLeast].some((bound) => bound !== undefined);
   if (type === undefined && ranged && receivedType(received) !== "number" && receivedType(received) !== "array") {
@@ -126,7 +138,7 @@ export function check(expect: Expectation, received: Snapshot, referenceValue?: 
   }
   const shape = requiredShape(expect, type, referenceValue);
   if (shape !== undefined) {
-    const got = shapeOf(received);
+    const got = shapeOf(received, nonFinite);
     if (got === undefined || got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
       return { pass: false, kind: "type", reason: `expected shape [${shape.join(", ")}], received ${describeKind(received)}` };
     }

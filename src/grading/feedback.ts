@@ -12,6 +12,8 @@ export type ErrorKind =
   | "missing_export"
   | "wrong_return_type"
   | "wrong_value"
+  | "wrong_output"
+  | "arguments_changed"
   | "result_too_large"
   | "timeout"
   | "memory_limit"
@@ -40,6 +42,9 @@ export interface TestFeedback extends SourceLocation {
   output?: string;
   durationMs?: number;
   hint?: string;
+  /** Points earned and worth, in exercises whose cases have weights. */
+  points?: number;
+  maxPoints?: number;
 }
 
 export interface ExerciseFeedback {

@@ -42,6 +42,9 @@ export function jobFor(pack: Pack, source: string, limits: Limits, exercises?: r
         argsJson: JSON.stringify(c.args),
         keepOutput: c.visibility === "public",
         ...(allOrNothing.has(c.exercise) ? { stopGroup: c.exercise } : {}),
+        ...(c.output !== undefined || c.argsAfter !== undefined
+          ? { checks: { ...(c.output !== undefined ? { output: c.output } : {}), ...(c.argsAfter !== undefined ? { argsAfter: c.argsAfter } : {}) } }
+          : {}),
       })),
       limits,
     },
@@ -85,6 +88,16 @@ function round(points: number): number {
   return Math.round(points * 100) / 100;
 }
 
+/** Points per test are shown with 4 decimals (25/3 is 8.3333), like the formats do. */
+function round4(points: number): number {
+  return Math.round(points * 10000) / 10000;
+}
+
+/** A case's weight: its share of the exercise's points relative to the other cases (default 1). */
+export function caseWeight(testCase: Case): number {
+  return testCase.weight ?? 1;
+}
+
 /** What the service knows of the submission besides the code it runs. */
 export interface SubmissionInfo {
   language: SubmissionLanguage;
@@ -124,6 +137,7 @@ export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobR
       referenceValue: gradable.referenceValues.get(testCase.id),
       limits: { resultKiB: limits.resultKiB, resultMaxDepth, submissionWallMs: limits.submissionWallMs },
       source,
+      extras: { ...(call?.checks !== undefined ? { checks: call.checks } : {}), printed: call?.output ?? "" },
     });
     if (!loaded) {
       byCase.set(testCase.id, testCase.visibility === "hidden"
@@ -135,10 +149,23 @@ export function feedbackFrom(gradable: GradablePack, cases: Case[], report: JobR
   });
   const graded = pack.assignment.exercises.filter((e) => submission?.exercises === undefined || submission.exercises.includes(e.name));
   const exercises: ExerciseFeedback[] = graded.map((exercise): ExerciseFeedback => {
-    const tests = pack.cases.filter((c) => c.exercise === exercise.name).map((c) => byCase.get(c.id) as TestFeedback);
+    const exerciseCases = pack.cases.filter((c) => c.exercise === exercise.name);
+    const tests = exerciseCases.map((c) => byCase.get(c.id) as TestFeedback);
     const passedCount = tests.filter((t) => t.status === "passed").length;
     const passed = loaded && passedCount === tests.length;
-    const score = !loaded ? 0 : exercise.scoring === "all-or-nothing" ? (passed ? exercise.points : 0) : round((exercise.points * passedCount) / tests.length);
+    // Weights: a case's share of the points is its weight over the exercise's total (all 1 by default).
+    const totalWeight = exerciseCases.reduce((sum, c) => sum + caseWeight(c), 0);
+    const passedWeight = exerciseCases.reduce((sum, c, i) => sum + (tests[i]?.status === "passed" ? caseWeight(c) : 0), 0);
+    const score = !loaded ? 0 : exercise.scoring === "all-or-nothing" ? (passed ? exercise.points : 0) : round((exercise.points * passedWeight) / totalWeight);
+    if (exerciseCases.some((c) => c.weight !== undefined)) {
+      // Shown per test only where the pack weighs its cases, so unweighted feedback keeps its shape.
+      exerciseCases.forEach((c, i) => {
+        const test = tests[i] as TestFeedback;
+        const worth = (exercise.points * caseWeight(c)) / totalWeight;
+        const earns = exercise.scoring === "all-or-nothing" ? passed : loaded && test.status === "passed";
+        tests[i] = { ...test, points: earns ? round4(worth) : 0, maxPoints: round4(worth) };
+      });
+    }
     return {
       name: exercise.name,
       ...(exercise.title !== undefined ? { title: exercise.title } : {}),

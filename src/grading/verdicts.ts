@@ -4,6 +4,8 @@ import { check, describeExpectation, toleranceUsed } from "./compare.js";
 import type { ErrorKind, Rejection, SourceLocation, TestFeedback, TestStatus } from "./feedback.js";
 import { errorKindOf, findImport, locate, studentStack } from "./locations.js";
 import { display } from "./values.js";
+import type { CheckVerdicts } from "./call-checks.js";
+import { describeOutputExpectation, visibleControls, withoutFinalNewline } from "./output.js";
 
 /**
  * Turns what happened in the sandbox into what a student reads. A hidden case shows one fixed
@@ -55,13 +57,55 @@ function thrown(error: ThrownError, source: SourceName): SourceLocation & { erro
   return where;
 }
 
+/** What the worker checked of a call besides its value, and the call's own printed text (public cases). */
+export interface CallExtras {
+  checks?: CheckVerdicts;
+  printed?: string;
+}
+
+/**
+ * The verdict on a call whose value passed, from the worker's checks of its arguments and its output.
+ * A check the worker did not report counts as failed: a pass is never assumed.
+ */
+function judgeChecks(testCase: Case, outcome: Extract<CallOutcome, { kind: "value" }>, extras: CallExtras): Judgement {
+  const { checks, printed = "" } = extras;
+  if (testCase.argsAfter !== undefined && checks?.args !== true) {
+    const custom = testCase.messages?.argsChanged;
+    const detail = testCase.argsAfter.unchanged === true
+      ? `Arguments changed: ${testCase.exercise} modified the arguments it was given.`
+      : `Arguments not updated as expected: after the call, the arguments are not the expected ones.`;
+    const judgement: Judgement = {
+      status: "failed",
+      errorKind: "arguments_changed",
+      message: custom ?? detail,
+      ...(custom !== undefined ? { detail } : {}),
+      expected: testCase.argsAfter.unchanged === true ? "the arguments left unchanged" : `the arguments after the call equal to ${display(testCase.argsAfter.value)}`,
+    };
+    if (outcome.args !== undefined) judgement.received = `the arguments after the call: ${display(outcome.args)}`;
+    return judgement;
+  }
+  if (testCase.output !== undefined && checks?.output !== true) {
+    const custom = testCase.messages?.wrongOutput;
+    const detail = "Wrong output: the returned value is right, but the printed text is not the expected one.";
+    return {
+      status: "failed",
+      errorKind: "wrong_output",
+      message: custom ?? detail,
+      ...(custom !== undefined ? { detail } : {}),
+      expected: describeOutputExpectation(testCase.output, outcome.value),
+      received: printed === "" ? "printed nothing" : `printed: "${visibleControls(withoutFinalNewline(printed))}"`,
+    };
+  }
+  return { status: "passed", message: "Passed." };
+}
+
 /** The full verdict on one call, as a public case would show it (instructors' tools use it for hidden ones too). */
-export function judge(testCase: Case, outcome: CallOutcome, referenceValue: unknown, limits: ResultLimits, source: SourceName = { fileName: "submission.js", text: "" }): Judgement {
+export function judge(testCase: Case, outcome: CallOutcome, referenceValue: unknown, limits: ResultLimits, source: SourceName = { fileName: "submission.js", text: "" }, extras: CallExtras = {}): Judgement {
   const name = testCase.exercise;
   switch (outcome.kind) {
     case "value": {
       const result = check(testCase.expect, outcome.value, referenceValue);
-      if (result.pass) return { status: "passed", message: "Passed." };
+      if (result.pass) return judgeChecks(testCase, outcome, extras);
       const custom = result.kind === "type" ? testCase.messages?.wrongType : testCase.messages?.wrongValue;
       const detail = result.kind === "type" ? `Wrong type: ${result.reason}.` : `Wrong value: ${result.reason}.`;
       const judgement: Judgement = {
@@ -125,10 +169,12 @@ export interface TestContext {
   referenceValue: unknown;
   limits: ResultLimits;
   source: SourceName;
+  /** The worker's checks of output and arguments, and the call's whole printed text (public cases). */
+  extras?: CallExtras;
 }
 
 export function testFeedback(testCase: Case, outcome: CallOutcome, context: TestContext): TestFeedback {
-  const judgement = judge(testCase, outcome, context.referenceValue, context.limits, context.source);
+  const judgement = judge(testCase, outcome, context.referenceValue, context.limits, context.source, context.extras);
   if (testCase.visibility === "hidden") {
     const id = hiddenTestId(testCase.exercise, context.hiddenRank);
     if (judgement.status === "passed") return { id, visibility: "hidden", status: "passed", message: "Passed." };

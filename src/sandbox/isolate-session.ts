@@ -198,13 +198,16 @@ export class IsolateSession {
     return { kind: "loaded" };
   }
 
-  /** Calls one export with JSON-encoded arguments; never throws for anything the student does. */
-  async call(exportName: string, argsJson: string): Promise<CallOutcome> {
+  /**
+   * Calls one export with JSON-encoded arguments; never throws for anything the student does. With
+   * `watchArgs`, a value outcome carries the arguments as the call left them (read by the prelude).
+   */
+  async call(exportName: string, argsJson: string, watchArgs = false): Promise<CallOutcome> {
     if (this.lost !== undefined || this.harness === undefined) return { kind: "not-run", reason: "sandbox-lost" };
     const remaining = this.deadline - Date.now();
     if (remaining <= 0) return { kind: "not-run", reason: "budget" };
     const limitMs = Math.min(this.limits.callTimeoutMs, remaining);
-    let result = await this.harnessCall(["invoke", exportName, argsJson], limitMs);
+    let result = await this.harnessCall(["invoke", exportName, argsJson, watchArgs], limitMs);
     if (result.ok && result.value === '{"kind":"pending"}') {
       result = await this.harnessCall(["settle"], limitMs);
     }

@@ -26,7 +26,8 @@ export interface ThrownError {
 
 /** How one call of a graded function ended. */
 export type CallOutcome =
-  | { kind: "value"; value: Snapshot }
+  /** `args`: the arguments after the call, when the case checks them (never sent out of the worker for hidden cases). */
+  | { kind: "value"; value: Snapshot; args?: Snapshot }
   | { kind: "threw"; during: "call" | "result" | "load"; error: ThrownError }
   | { kind: "missing"; type: string }
   | { kind: "unserializable"; reason: "too-large" | "too-deep" }

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import type { Config } from "../config.js";
 import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
+import type { CheckVerdicts } from "../grading/call-checks.js";
 import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type JobPhases, type WorkerMessage } from "./protocol.js";
 import type { HelperModule } from "./isolate-session.js";
 import { classifyCrash } from "./crash.js";
@@ -53,7 +54,8 @@ export interface JobReport {
   load: LoadOutcome;
   loadOutput: string;
   /** `durationMs` is absent for calls that never reported (not run, or cut off by a dead worker). */
-  calls: Array<{ outcome: CallOutcome; output: string; durationMs?: number; droppedOutput?: number }>;
+  /** `checks`: the worker's verdicts on output and arguments, for calls that asked for them. */
+  calls: Array<{ outcome: CallOutcome; output: string; durationMs?: number; droppedOutput?: number; checks?: CheckVerdicts }>;
   droppedOutput: number;
   workerId: number;
   /** Why the worker was stopped or died during this job, if it was. */
@@ -226,7 +228,7 @@ export class SandboxPool {
       job.report.droppedOutput += msg.dropped;
     } else if (msg.type === "call") {
       if (msg.index >= job.spec.calls.length) return;
-      job.report.calls[msg.index] = { outcome: msg.outcome, output: msg.output, durationMs: msg.ms, droppedOutput: msg.dropped };
+      job.report.calls[msg.index] = { outcome: msg.outcome, output: msg.output, durationMs: msg.ms, droppedOutput: msg.dropped, ...(msg.checks !== undefined ? { checks: msg.checks } : {}) };
       job.report.droppedOutput += msg.dropped;
       job.callsDone = msg.index + 1;
     } else {

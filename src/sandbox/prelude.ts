@@ -7,7 +7,10 @@
  * one function the host calls with an operation name:
  *
  *   harness("bind", probeNamespace)            → "ok" | outcome   remember the submission's exports
- *   harness("invoke", exportName, argsJson)    → outcome (JSON)   call one graded function
+ *   harness("invoke", exportName, argsJson, watchArgs)
+ *                                              → outcome (JSON)   call one graded function; with watchArgs,
+ *                                                                  a value outcome also carries the
+ *                                                                  arguments as they are after the call
  *   harness("settle")                          → outcome (JSON)   the promise the last call returned
  *   harness("output")                          → {text, dropped}  console output since the last take,
  *                                                                  and how many lines did not fit
@@ -36,7 +39,7 @@ export interface PreludeOptions {
   keepGlobals: string[];
 }
 
-export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: unknown) => string {
+export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: unknown, c?: unknown) => string {
   "use strict";
   const G = globalThis as unknown as Record<string, unknown>;
   const apply = Reflect.apply;
@@ -240,9 +243,17 @@ export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: 
     return '{"kind":"threw","during":"' + during + '","error":{"name":' + quote(name) + ',"message":' + quote(message) + ',"stack":' + quote(stack) + "}}";
   }
 
+  // The arguments of the current call, when the case checks them after the call (argsAfter).
+  let watchedArgs: { args: unknown } | undefined;
+
   function valueOutcome(value: unknown): string {
     try {
-      return '{"kind":"value","value":' + snapshot(value) + "}";
+      const text = '{"kind":"value","value":' + snapshot(value);
+      if (watchedArgs === undefined) return text + "}";
+      let argsText: string;
+      // Arguments too large or too deep to read back cannot be shown unchanged: the check fails.
+      try { argsText = snapshot(watchedArgs.args); } catch { return text + "}"; }
+      return text + ',"args":' + argsText + "}";
     } catch (e) {
       if (e === TOO_LARGE) return '{"kind":"unserializable","reason":"too-large"}';
       if (e === TOO_DEEP) return '{"kind":"unserializable","reason":"too-deep"}';
@@ -353,8 +364,23 @@ export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: 
     return "ok";
   }
 
-  function invoke(exportName: string, argsJson: string): string {
+  // JSON has no NaN or ±Infinity: case files write {"$number": "NaN"} and the like, decoded here.
+  // Only an object whose one own key is "$number" with one of the three names is decoded.
+  function reviveNumber(_key: string, value: unknown): unknown {
+    if (value === null || typeof value !== "object" || isArray(value)) return value;
+    const keys = ownKeys(value);
+    if (keys.length !== 1 || keys[0] !== "$number") return value;
+    const d = getOwnDesc(value, "$number");
+    const name = d === undefined ? undefined : d.value;
+    if (name === "NaN") return NaN;
+    if (name === "Infinity") return Infinity;
+    if (name === "-Infinity") return -Infinity;
+    return value;
+  }
+
+  function invoke(exportName: string, argsJson: string, watchArgs: boolean): string {
     pending = { outcome: undefined };
+    watchedArgs = undefined;
     let fn: unknown;
     try {
       const d = getOwnDesc(exportsObject as object, exportName);
@@ -363,7 +389,8 @@ export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: 
       return describeThrown(e, "load");
     }
     if (typeof fn !== "function") return '{"kind":"missing","type":"' + (fn === null ? "null" : typeof fn) + '"}';
-    const args = jsonParse(argsJson) as unknown[];
+    const args = jsonParse(argsJson, reviveNumber) as unknown[];
+    if (watchArgs) watchedArgs = { args };
     let result: unknown;
     try {
       result = apply(fn as (...a: unknown[]) => unknown, undefined, args);
@@ -399,10 +426,10 @@ export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: 
     return taken;
   }
 
-  return function harness(op: string, a?: unknown, b?: unknown): string {
+  return function harness(op: string, a?: unknown, b?: unknown, c?: unknown): string {
     switch (op) {
       case "bind": return bind(a);
-      case "invoke": return invoke(a as string, b as string);
+      case "invoke": return invoke(a as string, b as string, c === true);
       case "settle": return settle();
       case "output": return takeOutput();
       default: return '{"kind":"unknown-op"}';

@@ -2,6 +2,7 @@ import { Ajv } from "ajv";
 import type { Limits } from "../config.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
 import type { HelperModule } from "./isolate-session.js";
+import type { CallChecks, CheckVerdicts } from "../grading/call-checks.js";
 
 /**
  * Messages between the service and a worker process. The worker runs student code (inside an
@@ -20,6 +21,11 @@ export interface JobCall {
    * already scores 0 then: its remaining calls could only cost a worker their whole time limit).
    */
   stopGroup?: string;
+  /**
+   * What the call must print and leave of its arguments, checked in the worker. For a hidden case only
+   * the verdicts come back, never the printed text or the arguments.
+   */
+  checks?: CallChecks;
 }
 
 export interface GradeJob {
@@ -56,7 +62,7 @@ export type WorkerMessage =
   | { type: "ready"; pid: number }
   | { type: "loaded"; jobId: string; outcome: LoadOutcome; output: string; dropped: number }
   /** `ms`: how long the call ran in the worker, host round trips included. */
-  | { type: "call"; jobId: string; index: number; outcome: CallOutcome; output: string; dropped: number; ms: number }
+  | { type: "call"; jobId: string; index: number; outcome: CallOutcome; output: string; dropped: number; ms: number; checks?: CheckVerdicts }
   | { type: "done"; jobId: string; tainted: boolean; phases?: JobPhases };
 
 const ms = { type: "number", minimum: 0 };
@@ -122,6 +128,7 @@ export const workerMessageSchema = {
         outcome: callOutcome,
         output: { type: "string" },
         dropped: { type: "integer" },
+        checks: { type: "object", additionalProperties: false, properties: { output: { type: "boolean" }, args: { type: "boolean" } } },
       },
     },
     {

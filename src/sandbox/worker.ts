@@ -1,5 +1,6 @@
 import { IsolateSession, sameSetup, sessionSetup, type SessionSetup } from "./isolate-session.js";
 import type { GradeJob, JobPhases, WorkerMessage } from "./protocol.js";
+import { runCallChecks } from "../grading/call-checks.js";
 
 /**
  * Entry point of a grading worker process (forked by pool.ts with --no-node-snapshot --jitless).
@@ -54,11 +55,14 @@ async function runJob(job: GradeJob, session: IsolateSession): Promise<number> {
       continue;
     }
     const started = performance.now();
-    const outcome = await session.call(call.exportName, call.argsJson);
+    const outcome = await session.call(call.exportName, call.argsJson, call.checks?.argsAfter !== undefined);
     const ms = performance.now() - started;
     if (call.stopGroup !== undefined && (outcome.kind === "timeout" || outcome.kind === "never-settled")) stopped.add(call.stopGroup);
     // Output is always taken, so that a hidden case's output cannot surface in a later public one.
     const output = await session.takeOutput();
+    // Checked here, on the whole text and the call's own copies: a hidden call's text and arguments stop here.
+    const checks = call.checks === undefined ? undefined : runCallChecks(call.checks, call.argsJson, outcome, output.text, output.dropped);
+    if (!call.keepOutput && outcome.kind === "value" && outcome.args !== undefined) delete outcome.args;
     await send({
       type: "call",
       jobId: job.jobId,
@@ -67,6 +71,7 @@ async function runJob(job: GradeJob, session: IsolateSession): Promise<number> {
       output: call.keepOutput ? output.text : "",
       dropped: call.keepOutput ? output.dropped : 0,
       ms,
+      ...(checks !== undefined ? { checks } : {}),
     });
   }
   return performance.now() - testsStarted;
