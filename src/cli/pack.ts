@@ -30,10 +30,16 @@ Commands:
   validate <pack-dir>                 Check every file, run the reference, the mutants and the starter.
   add-case <pack-dir> --exercise NAME --args JSON [--hidden] [--rtol N] [--atol N]
                       [--reference] [--id ID] [--description TEXT] [--force]
+                      [--omit-defaults NAMES] [--expect-output-from-reference] [--weight N]
                                       Run the reference on the arguments in the sandbox and write
                                       cases/<id>.json with its value as the expected value
                                       (--reference: expect {"reference": true} instead, so the
                                       value is recomputed whenever the pack loads).
+                                      --omit-defaults epsilon,print_msg: the args stop before these
+                                      parameters, so the function's defaults run (recorded in omits).
+                                      --expect-output-from-reference: the case also expects exactly
+                                      what the reference printed in this call.
+                                      --weight N: the case's share of its exercise's points (default 1).
   grade <pack-dir> <file.mjs> [--json]
                                       Grade a local file exactly as the service would.
   new <id> [--dir DIR]                Scaffold a pack that validates, in DIR/<id> (default graders/<id>).
@@ -120,6 +126,12 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
   const call = `${exercise}(${args.map((arg) => display(arg)).join(", ")})`;
   const rtol = parseNumber("rtol", options.rtol as string | undefined);
   const atol = parseNumber("atol", options.atol as string | undefined);
+  const weight = parseNumber("weight", options.weight as string | undefined);
+  if (weight === 0) throw new UsageError("--weight must be greater than 0");
+  const omits = typeof options["omit-defaults"] === "string" ? options["omit-defaults"].split(",").map((name) => name.trim()).filter((name) => name !== "") : undefined;
+  if (omits !== undefined && (omits.length === 0 || omits.some((name) => !/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)))) {
+    throw new UsageError("--omit-defaults takes the names of the parameters left out, separated by commas: --omit-defaults epsilon,print_msg");
+  }
 
   const files = await readPackDir(dir);
   // Only the cases may be incomplete while they are being written: the rest must parse for the reference to run.
@@ -169,10 +181,15 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
     const testCase: Record<string, unknown> = { $schema: "../../../submissions-schema/case.schema.json", id, exercise, visibility };
     if (typeof options.description === "string") testCase.description = options.description;
     testCase.args = args;
+    if (omits !== undefined) testCase.omits = omits;
     testCase.expect = expect;
+    // The probe case is public, so the worker kept what the reference printed in this call.
+    if (options["expect-output-from-reference"] === true) testCase.output = { text: report.calls[0]?.output ?? "" };
+    if (weight !== undefined) testCase.weight = weight;
     await mkdir(path.join(dir, "cases"), { recursive: true });
     await writeFile(path.join(dir, file), `${formatJson(testCase)}\n`, "utf8");
-    write(`✓ wrote ${path.join(dir, file)}: ${call} → ${display(value)}`);
+    const printed = testCase.output !== undefined ? `, printing ${JSON.stringify(report.calls[0]?.output ?? "")}` : "";
+    write(`✓ wrote ${path.join(dir, file)}: ${call} → ${display(value)}${printed}`);
     const prepared = await prepare(config, pool, dir);
     printValidation(dir, prepared);
     return 0;
@@ -246,6 +263,9 @@ export async function main(argv: string[]): Promise<number> {
       description: { type: "string" },
       force: { type: "boolean" },
       reference: { type: "boolean" },
+      "omit-defaults": { type: "string" },
+      "expect-output-from-reference": { type: "boolean" },
+      weight: { type: "string" },
       json: { type: "boolean" },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },
