@@ -27,8 +27,8 @@ async function copyPack(name: string): Promise<string> {
 t.test("validate passes the bundled pack and says what it checked", async (t) => {
   const { code, stdout } = await run(["validate", "graders/gradient-checking"]);
   t.equal(code, 0);
-  t.match(stdout, /✓ reference reference\/solution\.mjs passes 19 of 19 cases/);
-  t.match(stdout, /✓ 20 of 20 mutants fail at least one case/);
+  t.match(stdout, /✓ reference reference\/solution\.mjs passes 25 of 25 cases/);
+  t.match(stdout, /✓ 30 of 30 mutants fail at least one case/);
   t.match(stdout, /✓ starter starter\/solution\.mjs loads/);
   t.match(stdout, /✓ graders\/gradient-checking: valid — 19 cases \(5 public, 14 hidden\)/);
 });

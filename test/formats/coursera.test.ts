@@ -27,10 +27,10 @@ t.test("the reference solution gets fractionalScore 1 and a plain-text report", 
 t.test("a submission that fails only hidden tests gets 0.75 and is told which exercise's hidden tests failed", async (t) => {
   const result = await grade(failsOnlyHidden);
   t.equal(result.fractionalScore, 0.75);
-  t.match(result.feedback, /^All 5 public tests passed, but 5 of 14 hidden tests failed \(in gradient_check_n\)\./);
+  t.match(result.feedback, /^All 5 public tests passed, but 7 of 20 hidden tests failed \(in gradient_check_n\)\./);
   t.notOk(claimsAllPassed(result.feedback));
   t.match(result.feedback, /Exercise 4 - gradient_check_n: 0 \/ 25\n {2}\[passed\] gradient-check-n-notebook: Passed\./);
-  t.equal(result.feedback.match(/\[FAILED\] Hidden test \d of gradient_check_n failed\. Hidden tests call the function/g)?.length, 5);
+  t.equal(result.feedback.match(/\[FAILED\] Hidden test \d of gradient_check_n failed\. Hidden tests call the function/g)?.length, 7);
 });
 
 t.test("a syntax error gets 0 and the error, and lists no test that did not run", async (t) => {

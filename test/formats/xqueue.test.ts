@@ -30,9 +30,9 @@ t.test("a submission that fails only hidden tests is not correct, scores 0.75 an
   const result = await grade(failsOnlyHidden);
   t.equal(result.correct, false, "correct only with full credit");
   t.equal(result.score, 0.75);
-  t.match(result.msg, /<p>All 5 public tests passed, but 5 of 14 hidden tests failed \(in gradient_check_n\)\.<\/p>/);
+  t.match(result.msg, /<p>All 5 public tests passed, but 7 of 20 hidden tests failed \(in gradient_check_n\)\.<\/p>/);
   t.notOk(claimsAllPassed(result.msg));
-  t.equal(result.msg.match(/Hidden test \d of gradient_check_n failed\./g)?.length, 5);
+  t.equal(result.msg.match(/Hidden test \d of gradient_check_n failed\./g)?.length, 7);
 });
 
 t.test("a syntax error is not correct, scores 0 and shows the error", async (t) => {
