@@ -13,7 +13,8 @@ import type { Snapshot } from "../sandbox/outcomes.js";
  *   whose bound the returned number meets gives the template, else `otherwise`; `{value}` in the
  *   template is the number formatted like Python's str() (`python-str`, as the notebooks print it) or
  *   like JavaScript's String() (`javascript`).
- * Each console.log prints its line and a newline; one final newline is ignored on both sides.
+ * Each console.log prints its line and a newline, so an expected text may leave out its final newline;
+ * an empty text means nothing printed at all.
  */
 
 export interface OutputRule {
@@ -110,7 +111,8 @@ export function outputMatches(expect: OutputExpectation, printed: string, droppe
     }
   }
   const wanted = expectedOutputText(expect, value);
-  return wanted !== undefined && withoutFinalNewline(wanted) === text;
+  if (wanted === undefined) return false;
+  return printed === (wanted === "" || wanted.endsWith("\n") ? wanted : `${wanted}\n`);
 }
 
 /**

@@ -30,7 +30,7 @@ t.test("validate passes the bundled pack and says what it checked", async (t) =>
   t.match(stdout, /✓ reference reference\/solution\.mjs passes 25 of 25 cases/);
   t.match(stdout, /✓ 30 of 30 mutants fail at least one case/);
   t.match(stdout, /✓ starter starter\/solution\.mjs loads/);
-  t.match(stdout, /✓ graders\/gradient-checking: valid — 19 cases \(5 public, 14 hidden\)/);
+  t.match(stdout, /✓ graders\/gradient-checking: valid — 25 cases \(5 public, 20 hidden\)/);
 });
 
 t.test("validate exits 1 on a broken pack and lists each problem with its file and JSON path", async (t) => {
@@ -57,18 +57,31 @@ t.test("add-case runs the reference in the sandbox, writes the case with its val
   // The value is the reference's: (J(θ+ε) − J(θ−ε)) / 2ε against x, computed the notebook's way.
   const gradapprox = (5 * (-2 + 0.01) - 5 * (-2 - 0.01)) / (2 * 0.01);
   t.equal(written.expect.value, Math.abs(5 - gradapprox) / (Math.abs(5) + Math.abs(gradapprox)));
-  t.match(stdout, /valid — 20 cases \(5 public, 15 hidden\)/);
+  t.match(stdout, /valid — 26 cases \(5 public, 21 hidden\)/);
   const again = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 1]", "--id", "gradient-check-hidden-1"]);
   t.equal(again.code, 2, "an existing case is not overwritten without --force");
   t.match(again.stderr, /exists; choose another --id or pass --force/);
 });
 
-t.test("add-case refuses a value that cannot be expected (the reference's NaN here) and writes nothing", async (t) => {
+t.test("add-case writes NaN as {\"$number\": \"NaN\"} and, with --expect-output-from-reference, what the reference printed", async (t) => {
   const dir = await copyPack("add-case-nan");
-  const { code, stdout } = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[0, 4]", "--id", "zero-x"]);
-  t.equal(code, 1);
-  t.match(stdout, /the reference returned NaN for gradient_check\(0, 4\), which cannot be an expected value; nothing was written/);
-  await t.rejects(readFile(path.join(dir, "cases", "zero-x.json"), "utf8"), { code: "ENOENT" });
+  const { code, stdout } = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[0, 4, 1e-7, true]", "--id", "zero-x", "--hidden", "--expect-output-from-reference"]);
+  t.equal(code, 0, stdout);
+  t.match(stdout, /gradient_check\(0, 4, 1e-7, true\) → NaN, printing /);
+  const written = JSON.parse(await readFile(path.join(dir, "cases", "zero-x.json"), "utf8"));
+  t.same(written.expect, { type: "number", value: { $number: "NaN" } });
+  t.same(written.output, { text: "\u001b[92mYour backward propagation works perfectly fine! difference = nan\u001b[0m\n" }, "NaN > 2e-7 is false, so the works-fine message, with Python's nan");
+  t.match(stdout, /valid — 26 cases \(5 public, 21 hidden\)/, "the reference passes the case it wrote");
+});
+
+t.test("add-case --omit-defaults and --weight record the parameters left out and the case's weight", async (t) => {
+  const dir = await copyPack("add-case-defaults");
+  const { code, stdout } = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[2.5, 3]", "--hidden", "--omit-defaults", "epsilon,print_msg", "--expect-output-from-reference", "--weight", "2"]);
+  t.equal(code, 0, stdout);
+  const written = JSON.parse(await readFile(path.join(dir, "cases", "gradient-check-hidden-1.json"), "utf8"));
+  t.same([written.omits, written.output, written.weight], [["epsilon", "print_msg"], { text: "" }, 2], "nothing printed by default");
+  t.equal((await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 2]", "--omit-defaults", "epsilon print_msg"])).code, 2, "names are separated by commas");
+  t.equal((await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 2]", "--weight", "0"])).code, 2, "a weight is above 0");
 });
 
 t.test("grade prints the feedback the service would give, and exits 0 only on a full score", async (t) => {
