@@ -138,3 +138,19 @@ export function describeOutputExpectation(expect: OutputExpectation, value: Snap
   if (wanted === undefined) return "printed text that depends on the returned number (none was returned)";
   return `printed: "${visibleControls(withoutFinalNewline(wanted))}"`;
 }
+
+/** What a case expects to be printed, in words, before any call (the assignment's public description). */
+export function describeOutputRule(expect: OutputExpectation): string {
+  if (expect.pattern !== undefined) return `printed text matching the pattern /${expect.pattern}/`;
+  if (expect.text !== undefined) return expect.text === "" ? "nothing printed" : `printed: "${visibleControls(withoutFinalNewline(expect.text))}"`;
+  const rule = expect.fromValue as OutputFromValue;
+  const bounds = (r: OutputRule) => [
+    r.greaterThan !== undefined ? `greater than ${r.greaterThan}` : "",
+    r.atLeast !== undefined ? `at least ${r.atLeast}` : "",
+    r.lessThan !== undefined ? `less than ${r.lessThan}` : "",
+    r.atMost !== undefined ? `at most ${r.atMost}` : "",
+  ].filter(Boolean).join(" and ");
+  const cases = rule.when.map((r) => `"${visibleControls(r.text)}" when the returned number is ${bounds(r)}`);
+  const format = rule.format === "javascript" ? "JavaScript's String()" : "Python's str()";
+  return `printed: ${cases.join(", ")}, else "${visibleControls(rule.otherwise)}", where {value} is the returned number as ${format} writes it`;
+}

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Config } from "../config.js";
 import { ApiError, apiError, poolErrorToApi } from "../errors.js";
 import { describeExpectation } from "../grading/compare.js";
+import { describeOutputRule } from "../grading/output.js";
 import type { GradablePack } from "../grading/grade.js";
 import { PackError } from "../graders/problems.js";
 import { schemas } from "../schemas.js";
@@ -41,6 +42,8 @@ export function summary(gradable: GradablePack) {
           ...(c.description !== undefined ? { description: c.description } : {}),
           args: c.args,
           expected: describeExpectation(c.expect, gradable.referenceValues.get(c.id)),
+          ...(c.omits !== undefined ? { omits: c.omits } : {}),
+          ...(c.output !== undefined ? { printed: describeOutputRule(c.output) } : {}),
         })),
       };
     }),

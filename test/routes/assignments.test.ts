@@ -42,8 +42,8 @@ t.test("GET /v1/assignments/:id shows exercises, points and public cases, and on
   t.same(body.exercises.map((e: { name: string; points: number; hiddenCases: number; publicCases: unknown[] }) => [e.name, e.points, e.publicCases.length, e.hiddenCases]), [
     ["forward_propagation", 25, 1, 2],
     ["backward_propagation", 25, 1, 2],
-    ["gradient_check", 25, 2, 5],
-    ["gradient_check_n", 25, 1, 5],
+    ["gradient_check", 25, 2, 8],
+    ["gradient_check_n", 25, 1, 8],
   ]);
   t.same(body.contract.exports, ["forward_propagation", "backward_propagation", "gradient_check", "gradient_check_n"], "the import contract names the exports");
   t.same(body.contract.languages, ["javascript", "typescript"]);
@@ -52,6 +52,10 @@ t.test("GET /v1/assignments/:id shows exercises, points and public cases, and on
   t.equal((await request(app.server).get(body.contract.starter)).status, 200, "the starter's url serves it");
   t.same(body.exercises[0].publicCases[0].args, [2, 4]);
   t.equal(body.exercises[0].publicCases[0].expected, "a finite number equal to 8 (exactly)");
+  const notebook = body.exercises[2].publicCases[0];
+  t.equal(notebook.id, "gradient-check-notebook");
+  t.match(notebook.printed, /^printed: "\\x1b\[93mThere is a mistake in the backward propagation! difference = \{value\}\\x1b\[0m" when the returned number is greater than 2e-7, else "\\x1b\[92mYour backward/, "a case graded on output says what must be printed");
+  t.equal(body.exercises[2].publicCases[1].printed, undefined, "a case that does not grade output says nothing of it");
   for (const id of ["forward-negative-x", "gradient-check-large-theta", "gradient-check-n-seed2-m5"]) {
     const hidden = JSON.parse(packFile(`cases/${id}.json`));
     t.notOk(response.text.includes(id), `${id} is not named`);
