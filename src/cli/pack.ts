@@ -156,7 +156,8 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
   if (files.has(file) && options.force !== true) throw new UsageError(`${file} exists; choose another --id or pass --force`);
 
   return withPool(config, async (pool) => {
-    const probe: Case = { id, exercise, visibility, args, expect: { type: "number" }, file };
+    // Run as a public case whatever the new case's visibility, so that the worker keeps what the reference printed.
+    const probe: Case = { id, exercise, visibility: "public", args, expect: { type: "number" }, file };
     const probePack: Pack = { id: assignment.id, assignment, cases: [probe], files, hash: "add-case" };
     const limits = lowerLimits(config.limits, assignment.limits);
     const { report } = await grade({ pack: probePack, referenceValues: new Map(), limits }, files.get(assignment.reference) ?? "", limits, { pool, resultMaxDepth: config.resultMaxDepth });
@@ -183,7 +184,6 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
     testCase.args = args;
     if (omits !== undefined) testCase.omits = omits;
     testCase.expect = expect;
-    // The probe case is public, so the worker kept what the reference printed in this call.
     if (options["expect-output-from-reference"] === true) testCase.output = { text: report.calls[0]?.output ?? "" };
     if (weight !== undefined) testCase.weight = weight;
     await mkdir(path.join(dir, "cases"), { recursive: true });
