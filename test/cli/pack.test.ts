@@ -46,7 +46,7 @@ t.test("validate exits 1 on a broken pack and lists each problem with its file a
 
 t.test("add-case runs the reference in the sandbox, writes the case with its value, and the pack still validates", async (t) => {
   const dir = await copyPack("add-case");
-  const { code, stdout } = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[5, -2, 0.01]", "--hidden", "--rtol", "1e-12", "--description", "x = 5, theta = -2, epsilon = 0.01"]);
+  const { code, stdout } = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[5, -2, 0.01]", "--hidden", "--rtol", "1e-12", "--description", "x = 5, theta = -2, epsilon = 0.01", "--omit-defaults", "print_msg", "--weight", "2"]);
   t.equal(code, 0, stdout);
   t.match(stdout, /✓ wrote .*cases\/gradient-check-hidden-1\.json: gradient_check\(5, -2, 0\.01\) → /);
   const written = JSON.parse(await readFile(path.join(dir, "cases", "gradient-check-hidden-1.json"), "utf8"));
@@ -58,6 +58,9 @@ t.test("add-case runs the reference in the sandbox, writes the case with its val
   const gradapprox = (5 * (-2 + 0.01) - 5 * (-2 - 0.01)) / (2 * 0.01);
   t.equal(written.expect.value, Math.abs(5 - gradapprox) / (Math.abs(5) + Math.abs(gradapprox)));
   t.match(stdout, /valid — 26 cases \(5 public, 21 hidden\)/);
+  t.same([written.omits, written.weight, written.output], [["print_msg"], 2, undefined], "--omit-defaults and --weight are recorded; output only when asked");
+  t.equal((await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 2]", "--omit-defaults", "epsilon print_msg"])).code, 2, "names are separated by commas");
+  t.equal((await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 2]", "--weight", "0"])).code, 2, "a weight is above 0");
   const again = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 1]", "--id", "gradient-check-hidden-1"]);
   t.equal(again.code, 2, "an existing case is not overwritten without --force");
   t.match(again.stderr, /exists; choose another --id or pass --force/);
@@ -72,16 +75,6 @@ t.test("add-case writes NaN as {\"$number\": \"NaN\"} and, with --expect-output-
   t.same(written.expect, { type: "number", value: { $number: "NaN" } });
   t.same(written.output, { text: "\u001b[92mYour backward propagation works perfectly fine! difference = nan\u001b[0m\n" }, "NaN > 2e-7 is false, so the works-fine message, with Python's nan");
   t.match(stdout, /valid — 26 cases \(5 public, 21 hidden\)/, "the reference passes the case it wrote");
-});
-
-t.test("add-case --omit-defaults and --weight record the parameters left out and the case's weight", async (t) => {
-  const dir = await copyPack("add-case-defaults");
-  const { code, stdout } = await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[2.5, 3]", "--hidden", "--omit-defaults", "epsilon,print_msg", "--expect-output-from-reference", "--weight", "2"]);
-  t.equal(code, 0, stdout);
-  const written = JSON.parse(await readFile(path.join(dir, "cases", "gradient-check-hidden-1.json"), "utf8"));
-  t.same([written.omits, written.output, written.weight], [["epsilon", "print_msg"], { text: "" }, 2], "nothing printed by default");
-  t.equal((await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 2]", "--omit-defaults", "epsilon print_msg"])).code, 2, "names are separated by commas");
-  t.equal((await run(["add-case", dir, "--exercise", "gradient_check", "--args", "[1, 2]", "--weight", "0"])).code, 2, "a weight is above 0");
 });
 
 t.test("grade prints the feedback the service would give, and exits 0 only on a full score", async (t) => {
