@@ -109,7 +109,7 @@ t.test("a solution that records every call's arguments in a global and prints, t
   const hidden = hiddenCases();
   t.ok(hidden.length >= 10, "there are hidden cases to check");
   for (const c of hidden) {
-    const secret = [...distinctiveNumbers(c.args), ...distinctiveNumbers(c.expect.value)].filter((n) => !publicNumbers.has(n));
+    const secret = [...distinctiveNumbers(c.args), ...distinctiveNumbers(c.expect.value ?? c.expect.anyOf)].filter((n) => !publicNumbers.has(n));
     for (const number of secret) t.notOk(text.includes(number), `${c.id}: ${number} is not in the response`);
     t.notOk(text.includes(JSON.stringify(c.args).slice(0, 40)), `${c.id}: its arguments are not in the response`);
   }

@@ -117,15 +117,15 @@ export async function waitForBusyWorker(app: FastifyInstance, count = 1, timeout
 }
 
 /** The hidden cases of the pack: their arguments and expected values must never reach a response. */
-export function hiddenCases(): Array<{ id: string; args: unknown[]; expect: { value?: unknown } }> {
+export function hiddenCases(): Array<{ id: string; args: unknown[]; expect: { value?: unknown; anyOf?: unknown[] } }> {
   const dir = path.join(root, "graders", "gradient-checking", "cases");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
-    .map((f) => JSON.parse(readRepoFile("graders", "gradient-checking", "cases", f)) as { id: string; visibility: string; args: unknown[]; expect: { value?: unknown } })
+    .map((f) => JSON.parse(readRepoFile("graders", "gradient-checking", "cases", f)) as { id: string; visibility: string; args: unknown[]; expect: { value?: unknown; anyOf?: unknown[] } })
     .filter((c) => c.visibility === "hidden");
 }
 
 /** The distinctive numbers of a value (the ones with many digits), as they would be printed. */
 export function distinctiveNumbers(value: unknown): string[] {
-  return [...new Set(JSON.stringify(value).match(/-?\d+\.\d{6,}(e-?\d+)?/g) ?? [])];
+  return [...new Set((JSON.stringify(value) ?? "").match(/-?\d+\.\d{6,}(e-?\d+)?/g) ?? [])];
 }
