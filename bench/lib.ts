@@ -144,15 +144,15 @@ export async function startService(): Promise<Service> {
   const { logger: _pinoOptions, ...options } = serverOptions(config);
   const probe = probeLogger();
   const server = Fastify({ ...options, loggerInstance: probe.logger });
-  // `app` is an encapsulated plugin: its decorators (sandbox, graders) live on its own instance.
+  // `app` is an encapsulated plugin: its decorators (sandbox, packs) live on its own instance.
   const contexts: FastifyInstance[] = [];
   server.addHook("onRegister", (instance) => {
     contexts.push(instance);
   });
   await server.register(app, { config });
   await server.ready();
-  const inner = contexts.find((c) => c.hasDecorator("sandbox") && c.hasDecorator("graders"));
-  if (inner === undefined) throw new Error("could not find the app's instance (with the sandbox and graders decorators)");
+  const inner = contexts.find((c) => c.hasDecorator("sandbox") && c.hasDecorator("packs"));
+  if (inner === undefined) throw new Error("could not find the app's instance (with the sandbox and packs decorators)");
   await server.listen({ port: 0, host: "127.0.0.1" });
   const address = server.server.address();
   if (address === null || typeof address === "string") throw new Error("the server has no TCP address");
@@ -394,7 +394,7 @@ export function machine(): Record<string, string | number> {
 
 /** The settings that shape the figures. */
 export function configSummary(config: Config, service: Service): Record<string, string | number> {
-  const pack = service.inner.graders.get(ASSIGNMENT)?.pack;
+  const pack = service.inner.packs.get(ASSIGNMENT)?.pack;
   const calls = pack?.cases.length ?? 0;
   const gcn = pack?.cases.filter((c) => c.exercise === "gradient_check_n").length ?? 0;
   return {

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyServerOp
 import type { Config } from "./config.js";
 import { ApiError, apiError, errorCatalog } from "./errors.js";
 import { loggerOptions } from "./logger.js";
-import gradersPlugin from "./plugins/graders.js";
+import packsPlugin from "./plugins/packs.js";
 import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
 import assignmentRoutes from "./routes/assignments.js";
@@ -74,7 +74,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
 
   await fastify.register(openapiPlugin);
   await fastify.register(sandboxPlugin, { config });
-  await fastify.register(gradersPlugin, { config });
+  await fastify.register(packsPlugin, { config });
   await fastify.register(healthRoutes);
   await fastify.register(assignmentRoutes, { config });
   await fastify.register(submissionRoutes, { config });

@@ -14,13 +14,13 @@ function load(file: string): { $id: string } & Record<string, unknown> {
 }
 
 export const schemas = {
-  case: load("case.schema.json"),
-  assignment: load("assignment.schema.json"),
-  submissionRequest: load("submission-request.schema.json"),
-  feedback: load("feedback.schema.json"),
-  error: load("error.schema.json"),
-  packUpload: load("pack-upload.schema.json"),
-  assignmentSummary: load("assignment-summary.schema.json"),
+  case: load("pack/case.schema.json"),
+  assignment: load("pack/assignment.schema.json"),
+  submissionRequest: load("api/submission-request.schema.json"),
+  feedback: load("api/feedback.schema.json"),
+  error: load("api/error.schema.json"),
+  packUpload: load("api/pack-upload.schema.json"),
+  assignmentSummary: load("api/assignment-summary.schema.json"),
 };
 
 const ajv = new Ajv({ allErrors: true, strict: false });

@@ -1,7 +1,7 @@
 import Fastify from "fastify";
 import { app, serverOptions } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { AggregatePackError } from "./graders/registry.js";
+import { AggregatePackError } from "./packs/registry.js";
 
 // The only file that binds a port: read the config, build the app, listen, close on signals.
 let config;

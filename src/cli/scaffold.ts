@@ -1,14 +1,14 @@
-import { formatJson } from "../graders/format-json.js";
-import type { PackFiles } from "../graders/pack-files.js";
+import { formatJson } from "../packs/format-json.js";
+import type { PackFiles } from "../packs/pack-files.js";
 
 /**
  * The pack `gradebox-pack new <id>` writes: small, complete and valid, so an instructor starts from
  * something that passes `validate` and edits it into their assignment.
  */
 export function scaffoldPack(id: string): PackFiles {
-  const caseSchema = "../../../submissions-schema/case.schema.json";
+  const caseSchema = "../../../submissions-schema/pack/case.schema.json";
   const assignment = {
-    $schema: "../../submissions-schema/assignment.schema.json",
+    $schema: "../../submissions-schema/pack/assignment.schema.json",
     id,
     title: "Mean of a list",
     version: "0.1.0",

@@ -1,4 +1,4 @@
-/** The feedback's TypeScript shape; submissions-schema/feedback.schema.json describes the same (a test checks real feedback against it). */
+/** The feedback's TypeScript shape; submissions-schema/api/feedback.schema.json describes the same (a test checks real feedback against it). */
 
 export type TestStatus = "passed" | "failed" | "error" | "timeout" | "memory";
 

@@ -4,9 +4,9 @@ import type { Config } from "../config.js";
 import { ApiError, apiError, poolErrorToApi } from "../errors.js";
 import { describeExpectation } from "../grading/compare.js";
 import type { GradablePack } from "../grading/grade.js";
-import { PackError } from "../graders/problems.js";
+import { PackError } from "../packs/problems.js";
 import { schemas } from "../schemas.js";
-import { errorResponses } from "./docs.js";
+import { errorResponses } from "../error-responses.js";
 
 /** What students and platforms may see of a pack: public cases in full, hidden ones only counted. */
 export function summary(gradable: GradablePack) {
@@ -65,7 +65,7 @@ function requireAdmin(request: FastifyRequest, token: string): void {
 
 const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const find = (id: string): GradablePack => {
-    const gradable = fastify.graders.get(id);
+    const gradable = fastify.packs.get(id);
     if (gradable === undefined) throw apiError("assignment_not_found", id);
     return gradable;
   };
@@ -76,7 +76,7 @@ const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       summary: "List the assignments this service grades",
       response: { 200: { type: "object", required: ["assignments"], properties: { assignments: { type: "array", items: { $ref: `${schemas.assignmentSummary.$id}#` } } } } },
     },
-  }, async () => ({ assignments: fastify.graders.list().map(summary) }));
+  }, async () => ({ assignments: fastify.packs.list().map(summary) }));
 
   fastify.get<{ Params: { id: string } }>("/v1/assignments/:id", {
     schema: {
@@ -127,7 +127,7 @@ const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     }, async (request, reply) => {
       const { id } = request.params;
       try {
-        const { gradable, replaced, selfTest } = await fastify.graders.install(id, new Map(Object.entries(request.body.files)));
+        const { gradable, replaced, selfTest } = await fastify.packs.install(id, new Map(Object.entries(request.body.files)));
         return reply.code(replaced ? 200 : 201).send({ assignment: summary(gradable), replaced, selfTest });
       } catch (error) {
         if (error instanceof PackError) {

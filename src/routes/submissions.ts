@@ -7,7 +7,7 @@ import { grade } from "../grading/grade.js";
 import { IdempotencyCache } from "../idempotency.js";
 import { lowerLimits, raisedLimits } from "../limits.js";
 import { schemas } from "../schemas.js";
-import { errorResponses } from "./docs.js";
+import { errorResponses } from "../error-responses.js";
 
 interface SubmissionBody {
   assignment: string;
@@ -58,7 +58,7 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     const { assignment, source, limits: requested, language = "javascript", exercises, submissionId, metadata } = request.body;
     const bytes = Buffer.byteLength(source, "utf8");
     if (bytes > config.sourceKiB * 1024) throw apiError("source_too_large", (bytes / 1024).toFixed(1), config.sourceKiB);
-    const gradable = fastify.graders.get(assignment);
+    const gradable = fastify.packs.get(assignment);
     if (gradable === undefined) throw apiError("assignment_not_found", assignment);
     const raised = raisedLimits(gradable.limits, requested);
     if (raised.length > 0) {

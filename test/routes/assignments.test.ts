@@ -3,7 +3,7 @@ import request from "supertest";
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readPackDir } from "../../src/graders/pack-files.js";
+import { readPackDir } from "../../src/packs/pack-files.js";
 import { scaffoldPack } from "../../src/cli/scaffold.js";
 import { buildApp, root } from "../helpers/app.js";
 import { packFile } from "../helpers/files.js";

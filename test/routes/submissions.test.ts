@@ -34,7 +34,7 @@ t.test("the reference solution scores 100 of 100, with every test passed", async
     ["gradient_check", 25, true],
     ["gradient_check_n", 25, true],
   ]);
-  t.ok(validateFeedback?.(feedback), "the feedback matches submissions-schema/feedback.schema.json");
+  t.ok(validateFeedback?.(feedback), "the feedback matches submissions-schema/api/feedback.schema.json");
   t.match(feedback.assignmentVersion, /^[0-9a-f]{16}$/);
 });
 

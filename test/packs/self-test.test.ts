@@ -1,8 +1,8 @@
 import t from "tap";
 import path from "node:path";
-import { readPackDir, type PackFiles } from "../../src/graders/pack-files.js";
-import { formatProblem } from "../../src/graders/problems.js";
-import { preparePack } from "../../src/graders/self-test.js";
+import { readPackDir, type PackFiles } from "../../src/packs/pack-files.js";
+import { formatProblem } from "../../src/packs/problems.js";
+import { preparePack } from "../../src/packs/self-test.js";
 import { SandboxPool } from "../../src/sandbox/pool.js";
 import { root, testConfig } from "../helpers/app.js";
 

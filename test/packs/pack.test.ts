@@ -1,8 +1,8 @@
 import t from "tap";
 import path from "node:path";
-import { parsePack } from "../../src/graders/pack.js";
-import { readPackDir, type PackFiles } from "../../src/graders/pack-files.js";
-import { formatProblem } from "../../src/graders/problems.js";
+import { parsePack } from "../../src/packs/pack.js";
+import { readPackDir, type PackFiles } from "../../src/packs/pack-files.js";
+import { formatProblem } from "../../src/packs/problems.js";
 import { root } from "../helpers/app.js";
 
 const original = await readPackDir(path.join(root, "graders", "gradient-checking"));

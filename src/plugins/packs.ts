@@ -1,10 +1,10 @@
 import fp from "fastify-plugin";
 import type { Config } from "../config.js";
-import { Registry } from "../graders/registry.js";
+import { Registry } from "../packs/registry.js";
 
 declare module "fastify" {
   interface FastifyInstance {
-    graders: Registry;
+    packs: Registry;
   }
 }
 
@@ -14,7 +14,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     pool: fastify.sandbox,
     resultMaxDepth: config.resultMaxDepth,
     concurrency: config.workers,
-  }, fastify.log.child({ component: "graders" }));
+  }, fastify.log.child({ component: "packs" }));
   await registry.loadAll();
-  fastify.decorate("graders", registry);
-}, { name: "graders", dependencies: ["sandbox"] });
+  fastify.decorate("packs", registry);
+}, { name: "packs", dependencies: ["sandbox"] });

@@ -3,8 +3,8 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { root } from "../helpers/app.js";
-import { readPackDir } from "../../src/graders/pack-files.js";
-import { parsePack } from "../../src/graders/pack.js";
+import { readPackDir } from "../../src/packs/pack-files.js";
+import { parsePack } from "../../src/packs/pack.js";
 
 /**
  * The expected values of the gradient-checking cases came from the JS reference; this checks them
