@@ -1,5 +1,3 @@
-import { PoolError } from "./sandbox/pool.js";
-
 /**
  * Every error the API can answer, with a stable code and an HTTP status. Clients branch on `code`;
  * the message is for people. The one error handler in app.ts turns these (and fastify's own errors)
@@ -45,14 +43,6 @@ export class ApiError extends Error {
     this.details = options.details;
     this.headers = options.headers ?? {};
   }
-}
-
-/** The sandbox pool's refusals, as API errors (anything else is passed through unchanged). */
-export function poolErrorToApi(error: unknown): unknown {
-  if (!(error instanceof PoolError)) return error;
-  if (error.code === "queue_full") return new ApiError("queue_full", [error.retryAfterS], { headers: { "retry-after": String(error.retryAfterS) } });
-  if (error.code === "closed") return apiError("shutting_down");
-  return apiError("sandbox_unavailable", error.message);
 }
 
 export function apiError(code: ErrorCode, ...args: Array<string | number>): ApiError {

@@ -1,5 +1,5 @@
 import { formatJson } from "../packs/format-json.js";
-import type { PackFiles } from "../packs/pack-files.js";
+import type { PackFiles } from "../packs/types.js";
 
 /**
  * The pack `gradebox-pack new <id>` writes: small, complete and valid, so an instructor starts from

@@ -1,4 +1,4 @@
-import type { Expectation, ValueType } from "../packs/pack.js";
+import type { Expectation, ValueType } from "../packs/types.js";
 import type { Snapshot } from "../sandbox/outcomes.js";
 import { describeKind, display, expectedType, leaves, receivedType, shapeOf } from "./values.js";
 

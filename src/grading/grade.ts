@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Limits } from "../config.js";
-import type { Case, Pack } from "../packs/pack.js";
+import type { Case, Pack } from "../packs/types.js";
 import type { JobReport, JobSpec, SandboxPool } from "../sandbox/pool.js";
 import type { ExerciseFeedback, Feedback, Rejection, SubmissionLanguage, TestFeedback } from "./feedback.js";
 import { summarize } from "./summary.js";

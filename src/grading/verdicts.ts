@@ -1,4 +1,4 @@
-import type { Case } from "../packs/pack.js";
+import type { Case } from "../packs/types.js";
 import type { CallOutcome, LoadOutcome, ThrownError } from "../sandbox/outcomes.js";
 import { check, describeExpectation, toleranceUsed } from "./compare.js";
 import type { ErrorKind, Rejection, SourceLocation, TestFeedback, TestStatus } from "./feedback.js";

@@ -1,9 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { PackProblem } from "./problems.js";
-
-/** A pack as data: its files by relative POSIX path, as UTF-8 text. */
-export type PackFiles = Map<string, string>;
+import type { PackFiles } from "./types.js";
 
 /** Where each kind of file may live in a pack; anything else is refused, so a typo is not silently ignored. */
 const layout: Array<{ pattern: RegExp; what: string }> = [

@@ -4,7 +4,8 @@ import path from "node:path";
 import type { Log } from "../logger.js";
 import type { Limits } from "../config.js";
 import type { GradablePack, GradeOptions } from "../grading/grade.js";
-import { readPackDir, type PackFiles } from "./pack-files.js";
+import { readPackDir } from "./pack-files.js";
+import type { PackFiles } from "./types.js";
 import { PackError } from "./problems.js";
 import { preparePack, type SelfTestReport } from "./self-test.js";
 

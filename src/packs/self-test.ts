@@ -5,8 +5,8 @@ import type { Feedback } from "../grading/feedback.js";
 import { judge } from "../grading/verdicts.js";
 import { display, expectedType, plainJson } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
-import { parsePack, type Pack } from "./pack.js";
-import type { PackFiles } from "./pack-files.js";
+import { parsePack } from "./pack.js";
+import type { Pack, PackFiles } from "./types.js";
 import type { PackProblem } from "./problems.js";
 
 /**

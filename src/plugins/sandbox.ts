@@ -1,6 +1,7 @@
 import fp from "fastify-plugin";
 import type { Config } from "../config.js";
-import { poolOptions, SandboxPool } from "../sandbox/pool.js";
+import { ApiError, apiError } from "../errors.js";
+import { poolOptions, PoolError, SandboxPool } from "../sandbox/pool.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -20,3 +21,11 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     throw error;
   }
 }, { name: "sandbox" });
+
+/** The sandbox pool's refusals, as API errors (anything else is passed through unchanged). */
+export function poolErrorToApi(error: unknown): unknown {
+  if (!(error instanceof PoolError)) return error;
+  if (error.code === "queue_full") return new ApiError("queue_full", [error.retryAfterS], { headers: { "retry-after": String(error.retryAfterS) } });
+  if (error.code === "closed") return apiError("shutting_down");
+  return apiError("sandbox_unavailable", error.message);
+}

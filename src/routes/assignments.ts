@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Config } from "../config.js";
-import { ApiError, apiError, poolErrorToApi } from "../errors.js";
+import { ApiError, apiError } from "../errors.js";
+import { poolErrorToApi } from "../plugins/sandbox.js";
 import { describeExpectation } from "../grading/compare.js";
 import type { GradablePack } from "../grading/grade.js";
 import { PackError } from "../packs/problems.js";

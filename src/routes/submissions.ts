@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Config, Limits } from "../config.js";
-import { apiError, poolErrorToApi } from "../errors.js";
+import { apiError } from "../errors.js";
+import { poolErrorToApi } from "../plugins/sandbox.js";
 import { FORMATS, render, type ResultFormat } from "../formats/index.js";
 import type { Feedback, SubmissionLanguage } from "../grading/feedback.js";
 import { grade } from "../grading/grade.js";

@@ -1,7 +1,8 @@
 import ivm from "isolated-vm";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
 import { preludeSource, type PreludeOptions } from "./prelude.js";
-import type { JobLimits } from "./protocol.js";
+import type { Limits } from "../config.js";
+import type { HelperModule } from "./protocol.js";
 import { SUBMISSION_URL } from "./constants.js";
 
 /**
@@ -29,11 +30,6 @@ const TIMER_SLACK_MS = 5;
 // top-level code (await included) has finished, and `submission` hands its exports to the harness.
 const PROBE_SOURCE = `import * as submission from ${JSON.stringify(SUBMISSION_SPECIFIER)};\nexport { submission };\nexport const done = true;\n`;
 
-export interface HelperModule {
-  specifier: string;
-  source: string;
-}
-
 export interface LoadRequest {
   source: string;
   helpers: HelperModule[];
@@ -56,7 +52,7 @@ export interface SessionSetup {
   prelude: PreludeOptions;
 }
 
-export function sessionSetup(limits: JobLimits, resultMaxDepth: number, keepGlobals: string[]): SessionSetup {
+export function sessionSetup(limits: Limits, resultMaxDepth: number, keepGlobals: string[]): SessionSetup {
   return {
     isolateMemoryMb: limits.isolateMemoryMb,
     prelude: { outputLimit: limits.outputKiB * 1024, resultLimit: limits.resultKiB * 1024, maxDepth: resultMaxDepth, keepGlobals: [...keepGlobals] },
@@ -93,13 +89,13 @@ export class IsolateSession {
   private harness: ivm.Reference<any> | undefined;
   private preludeFault: string | undefined;
   private lost: "timeout" | "memory" | undefined;
-  private limits: JobLimits;
+  private limits: Limits;
   private deadline: number;
   /** The worker's resident memory when this session began, to tell a memory bomb from a spin. */
   private rssAtStart: number;
 
   constructor(
-    limits: JobLimits,
+    limits: Limits,
     private readonly killGraceMs: number,
     private readonly resultMaxDepth: number,
   ) {
@@ -115,14 +111,14 @@ export class IsolateSession {
    * A session whose isolate, context and prelude are ready, made before its job arrives (or when it
    * does). No submission's code runs in it before `begin` and `load`.
    */
-  static async prepare(setup: SessionSetup, limits: JobLimits, killGraceMs: number, resultMaxDepth: number): Promise<IsolateSession> {
+  static async prepare(setup: SessionSetup, limits: Limits, killGraceMs: number, resultMaxDepth: number): Promise<IsolateSession> {
     const session = new IsolateSession({ ...limits, isolateMemoryMb: setup.isolateMemoryMb }, killGraceMs, resultMaxDepth);
     await session.setUp(setup.prelude);
     return session;
   }
 
   /** Starts the job's wall-clock budget and memory baseline: call it when the job starts. */
-  begin(limits: JobLimits): void {
+  begin(limits: Limits): void {
     this.limits = limits;
     this.deadline = Date.now() + limits.submissionWallMs;
     this.rssAtStart = process.memoryUsage.rss();
@@ -296,7 +292,7 @@ export class IsolateSession {
   }
 }
 
-function loadFault(fault: Exclude<Guarded<unknown>, { ok: true }>, limits: JobLimits): LoadOutcome {
+function loadFault(fault: Exclude<Guarded<unknown>, { ok: true }>, limits: Limits): LoadOutcome {
   if (fault.fault === "timeout") return { kind: "timeout", limitMs: limits.evalTimeoutMs };
   if (fault.fault === "memory") return { kind: "memory", limitMb: limits.isolateMemoryMb };
   return { kind: "threw", error: { name: fault.name, message: fault.message, stack: fault.stack } };

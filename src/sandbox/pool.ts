@@ -1,11 +1,10 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { Config } from "../config.js";
+import type { Config, Limits } from "../config.js";
 import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
-import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type JobPhases, type WorkerMessage } from "./protocol.js";
-import type { HelperModule } from "./isolate-session.js";
+import { isWorkerMessage, type GradeJob, type JobCall, type HelperModule, type JobPhases, type WorkerMessage } from "./protocol.js";
 import { classifyCrash } from "./crash.js";
 
 /**
@@ -46,7 +45,7 @@ export interface JobSpec {
   helpers: HelperModule[];
   keepGlobals: string[];
   calls: JobCall[];
-  limits: JobLimits;
+  limits: Limits;
 }
 
 export interface JobReport {

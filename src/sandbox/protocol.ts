@@ -1,14 +1,17 @@
 import { Ajv } from "ajv";
 import type { Limits } from "../config.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
-import type { HelperModule } from "./isolate-session.js";
 
 /**
  * Messages between the service and a worker process. The worker runs student code (inside an
  * isolate), so the service checks every message it receives against these schemas before using it.
  */
 
-export type JobLimits = Limits;
+/** A module a submission may import, by the specifier it imports it with (the pack's helpers). */
+export interface HelperModule {
+  specifier: string;
+  source: string;
+}
 
 export interface JobCall {
   exportName: string;
@@ -29,7 +32,7 @@ export interface GradeJob {
   helpers: HelperModule[];
   keepGlobals: string[];
   calls: JobCall[];
-  limits: JobLimits;
+  limits: Limits;
   killGraceMs: number;
   resultMaxDepth: number;
   /** The worker's last job before it is retired: it need not prepare an isolate for a next one. */

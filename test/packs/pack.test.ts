@@ -1,7 +1,8 @@
 import t from "tap";
 import path from "node:path";
 import { parsePack } from "../../src/packs/pack.js";
-import { readPackDir, type PackFiles } from "../../src/packs/pack-files.js";
+import { readPackDir } from "../../src/packs/pack-files.js";
+import type { PackFiles } from "../../src/packs/types.js";
 import { formatProblem } from "../../src/packs/problems.js";
 import { root } from "../helpers/app.js";
 

@@ -1,6 +1,7 @@
 import t from "tap";
 import path from "node:path";
-import { readPackDir, type PackFiles } from "../../src/packs/pack-files.js";
+import { readPackDir } from "../../src/packs/pack-files.js";
+import type { PackFiles } from "../../src/packs/types.js";
 import { formatProblem } from "../../src/packs/problems.js";
 import { preparePack } from "../../src/packs/self-test.js";
 import { SandboxPool } from "../../src/sandbox/pool.js";
