@@ -1,71 +1,30 @@
-import type { Limits } from "../config.js";
+import type { FromSchema } from "json-schema-to-ts";
+import type { assignmentSchema, caseSchema } from "../generated/schemas.js";
 
 /**
- * The pack's data types: what assignment.json and cases/*.json hold, and a parsed pack. A leaf
- * module (it imports no code), so that both the pack loader and the grading code can use them.
+ * The pack's data types: what assignment.json and cases/*.json hold, and a parsed pack. They are
+ * derived from the JSON Schemas in submissions-schema/pack/ (the one description of those files), and
+ * this is a leaf module, so that both the pack loader and the grading code can use them.
  */
 
 /** A pack as data: its files by relative POSIX path, as UTF-8 text. */
 export type PackFiles = Map<string, string>;
 
-export type Scoring = "all-or-nothing" | "proportional";
+/** assignment.json. */
+export type Assignment = FromSchema<typeof assignmentSchema>;
+export type Exercise = Assignment["exercises"][number];
+export type Scoring = Exercise["scoring"];
+export type MutantSpec = Assignment["mutants"][number];
 
-export interface Exercise {
-  name: string;
-  title?: string;
-  hiddenHint?: string;
-  points: number;
-  scoring: Scoring;
-}
+/** A case as its file holds it. */
+export type CaseFile = FromSchema<typeof caseSchema>;
+export type Expectation = CaseFile["expect"];
+export type ValueType = NonNullable<Expectation["type"]>;
 
-export interface MutantSpec {
-  file: string;
-  description: string;
-  mustFail?: string[];
-}
-
-export interface Assignment {
-  id: string;
-  title: string;
-  version: string;
-  language: "javascript";
-  description?: string;
-  exercises: Exercise[];
-  imports: Record<string, string>;
-  reference: string;
-  starter: string;
-  mutants: MutantSpec[];
-  limits?: Partial<Limits>;
-  sandbox?: { keepGlobals?: string[] };
-}
-
-export type ValueType = "number" | "array" | "string" | "boolean" | "object" | "null";
-
-export interface Expectation {
-  type?: ValueType;
-  shape?: number[];
-  value?: unknown;
-  anyOf?: unknown[];
-  reference?: true;
-  rtol?: number;
-  atol?: number;
-  lessThan?: number;
-  greaterThan?: number;
-  atMost?: number;
-  atLeast?: number;
-}
-
-export interface Case {
-  id: string;
-  exercise: string;
-  visibility: "public" | "hidden";
-  description?: string;
-  args: unknown[];
-  expect: Expectation;
-  messages?: { wrongType?: string; wrongValue?: string };
+export type Case = CaseFile & {
   /** The pack-relative file it came from. */
   file: string;
-}
+};
 
 export interface Pack {
   id: string;

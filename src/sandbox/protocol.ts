@@ -1,10 +1,13 @@
+import { Type, type Static } from "@sinclair/typebox";
 import { Ajv } from "ajv";
 import type { Limits } from "../config.js";
-import type { CallOutcome, LoadOutcome } from "./outcomes.js";
+import { callOutcomeSchema, workerLoadOutcomeSchema } from "./outcomes.js";
 
 /**
  * Messages between the service and a worker process. The worker runs student code (inside an
- * isolate), so the service checks every message it receives against these schemas before using it.
+ * isolate), so the service checks every message it receives against the schema below before using
+ * it; the type of those messages is derived from the schema (TypeBox), so the two cannot drift. The
+ * jobs the service sends are trusted and only typed.
  */
 
 /** A module a submission may import, by the specifier it imports it with (the pack's helpers). */
@@ -39,119 +42,43 @@ export interface GradeJob {
   last?: boolean;
 }
 
+const ms = Type.Number({ minimum: 0 });
+
 /** Where a job's time went in the worker (ms), for the benchmark. Optional in `done`. */
-export interface JobPhases {
+const jobPhasesSchema = Type.Object({
   /** Creating the isolate, and the context with the prelude: before the job arrived when `preparedAhead`. */
-  isolateMs: number;
-  contextMs: number;
-  preparedAhead: boolean;
+  isolateMs: ms,
+  contextMs: ms,
+  preparedAhead: Type.Boolean(),
   /** From the job's arrival until its isolate was ready. */
-  setupWaitMs: number;
+  setupWaitMs: ms,
   /** Compiling, linking and evaluating the submission and its helpers. */
-  loadMs: number;
+  loadMs: ms,
   /** Running the calls, host round trips and reports included. */
-  testsMs: number;
+  testsMs: ms,
   /** Disposing of the previous job's isolate, done after that job's reply. */
-  previousDisposeMs?: number;
-}
+  previousDisposeMs: Type.Optional(ms),
+}, { additionalProperties: false });
 
-export type WorkerMessage =
-  | { type: "ready"; pid: number }
-  | { type: "loaded"; jobId: string; outcome: LoadOutcome; output: string; dropped: number }
-  /** `ms`: how long the call ran in the worker, host round trips included. */
-  | { type: "call"; jobId: string; index: number; outcome: CallOutcome; output: string; dropped: number; ms: number }
-  | { type: "done"; jobId: string; tainted: boolean; phases?: JobPhases };
+export type JobPhases = Static<typeof jobPhasesSchema>;
 
-const ms = { type: "number", minimum: 0 };
-const bounded = (max: number) => ({ type: "string", maxLength: max });
-const thrownError = {
-  type: "object",
-  required: ["name", "message", "stack"],
-  properties: { name: bounded(1000), message: bounded(10000), stack: bounded(10000) },
-};
+export const workerMessageSchema = Type.Union([
+  Type.Object({ type: Type.Literal("ready"), pid: Type.Integer() }),
+  Type.Object({ type: Type.Literal("loaded"), jobId: Type.String(), outcome: workerLoadOutcomeSchema, output: Type.String(), dropped: Type.Integer() }),
+  Type.Object({
+    type: Type.Literal("call"),
+    jobId: Type.String(),
+    index: Type.Integer({ minimum: 0 }),
+    outcome: callOutcomeSchema,
+    output: Type.String(),
+    dropped: Type.Integer(),
+    /** How long the call ran in the worker, host round trips included. */
+    ms,
+  }),
+  Type.Object({ type: Type.Literal("done"), jobId: Type.String(), tainted: Type.Boolean(), phases: Type.Optional(jobPhasesSchema) }),
+]);
 
-const loadOutcome = {
-  type: "object",
-  required: ["kind"],
-  properties: {
-    kind: { enum: ["loaded", "syntax-error", "forbidden-import", "link-error", "threw", "never-settled", "timeout", "memory", "crashed"] },
-    message: bounded(10000),
-    line: { type: "integer" },
-    column: { type: "integer" },
-    specifier: bounded(10000),
-    allowed: { type: "array", items: { type: "string" } },
-    error: thrownError,
-    limitMs: { type: "number" },
-    limitMb: { type: "number" },
-    detail: bounded(10000),
-  },
-};
-
-const callOutcome = {
-  type: "object",
-  required: ["kind"],
-  properties: {
-    kind: { enum: ["value", "threw", "missing", "unserializable", "never-settled", "timeout", "memory", "crashed", "not-run"] },
-    during: { enum: ["call", "result", "load"] },
-    error: thrownError,
-    type: { type: "string" },
-    reason: { enum: ["too-large", "too-deep", "sandbox-lost", "budget", "skipped"] },
-    limitMs: { type: "number" },
-    limitMb: { type: "number" },
-    detail: bounded(10000),
-  },
-  allOf: [
-    { if: { properties: { kind: { const: "value" } } }, then: { required: ["value"] } },
-    { if: { properties: { kind: { const: "threw" } } }, then: { required: ["error", "during"] } },
-  ],
-};
-
-export const workerMessageSchema = {
-  oneOf: [
-    { type: "object", required: ["type", "pid"], properties: { type: { const: "ready" }, pid: { type: "integer" } } },
-    {
-      type: "object",
-      required: ["type", "jobId", "outcome", "output", "dropped"],
-      properties: { type: { const: "loaded" }, jobId: { type: "string" }, outcome: loadOutcome, output: { type: "string" }, dropped: { type: "integer" } },
-    },
-    {
-      type: "object",
-      required: ["type", "jobId", "index", "outcome", "output", "dropped", "ms"],
-      properties: {
-        type: { const: "call" },
-        ms: { type: "number", minimum: 0 },
-        jobId: { type: "string" },
-        index: { type: "integer", minimum: 0 },
-        outcome: callOutcome,
-        output: { type: "string" },
-        dropped: { type: "integer" },
-      },
-    },
-    {
-      type: "object",
-      required: ["type", "jobId", "tainted"],
-      properties: {
-        type: { const: "done" },
-        jobId: { type: "string" },
-        tainted: { type: "boolean" },
-        phases: {
-          type: "object",
-          required: ["isolateMs", "contextMs", "preparedAhead", "setupWaitMs", "loadMs", "testsMs"],
-          additionalProperties: false,
-          properties: {
-            isolateMs: ms,
-            contextMs: ms,
-            preparedAhead: { type: "boolean" },
-            setupWaitMs: ms,
-            loadMs: ms,
-            testsMs: ms,
-            previousDisposeMs: ms,
-          },
-        },
-      },
-    },
-  ],
-};
+export type WorkerMessage = Static<typeof workerMessageSchema>;
 
 const ajv = new Ajv({ strict: false, allErrors: false });
 export const isWorkerMessage = ajv.compile<WorkerMessage>(workerMessageSchema);
