@@ -7,6 +7,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts
+# The build derives TypeScript types from the JSON Schemas (scripts/schema-modules.mjs).
+COPY submissions-schema ./submissions-schema
 COPY test ./test
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
@@ -23,5 +25,6 @@ COPY graders ./graders
 RUN useradd --system --uid 10001 --home-dir /app gradebox && chown -R gradebox /app/graders
 USER gradebox
 EXPOSE 3000
-# --no-node-snapshot is required wherever isolated-vm loads (the workers inherit nothing else from here).
-CMD ["node", "--no-node-snapshot", "dist/src/server.js"]
+# No --no-node-snapshot here: isolated-vm needs it, but only the grading workers load isolated-vm, and
+# pool.ts forks them with it (test/imports.test.ts checks that the HTTP process never loads it).
+CMD ["node", "dist/src/server.js"]

@@ -29,20 +29,19 @@ export function serverOptions(config: Config): FastifyServerOptions {
   };
 }
 
-function toApiError(error: FastifyError): ApiError {
+function toApiError(error: FastifyError, bodyLimitKiB: number): ApiError {
   if (error instanceof ApiError) return error;
   if (error.validation !== undefined) {
     return new ApiError("invalid_request", [error.message], { details: error.validation.map((v) => ({ path: v.instancePath, message: v.message })) });
   }
   switch (error.code) {
-    case "FST_ERR_CTP_BODY_TOO_LARGE": return apiError("request_too_large", "the route's");
+    case "FST_ERR_CTP_BODY_TOO_LARGE": return apiError("request_too_large", bodyLimitKiB);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE": return apiError("unsupported_media_type");
     case "FST_ERR_CTP_EMPTY_JSON_BODY": return apiError("invalid_json", "the body is empty");
     case "FST_ERR_CTP_INVALID_JSON_BODY": return apiError("invalid_json", error.message);
     default:
       break;
   }
-  if (error instanceof SyntaxError && error.statusCode === 400) return apiError("invalid_json", error.message);
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return apiError("invalid_request", error.message);
   return apiError("internal_error", "unknown");
 }
@@ -54,13 +53,10 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   fastify.removeContentTypeParser("text/plain");
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    let apiErr = toApiError(error);
+    let apiErr = toApiError(error, Math.round((request.routeOptions.bodyLimit ?? config.requestKiB * 1024) / 1024));
     if (apiErr.code === "internal_error") {
       request.log.error({ err: error }, "internal error");
       apiErr = apiError("internal_error", String(request.id));
-    } else if (apiErr.code === "request_too_large") {
-      const limit = request.routeOptions.bodyLimit ?? config.requestKiB * 1024;
-      apiErr = apiError("request_too_large", Math.round(limit / 1024));
     }
     const body: { error: { code: string; message: string; details?: unknown } } = { error: { code: apiErr.code, message: apiErr.message } };
     if (apiErr.details !== undefined) body.error.details = apiErr.details;

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import t from "tap";
 import { loadConfig, settings } from "../src/config.js";
 import { configTable } from "../scripts/config-table.js";
@@ -8,7 +9,8 @@ t.test("with no environment, the service listens on port 3000 with the documente
   t.equal(config.port, 3000);
   t.equal(config.limits.callTimeoutMs, settings.CALL_TIMEOUT_MS.default);
   t.equal(config.sourceKiB, 256);
-  t.ok(config.workers >= 1, "WORKERS=0 means one per core");
+  t.equal(config.workers, Math.max(2, 2 * availableParallelism()), "by default, two workers per core (and at least two)");
+  t.equal(loadConfig({ WORKERS: "0" }).workers, config.workers, "WORKERS=0 is the default");
 });
 
 t.test("every limit can be set from the environment", async (t) => {

@@ -5,9 +5,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { root } from "./helpers/app.js";
 
-/** Runs `node dist/src/server.js` as `npm start` does, and collects what it prints. */
+/**
+ * Runs `node dist/src/server.js` as `npm start` and the Dockerfile do, and collects what it prints. No
+ * --no-node-snapshot: the HTTP process does not load isolated-vm (its workers get the flag from pool.ts).
+ */
 function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--no-node-snapshot", path.join(root, "dist", "src", "server.js")], {
+  const child = spawn(process.execPath, [path.join(root, "dist", "src", "server.js")], {
     env: { PATH: process.env.PATH ?? "", WORKERS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

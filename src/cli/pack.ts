@@ -125,7 +125,7 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
   const files = await readPackDir(dir);
   // Only the cases may be incomplete while they are being written: the rest must parse for the reference to run.
   const withoutCases = new Map([...files].filter(([name]) => !name.startsWith("cases/")));
-  const blocking = parsePack(withoutCases).problems.filter((p) => !p.message.includes("has no case"));
+  const blocking = parsePack(withoutCases).problems.filter((p) => p.code !== "exercise_without_case");
   if (blocking.length > 0) {
     write(`✗ ${dir} does not parse, so its reference cannot run:`);
     for (const p of blocking) write(`  - ${formatProblem(p)}`);

@@ -16,10 +16,6 @@ export type ResultFormat = (typeof FORMATS)[number];
 
 export type { FormatInput } from "./common.js";
 
-export function isResultFormat(value: unknown): value is ResultFormat {
-  return typeof value === "string" && (FORMATS as readonly string[]).includes(value);
-}
-
 const adapters: Record<Exclude<ResultFormat, "native">, (input: FormatInput) => unknown> = {
   gradescope,
   prairielearn,

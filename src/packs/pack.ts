@@ -97,7 +97,7 @@ export function parsePack(files: PackFiles, expectedId?: string): { pack?: Pack;
 
   for (const exercise of assignment.exercises) {
     if (!cases.some((c) => c.exercise === exercise.name)) {
-      problems.push({ file: "cases/", path: "", message: `exercise '${exercise.name}' has no case` });
+      problems.push({ file: "cases/", path: "", message: `exercise '${exercise.name}' has no case`, code: "exercise_without_case" });
     }
   }
   for (const hidden of cases.filter((c) => c.visibility === "hidden")) {

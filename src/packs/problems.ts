@@ -5,6 +5,8 @@ export interface PackProblem {
   /** JSON pointer inside the file, e.g. "/expect/rtol"; "" for the whole file. */
   path: string;
   message: string;
+  /** For the problems tools act on, a stable name (the message is for people). */
+  code?: "exercise_without_case";
 }
 
 export function formatProblem(problem: PackProblem): string {

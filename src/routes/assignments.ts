@@ -10,6 +10,14 @@ import { schemas } from "../schemas.js";
 import { errorResponses } from "../error-responses.js";
 
 /** What students and platforms may see of a pack: public cases in full, hidden ones only counted. */
+/** What a submission must be, in the pack's own terms: its helpers' specifiers, not another pack's. */
+export function moduleContract(specifiers: string[]): string {
+  const exports = "One ECMAScript module that exports one function per exercise, named as the exercise.";
+  if (specifiers.length === 0) return `${exports} It may not import anything.`;
+  const example = specifiers.map((specifier) => `import … from ${JSON.stringify(specifier)}`).join(", ");
+  return `${exports} It may import only the listed helpers, by their specifier (${example}).`;
+}
+
 export function summary(gradable: GradablePack) {
   const { pack, limits } = gradable;
   const { assignment } = pack;
@@ -22,7 +30,7 @@ export function summary(gradable: GradablePack) {
     language: assignment.language,
     imports: Object.keys(assignment.imports),
     contract: {
-      module: "One ECMAScript module that exports one function per exercise, named as the exercise. It may import only the listed helpers, by their specifier (import { np } from \"gc_utils\").",
+      module: moduleContract(Object.keys(assignment.imports)),
       languages: ["javascript", "typescript"],
       exports: assignment.exercises.map((e) => e.name),
       imports: Object.keys(assignment.imports).map((specifier) => ({ specifier, url: `/v1/assignments/${pack.id}/helpers/${encodeURIComponent(specifier)}` })),

@@ -79,8 +79,8 @@ interface ActiveJob {
   loaded: boolean;
   callsDone: number;
   startedAt: number;
+  /** A started job always ends in a report (a dead worker's too): it is never rejected. */
   resolve: (report: JobReport) => void;
-  reject: (error: Error) => void;
   deadline?: NodeJS.Timeout;
   rssTimer?: NodeJS.Timeout;
   killedFor?: "deadline" | "rss";
@@ -296,7 +296,6 @@ export class SandboxPool {
       callsDone: 0,
       startedAt: Date.now(),
       resolve: waiting.resolve,
-      reject: waiting.reject,
     };
     worker.state = "busy";
     worker.job = job;

@@ -12,15 +12,33 @@ export function importGraph(dir: string): Map<string, string[]> {
   const known = new Set(files);
   const graph = new Map<string, string[]>();
   for (const file of files) {
-    const { importedFiles } = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
-    const targets = importedFiles
-      .map(({ fileName }) => fileName)
+    const targets = specifiers(file)
       .filter((specifier) => specifier.startsWith("."))
       .map((specifier) => path.resolve(path.dirname(file), specifier.replace(/\.js$/, ".ts")))
       .filter((target) => known.has(target));
     graph.set(file, [...new Set(targets)].sort());
   }
   return graph;
+}
+
+/** Every module a file imports, as written ("./pool.js", "isolated-vm", "node:fs"). */
+export function specifiers(file: string): string[] {
+  return ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map(({ fileName }) => fileName);
+}
+
+/** The modules `start` loads, itself included, following the graph. */
+export function reachable(graph: Map<string, string[]>, start: string): Set<string> {
+  const seen = new Set<string>([start]);
+  const queue = [start];
+  while (queue.length > 0) {
+    for (const next of graph.get(queue.shift() as string) ?? []) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return seen;
 }
 
 function listTs(dir: string): string[] {

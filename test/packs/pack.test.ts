@@ -100,3 +100,12 @@ t.test("an exercise without any case is refused", async (t) => {
   const files = edited((f) => { for (const name of [...f.keys()]) if (name.startsWith("cases/forward-")) f.delete(name); });
   t.same(problems(files), ["cases/: exercise 'forward_propagation' has no case"]);
 });
+
+t.test("an exercise without a case is a problem tools can recognise by its code, not by its wording", async (t) => {
+  const withoutCases = new Map([...original].filter(([name]) => !name.startsWith("cases/")));
+  const { problems } = parsePack(withoutCases, "gradient-checking");
+  const missing = problems.filter((p) => p.code === "exercise_without_case");
+  const { exercises } = JSON.parse(original.get("assignment.json") ?? "{}") as { exercises: Array<{ name: string }> };
+  t.same(missing.map((p) => p.message), exercises.map((e) => `exercise '${e.name}' has no case`), "one per exercise");
+  t.same(problems.filter((p) => p.code === undefined), [], "and nothing else is wrong with the pack");
+});
