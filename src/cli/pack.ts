@@ -4,7 +4,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
 import type { Feedback } from "../grading/feedback.js";
-import { grade } from "../grading/grade.js";
+import { grade, runJob } from "../grading/grade.js";
 import { formatJson } from "../packs/format-json.js";
 import { isDirectory, readPackDir } from "../packs/pack-files.js";
 import { parsePack } from "../packs/pack.js";
@@ -145,10 +145,10 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
   if (files.has(file) && options.force !== true) throw new UsageError(`${file} exists; choose another --id or pass --force`);
 
   return withPool(config, async (pool) => {
+    // The new case is run on the reference as a grading runs its cases; what it expects is what this finds out.
     const probe: Case = { id, exercise, visibility, args, expect: { type: "number" }, file };
-    const probePack: Pack = { id: assignment.id, assignment, cases: [probe], files, hash: "add-case" };
     const limits = lowerLimits(config.limits, assignment.limits);
-    const { report } = await grade({ pack: probePack, referenceValues: new Map(), limits }, files.get(assignment.reference) ?? "", limits, { pool, resultMaxDepth: config.resultMaxDepth });
+    const report = await runJob({ assignment, files }, [probe], files.get(assignment.reference) ?? "", limits, { pool, resultMaxDepth: config.resultMaxDepth });
     const outcome = report.calls[0]?.outcome;
     if (report.load.kind !== "loaded" || outcome?.kind !== "value") {
       write(`✗ the reference did not return a value for ${call}: ${report.load.kind !== "loaded" ? report.load.kind : outcome?.kind}`);

@@ -1,12 +1,13 @@
 import type { Limits } from "../config.js";
 import { check } from "../grading/compare.js";
-import { failedCaseIds, feedbackFrom, grade, jobFor, type GradablePack, type GradeOptions } from "../grading/grade.js";
+import { failedCaseIds } from "../grading/failed-cases.js";
+import { grade, type GradeOptions } from "../grading/grade.js";
 import type { Feedback } from "../grading/feedback.js";
 import { judge } from "../grading/verdicts.js";
 import { display, expectedType, plainJson } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
 import { parsePack } from "./pack.js";
-import type { Pack, PackFiles } from "./types.js";
+import type { GradablePack, Pack, PackFiles } from "./types.js";
 import type { PackProblem } from "./problems.js";
 
 /**
@@ -31,12 +32,12 @@ export interface PreparedPack {
 async function runReference(pack: Pack, limits: Limits, options: GradeOptions): Promise<{ values: Map<string, unknown>; problems: PackProblem[]; passed: number }> {
   const file = pack.assignment.reference;
   const source = pack.files.get(file) ?? "";
-  const { spec, cases } = jobFor(pack, source, limits);
-  const report = await options.pool.run(spec, { internal: true });
-  const problems: PackProblem[] = [];
   const values = new Map<string, unknown>();
+  // The reference runs as a submission would; its raw outcomes then give the expected values and,
+  // judged in full (hidden cases too), what an instructor needs to read when it fails a case.
+  const { feedback, report, cases } = await grade({ pack, referenceValues: values, limits }, source, limits, { ...options, internal: true });
+  const problems: PackProblem[] = [];
   if (report.load.kind !== "loaded") {
-    const feedback = feedbackFrom({ pack, referenceValues: values, limits }, cases, report, limits, options.resultMaxDepth, "self-test", 0);
     problems.push({ file, path: "", message: `does not load: ${feedback.reason?.message ?? report.load.kind}` });
     return { values, problems, passed: 0 };
   }

@@ -1,4 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
+import type { Limits } from "../config.js";
 import type { assignmentSchema, caseSchema } from "../generated/schemas.js";
 
 /**
@@ -34,4 +35,12 @@ export interface Pack {
   files: PackFiles;
   /** Content hash of every file: changes whenever the pack does. */
   hash: string;
+}
+
+/** A pack ready to grade: parsed, self-tested, with the reference's values and its effective limits. */
+export interface GradablePack {
+  pack: Pack;
+  /** Case id → the reference solution's value, for cases that expect {"reference": true}. */
+  referenceValues: Map<string, unknown>;
+  limits: Limits;
 }

@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import { ApiError, apiError } from "../errors.js";
 import { poolErrorToApi } from "../plugins/sandbox.js";
 import { describeExpectation } from "../grading/compare.js";
-import type { GradablePack } from "../grading/grade.js";
+import type { GradablePack } from "../packs/types.js";
 import { PackError } from "../packs/problems.js";
 import { schemas } from "../schemas.js";
 import { errorResponses } from "../error-responses.js";
