@@ -15,6 +15,7 @@ export const FORMATS = ["native", "gradescope", "prairielearn", "xqueue", "cours
 export type ResultFormat = (typeof FORMATS)[number];
 
 export type { FormatInput } from "./common.js";
+export { withHiddenHints } from "./common.js";
 
 const adapters: Record<Exclude<ResultFormat, "native">, (input: FormatInput) => unknown> = {
   gradescope,

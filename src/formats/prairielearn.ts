@@ -58,7 +58,7 @@ export function prairielearn(input: FormatInput): PrairieLearnResults {
         name: hiddenTestName(shown.exercise.name, shown.rank),
         description: `A hidden test of ${shown.exercise.name}: its arguments and expected value are not shown.`,
         ...points,
-        message: graded ? hiddenTestSentence(shown.exercise.name, shown.rank, shown.passed) : NOT_RUN,
+        message: graded ? hiddenTestSentence(shown.exercise, shown.rank, shown.passed) : NOT_RUN,
         output: "",
       };
     }

@@ -44,7 +44,7 @@ export function xqueue(input: FormatInput): XqueueResult {
       for (const shown of shownTests(exercise, graded)) {
         const mark = shown.passed ? "passed" : "failed";
         if (shown.kind === "hidden") {
-          html.push(`<li>${h(hiddenTestSentence(exercise.name, shown.rank, shown.passed))}</li>`);
+          html.push(`<li>${h(hiddenTestSentence(exercise, shown.rank, shown.passed))}</li>`);
         } else {
           const [first, ...rest] = publicDetails(shown.test);
           const details = rest.length === 0 ? "" : `<pre>${h(rest.join("\n"))}</pre>`;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Config, Limits } from "../config.js";
 import { apiError } from "../errors.js";
 import { poolErrorToApi } from "../plugins/sandbox.js";
-import { FORMATS, render, type ResultFormat } from "../formats/index.js";
+import { FORMATS, render, withHiddenHints, type ResultFormat } from "../formats/index.js";
 import type { Feedback, SubmissionLanguage } from "../grading/feedback.js";
 import { grade } from "../grading/grade.js";
 import { IdempotencyCache } from "../idempotency.js";
@@ -73,7 +73,7 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     // replay may ask for another format. Other formats skip the native response schema (their own
     // schemas, submissions-schema/formats/, are checked by the tests).
     const format = formatOf(request.query.format, request.body.format);
-    const respond = (feedback: Feedback) => (format === "native" ? feedback : reply.type("application/json; charset=utf-8").send(JSON.stringify(render(format, feedback))));
+    const respond = (feedback: Feedback) => (format === "native" ? feedback : reply.type("application/json; charset=utf-8").send(JSON.stringify(render(format, withHiddenHints(feedback, gradable.pack.assignment.exercises)))));
 
     const run = async (): Promise<Feedback> => {
       try {
