@@ -6,6 +6,7 @@ import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
 import { isWorkerMessage, type GradeJob, type JobCall, type HelperModule, type JobPhases, type WorkerMessage } from "./protocol.js";
 import { classifyCrash } from "./crash.js";
+import { completeLostJob } from "./lost-job.js";
 
 /**
  * Supervises the worker processes that run student code. The HTTP process never runs it.
@@ -251,7 +252,7 @@ export class SandboxPool {
         : job.killedFor === "rss"
           ? `killed: resident memory over ${this.options.rssMb} MB`
           : `died: ${signal ?? `exit code ${code}`} (${classifyCrash(worker.stderrTail)})`;
-      this.failJob(job, why, worker.stderrTail);
+      completeLostJob(job, why, { memoryFault: classifyCrash(worker.stderrTail) === "out of memory", rssMb: this.options.rssMb });
       this.finish(worker, job);
       this.options.logger.warn({ workerId: worker.id, reason: why }, "grading worker stopped during a grading");
     } else if (worker.state === "starting") {
@@ -334,32 +335,6 @@ export class SandboxPool {
   private kill(worker: Worker, reason: "deadline" | "rss"): void {
     if (worker.job !== undefined && worker.job.killedFor === undefined) worker.job.killedFor = reason;
     worker.child.kill("SIGKILL");
-  }
-
-  /** Fills in the outcomes the worker never reported, blaming the step it was on. */
-  private failJob(job: ActiveJob, why: string, stderrTail: string): void {
-    const { limits } = job.spec;
-    const memory = job.killedFor === "rss" || (job.killedFor === undefined && classifyCrash(stderrTail) === "out of memory");
-    const culprit: CallOutcome = job.killedFor === "deadline"
-      ? { kind: "timeout", limitMs: limits.submissionWallMs }
-      : memory
-        // Killed for RSS, the limit it went over is the worker's RSS cap, not the isolate's heap limit
-        // (which may be far larger): the student's message names the one that stopped it.
-        ? { kind: "memory", limitMb: job.killedFor === "rss" ? this.options.rssMb : limits.isolateMemoryMb }
-        : { kind: "crashed", detail: why };
-    job.report.workerDeath = why;
-    if (!job.loaded) {
-      job.report.load = culprit.kind === "timeout"
-        ? { kind: "timeout", limitMs: limits.evalTimeoutMs }
-        : culprit.kind === "memory" ? culprit : { kind: "crashed", detail: why };
-      return;
-    }
-    for (let i = job.callsDone; i < job.spec.calls.length; i++) {
-      const outcome: CallOutcome = i === job.callsDone
-        ? culprit
-        : { kind: "not-run", reason: job.killedFor === "deadline" ? "budget" : "sandbox-lost" };
-      job.report.calls[i] = { outcome, output: "" };
-    }
   }
 
   private finish(worker: Worker, job: ActiveJob): void {
