@@ -6,6 +6,7 @@ import { loadConfig, type Config } from "../config.js";
 import type { Feedback } from "../grading/feedback.js";
 import { grade } from "../grading/grade.js";
 import { formatJson } from "../graders/format-json.js";
+import { mutantId, mutantSource } from "../graders/mutants.js";
 import { isDirectory, readPackDir } from "../graders/pack-files.js";
 import { parsePack, type Case, type Pack } from "../graders/pack.js";
 import { formatProblem } from "../graders/problems.js";
@@ -36,6 +37,9 @@ Commands:
                                       value is recomputed whenever the pack loads).
   grade <pack-dir> <file.mjs> [--json]
                                       Grade a local file exactly as the service would.
+  grade <pack-dir> --mutant ID [--json]
+                                      Grade one of the pack's mutants (a whole-file one, or one
+                                      made from the reference by its replacements).
   new <id> [--dir DIR]                Scaffold a pack that validates, in DIR/<id> (default graders/<id>).
 
 Limits come from the same environment variables as the service (see README).`;
@@ -76,7 +80,7 @@ function printValidation(dir: string, prepared: PreparedPack): boolean {
     write(`${caught === mutants.length ? "✓" : "✗"} ${caught} of ${mutants.length} mutants fail at least one case`);
     for (const m of mutants) {
       const shown = m.failedCases.slice(0, 4).join(", ") + (m.failedCases.length > 4 ? `, … (${m.failedCases.length} in all)` : "");
-      write(`    ${m.failedCases.length > 0 ? "✓" : "✗"} ${m.file}: ${m.score}/${m.maxScore}${m.failedCases.length > 0 ? `, fails ${shown}` : ", passes everything"}`);
+      write(`    ${m.failedCases.length > 0 ? "✓" : "✗"} ${m.file ?? `${m.id} (${m.from} with replacements)`}: ${m.score}/${m.maxScore}${m.failedCases.length > 0 ? `, fails ${shown}` : ", passes everything"}`);
     }
     write(`${starter.loaded ? "✓" : "✗"} starter ${starter.file} ${starter.loaded ? "loads" : `does not load: ${starter.reason}`}`);
   }
@@ -199,15 +203,25 @@ function printFeedback(feedback: Feedback): void {
   }
 }
 
-async function gradeFile(config: Config, dir: string, file: string, json: boolean): Promise<number> {
-  const source = await readFile(file, "utf8");
+/** What `grade` grades: a local file, or one of the pack's mutants by id. */
+type GradeTarget = { file: string } | { mutant: string };
+
+async function gradeFile(config: Config, dir: string, target: GradeTarget, json: boolean): Promise<number> {
+  const fileSource = "file" in target ? await readFile(target.file, "utf8") : undefined;
   return withPool(config, async (pool) => {
     const prepared = await prepare(config, pool, dir);
     if (prepared.gradable === undefined) {
       printValidation(dir, prepared);
       return 1;
     }
-    const { feedback } = await grade(prepared.gradable, source, prepared.gradable.limits, { pool, resultMaxDepth: config.resultMaxDepth });
+    let source = fileSource;
+    if ("mutant" in target) {
+      const { mutants } = prepared.gradable.pack.assignment;
+      const spec = mutants.find((m) => mutantId(m) === target.mutant);
+      if (spec === undefined) throw new UsageError(`'${target.mutant}' is not a mutant of this pack; its mutants are ${mutants.map(mutantId).join(", ")}`);
+      source = mutantSource(spec, prepared.gradable.pack.files);
+    }
+    const { feedback } = await grade(prepared.gradable, source ?? "", prepared.gradable.limits, { pool, resultMaxDepth: config.resultMaxDepth });
     if (json) write(JSON.stringify(feedback, null, 2));
     else printFeedback(feedback);
     return feedback.score === feedback.maxScore ? 0 : 1;
@@ -247,6 +261,7 @@ export async function main(argv: string[]): Promise<number> {
       force: { type: "boolean" },
       reference: { type: "boolean" },
       json: { type: "boolean" },
+      mutant: { type: "string" },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -265,8 +280,12 @@ export async function main(argv: string[]): Promise<number> {
       if (rest.length !== 1) throw new UsageError("add-case takes one pack folder");
       return addCase(config, rest[0] as string, values);
     case "grade":
-      if (rest.length !== 2) throw new UsageError("grade takes a pack folder and a file");
-      return gradeFile(config, rest[0] as string, rest[1] as string, values.json === true);
+      if (values.mutant !== undefined) {
+        if (rest.length !== 1) throw new UsageError("grade --mutant takes a pack folder and no file");
+        return gradeFile(config, rest[0] as string, { mutant: values.mutant }, values.json === true);
+      }
+      if (rest.length !== 2) throw new UsageError("grade takes a pack folder and a file (or --mutant ID)");
+      return gradeFile(config, rest[0] as string, { file: rest[1] as string }, values.json === true);
     case "new":
       if (rest.length !== 1) throw new UsageError("new takes the new pack's id");
       return scaffold(config, rest[0] as string, values.dir ?? config.gradersDir);
