@@ -29,6 +29,8 @@ t.test("validate passes the bundled pack and says what it checked", async (t) =>
   t.equal(code, 0);
   t.match(stdout, /✓ reference reference\/solution\.mjs passes 19 of 19 cases/);
   t.match(stdout, /✓ 20 of 20 mutants fail at least one case/);
+  t.match(stdout, /✓ hardcoded-forward \(reference\/solution\.mjs with replacements\): 75\/100, fails forward-/);
+  t.match(stdout, /✓ mutants\/gradient-check-n-returns-array\.mjs: 75\/100, fails gradient-check-n-/);
   t.match(stdout, /✓ starter starter\/solution\.mjs loads/);
   t.match(stdout, /✓ graders\/gradient-checking: valid — 19 cases \(5 public, 14 hidden\)/);
 });
@@ -75,11 +77,34 @@ t.test("grade prints the feedback the service would give, and exits 0 only on a 
   const good = await run(["grade", "graders/gradient-checking", "graders/gradient-checking/reference/solution.mjs"]);
   t.equal(good.code, 0);
   t.match(good.stdout, /gradient-checking \(assignmentVersion [0-9a-f]{16}\): graded, 100\/100/);
-  const bad = await run(["grade", "graders/gradient-checking", "graders/gradient-checking/mutants/gradient-check-numerator-only.mjs", "--json"]);
+  const bad = await run(["grade", "graders/gradient-checking", "graders/gradient-checking/mutants/gradient-check-n-returns-array.mjs", "--json"]);
   t.equal(bad.code, 1);
   const feedback = JSON.parse(bad.stdout);
   t.equal(feedback.score, 75);
-  t.equal(feedback.exercises[2].passed, false);
+  t.equal(feedback.exercises[3].passed, false);
+});
+
+t.test("grade --mutant grades a mutant made from the reference by its replacements", async (t) => {
+  const { code, stdout } = await run(["grade", "graders/gradient-checking", "--mutant", "gradient-check-numerator-only", "--json"]);
+  t.equal(code, 1);
+  const feedback = JSON.parse(stdout);
+  t.equal(feedback.score, 75);
+  t.equal(feedback.exercises[2].name, "gradient_check");
+  t.equal(feedback.exercises[2].passed, false, "the replaced line is what is graded");
+  const unknown = await run(["grade", "graders/gradient-checking", "--mutant", "no-such-mutant"]);
+  t.equal(unknown.code, 2);
+  t.match(unknown.stderr, /'no-such-mutant' is not a mutant of this pack; its mutants are hardcoded-forward, /);
+});
+
+t.test("validate says which find of a replacement mutant does not occur exactly once", async (t) => {
+  const dir = await copyPack("bad-find");
+  const file = path.join(dir, "assignment.json");
+  const data = JSON.parse(await readFile(file, "utf8"));
+  data.mutants[0].replace[0].find = "return difference;";
+  await import("node:fs/promises").then((fs) => fs.writeFile(file, JSON.stringify(data)));
+  const { code, stdout } = await run(["validate", dir]);
+  t.equal(code, 1);
+  t.match(stdout, /- assignment\.json \/mutants\/0\/replace\/0\/find: mutant 'hardcoded-forward': "return difference;" occurs 2 times in reference\/solution\.mjs; each find must occur exactly once/);
 });
 
 t.test("new scaffolds a pack that validates", async (t) => {
