@@ -61,8 +61,10 @@ t.test("a replacement mutant is made from the reference and caught by the cases;
   })));
   t.same(prepared.problems, []);
   const report = prepared.selfTest?.mutants.find((m) => m.id === "forward-adds");
-  t.match(report, { id: "forward-adds", from: "reference/solution.mjs", description: "adds instead of multiplying", score: 75 });
-  t.same(report?.failedCases, ["forward-notebook", "forward-inexact-decimals", "forward-negative-x"]);
+  t.match(report, { id: "forward-adds", from: "reference/solution.mjs", description: "adds instead of multiplying" });
+  // gradient_check calls the module's own forward_propagation, so it fails too.
+  t.equal(report?.score, 50);
+  for (const id of ["forward-notebook", "forward-inexact-decimals", "forward-negative-x"]) t.ok(report?.failedCases.includes(id), `fails ${id}`);
 
   const unchanged = await prepare(edited((f) => setJson(f, "assignment.json", (a) => {
     a.mutants.push({ id: "same", from: "reference/solution.mjs", replace: [{ find: "const J = theta * x;", with: "const J = x * theta;" }] });
