@@ -40,6 +40,8 @@ Commands:
   grade <pack-dir> --mutant ID [--json]
                                       Grade one of the pack's mutants (a whole-file one, or one
                                       made from the reference by its replacements).
+  mutant <pack-dir> <id>              Print a mutant's source as it is graded (for a replacement
+                                      mutant: the reference with its replacements made).
   new <id> [--dir DIR]                Scaffold a pack that validates, in DIR/<id> (default graders/<id>).
 
 Limits come from the same environment variables as the service (see README).`;
@@ -228,6 +230,20 @@ async function gradeFile(config: Config, dir: string, target: GradeTarget, json:
   });
 }
 
+/** Prints a mutant's source; needs no sandbox, only a pack that parses. */
+async function printMutant(dir: string, id: string): Promise<number> {
+  if (!(await isDirectory(dir))) throw new UsageError(`${dir} is not a folder`);
+  const { pack, problems } = parsePack(await readPackDir(dir));
+  if (pack === undefined) {
+    process.stderr.write(`✗ ${dir} does not parse:\n${problems.map((p) => `  - ${formatProblem(p)}\n`).join("")}`);
+    return 1;
+  }
+  const spec = pack.assignment.mutants.find((m) => mutantId(m) === id);
+  if (spec === undefined) throw new UsageError(`'${id}' is not a mutant of this pack; its mutants are ${pack.assignment.mutants.map(mutantId).join(", ")}`);
+  process.stdout.write(mutantSource(spec, pack.files) ?? "");
+  return 0;
+}
+
 async function scaffold(config: Config, id: string, parent: string): Promise<number> {
   if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(id)) throw new UsageError("the id must be lowercase letters, digits and dashes");
   const dir = path.join(parent, id);
@@ -286,6 +302,9 @@ export async function main(argv: string[]): Promise<number> {
       }
       if (rest.length !== 2) throw new UsageError("grade takes a pack folder and a file (or --mutant ID)");
       return gradeFile(config, rest[0] as string, { file: rest[1] as string }, values.json === true);
+    case "mutant":
+      if (rest.length !== 2) throw new UsageError("mutant takes a pack folder and a mutant's id");
+      return printMutant(rest[0] as string, rest[1] as string);
     case "new":
       if (rest.length !== 1) throw new UsageError("new takes the new pack's id");
       return scaffold(config, rest[0] as string, values.dir ?? config.gradersDir);

@@ -96,6 +96,13 @@ t.test("grade --mutant grades a mutant made from the reference by its replacemen
   t.match(unknown.stderr, /'no-such-mutant' is not a mutant of this pack; its mutants are hardcoded-forward, /);
 });
 
+t.test("mutant prints a replacement mutant's source: the reference with its replacements made", async (t) => {
+  const { code, stdout } = await run(["mutant", "graders/gradient-checking", "gradient-check-divides-by-epsilon"]);
+  t.equal(code, 0);
+  const reference = await readFile(path.join(root, "graders", "gradient-checking", "reference", "solution.mjs"), "utf8");
+  t.equal(stdout, reference.replace("const gradapprox = (J_plus - J_minus) / (2 * epsilon);", "const gradapprox = (J_plus - J_minus) / epsilon;"));
+});
+
 t.test("validate says which find of a replacement mutant does not occur exactly once", async (t) => {
   const dir = await copyPack("bad-find");
   const file = path.join(dir, "assignment.json");
