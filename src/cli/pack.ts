@@ -208,22 +208,33 @@ function printFeedback(feedback: Feedback): void {
 /** What `grade` grades: a local file, or one of the pack's mutants by id. */
 type GradeTarget = { file: string } | { mutant: string };
 
+/**
+ * A mutant's source as it is graded, from a pack that only needs to parse (no sandbox), so that a
+ * wrong id or a bad find is reported before the slow self-test; a number is the exit code.
+ */
+async function mutantFromDir(dir: string, id: string): Promise<string | number> {
+  if (!(await isDirectory(dir))) throw new UsageError(`${dir} is not a folder`);
+  const { pack, problems } = parsePack(await readPackDir(dir));
+  if (pack === undefined) {
+    write(`✗ ${dir} does not parse, so its mutants cannot be made:`);
+    for (const p of problems) write(`  - ${formatProblem(p)}`);
+    return 1;
+  }
+  const spec = pack.assignment.mutants.find((m) => mutantId(m) === id);
+  if (spec === undefined) throw new UsageError(`'${id}' is not a mutant of this pack; its mutants are ${pack.assignment.mutants.map(mutantId).join(", ")}`);
+  return mutantSource(spec, pack.files) ?? "";
+}
+
 async function gradeFile(config: Config, dir: string, target: GradeTarget, json: boolean): Promise<number> {
-  const fileSource = "file" in target ? await readFile(target.file, "utf8") : undefined;
+  const source = "file" in target ? await readFile(target.file, "utf8") : await mutantFromDir(dir, target.mutant);
+  if (typeof source === "number") return source;
   return withPool(config, async (pool) => {
     const prepared = await prepare(config, pool, dir);
     if (prepared.gradable === undefined) {
       printValidation(dir, prepared);
       return 1;
     }
-    let source = fileSource;
-    if ("mutant" in target) {
-      const { mutants } = prepared.gradable.pack.assignment;
-      const spec = mutants.find((m) => mutantId(m) === target.mutant);
-      if (spec === undefined) throw new UsageError(`'${target.mutant}' is not a mutant of this pack; its mutants are ${mutants.map(mutantId).join(", ")}`);
-      source = mutantSource(spec, prepared.gradable.pack.files);
-    }
-    const { feedback } = await grade(prepared.gradable, source ?? "", prepared.gradable.limits, { pool, resultMaxDepth: config.resultMaxDepth });
+    const { feedback } = await grade(prepared.gradable, source, prepared.gradable.limits, { pool, resultMaxDepth: config.resultMaxDepth });
     if (json) write(JSON.stringify(feedback, null, 2));
     else printFeedback(feedback);
     return feedback.score === feedback.maxScore ? 0 : 1;
@@ -232,15 +243,9 @@ async function gradeFile(config: Config, dir: string, target: GradeTarget, json:
 
 /** Prints a mutant's source; needs no sandbox, only a pack that parses. */
 async function printMutant(dir: string, id: string): Promise<number> {
-  if (!(await isDirectory(dir))) throw new UsageError(`${dir} is not a folder`);
-  const { pack, problems } = parsePack(await readPackDir(dir));
-  if (pack === undefined) {
-    process.stderr.write(`✗ ${dir} does not parse:\n${problems.map((p) => `  - ${formatProblem(p)}\n`).join("")}`);
-    return 1;
-  }
-  const spec = pack.assignment.mutants.find((m) => mutantId(m) === id);
-  if (spec === undefined) throw new UsageError(`'${id}' is not a mutant of this pack; its mutants are ${pack.assignment.mutants.map(mutantId).join(", ")}`);
-  process.stdout.write(mutantSource(spec, pack.files) ?? "");
+  const source = await mutantFromDir(dir, id);
+  if (typeof source === "number") return source;
+  process.stdout.write(source);
   return 0;
 }
 

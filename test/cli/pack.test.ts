@@ -1,28 +1,10 @@
 import t from "tap";
-import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { root } from "../helpers/app.js";
+import { copyPack as copyPackTo, run, scratchDir } from "./support.js";
 
-const cli = path.join(root, "dist", "src", "cli", "pack.js");
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, WORKERS: "2", LOG_LEVEL: "silent" } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr });
-    });
-  });
-}
-
-const scratch = await mkdtemp(path.join(tmpdir(), "gradebox-cli-"));
-t.teardown(() => rm(scratch, { recursive: true, force: true }));
-
-async function copyPack(name: string): Promise<string> {
-  const dir = path.join(scratch, name, "gradient-checking");
-  await cp(path.join(root, "graders", "gradient-checking"), dir, { recursive: true });
-  return dir;
-}
+const scratch = await scratchDir();
+const copyPack = (name: string) => copyPackTo(scratch, name);
 
 t.test("validate passes the bundled pack and says what it checked", async (t) => {
   const { code, stdout } = await run(["validate", "graders/gradient-checking"]);
@@ -82,36 +64,6 @@ t.test("grade prints the feedback the service would give, and exits 0 only on a 
   const feedback = JSON.parse(bad.stdout);
   t.equal(feedback.score, 75);
   t.equal(feedback.exercises[3].passed, false);
-});
-
-t.test("grade --mutant grades a mutant made from the reference by its replacements", async (t) => {
-  const { code, stdout } = await run(["grade", "graders/gradient-checking", "--mutant", "gradient-check-numerator-only", "--json"]);
-  t.equal(code, 1);
-  const feedback = JSON.parse(stdout);
-  t.equal(feedback.score, 75);
-  t.equal(feedback.exercises[2].name, "gradient_check");
-  t.equal(feedback.exercises[2].passed, false, "the replaced line is what is graded");
-  const unknown = await run(["grade", "graders/gradient-checking", "--mutant", "no-such-mutant"]);
-  t.equal(unknown.code, 2);
-  t.match(unknown.stderr, /'no-such-mutant' is not a mutant of this pack; its mutants are hardcoded-forward, /);
-});
-
-t.test("mutant prints a replacement mutant's source: the reference with its replacements made", async (t) => {
-  const { code, stdout } = await run(["mutant", "graders/gradient-checking", "gradient-check-divides-by-epsilon"]);
-  t.equal(code, 0);
-  const reference = await readFile(path.join(root, "graders", "gradient-checking", "reference", "solution.mjs"), "utf8");
-  t.equal(stdout, reference.replace("const gradapprox = (J_plus - J_minus) / (2 * epsilon);", "const gradapprox = (J_plus - J_minus) / epsilon;"));
-});
-
-t.test("validate says which find of a replacement mutant does not occur exactly once", async (t) => {
-  const dir = await copyPack("bad-find");
-  const file = path.join(dir, "assignment.json");
-  const data = JSON.parse(await readFile(file, "utf8"));
-  data.mutants[0].replace[0].find = "return difference;";
-  await import("node:fs/promises").then((fs) => fs.writeFile(file, JSON.stringify(data)));
-  const { code, stdout } = await run(["validate", dir]);
-  t.equal(code, 1);
-  t.match(stdout, /- assignment\.json \/mutants\/0\/replace\/0\/find: mutant 'hardcoded-forward': "return difference;" occurs 2 times in reference\/solution\.mjs; each find must occur exactly once/);
 });
 
 t.test("new scaffolds a pack that validates", async (t) => {
