@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { schemas, schemaErrors, validator } from "../schemas.js";
 import { checkLayout } from "./pack-files.js";
+import { checkMutant, isFileMutant, mutantId, mutantProblemCodes } from "./mutants.js";
 import type { PackProblem } from "./problems.js";
 import { expectedType, shapeOf } from "../grading/values.js";
 import type { Assignment, Case, Pack, PackFiles } from "./types.js";
@@ -67,10 +68,18 @@ export function parsePack(files: PackFiles, expectedId?: string): { pack?: Pack;
     if (!files.has(assignment[key])) problems.push({ file: "assignment.json", path: `/${key}`, message: `names ${assignment[key]}, which is not in the pack` });
   }
   const listedMutants = new Set<string>();
+  // A replacement mutant's id must not collide with a whole-file mutant's (its file name), so reports name each once.
+  const mutantIds = new Set(assignment.mutants.filter(isFileMutant).map(mutantId));
   assignment.mutants.forEach((mutant, i) => {
-    if (!files.has(mutant.file)) problems.push({ file: "assignment.json", path: `/mutants/${i}/file`, message: `names ${mutant.file}, which is not in the pack` });
-    if (listedMutants.has(mutant.file)) problems.push({ file: "assignment.json", path: `/mutants/${i}/file`, message: `lists ${mutant.file} twice` });
-    listedMutants.add(mutant.file);
+    if (isFileMutant(mutant)) {
+      if (!files.has(mutant.file)) problems.push({ file: "assignment.json", path: `/mutants/${i}/file`, message: `names ${mutant.file}, which is not in the pack` });
+      if (listedMutants.has(mutant.file)) problems.push({ file: "assignment.json", path: `/mutants/${i}/file`, message: `lists ${mutant.file} twice` });
+      listedMutants.add(mutant.file);
+    } else {
+      if (mutantIds.has(mutant.id)) problems.push({ file: "assignment.json", path: `/mutants/${i}/id`, code: mutantProblemCodes.duplicateId, message: `'${mutant.id}' is already the id of another mutant` });
+      mutantIds.add(mutant.id);
+      problems.push(...checkMutant(mutant, i, files));
+    }
     (mutant.mustFail ?? []).forEach((name, j) => {
       if (!exerciseNames.has(name)) problems.push({ file: "assignment.json", path: `/mutants/${i}/mustFail/${j}`, message: `'${name}' is not an exercise` });
     });

@@ -5,8 +5,8 @@ export interface PackProblem {
   /** JSON pointer inside the file, e.g. "/expect/rtol"; "" for the whole file. */
   path: string;
   message: string;
-  /** For the problems tools act on, a stable name (the message is for people). */
-  code?: "exercise_without_case";
+  /** A stable code for tools that act on one kind of problem (e.g. "mutant_find_not_unique"); not every problem has one yet. */
+  code?: string;
 }
 
 export function formatProblem(problem: PackProblem): string {

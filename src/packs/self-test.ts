@@ -6,6 +6,7 @@ import type { Feedback } from "../grading/feedback.js";
 import { judge } from "../grading/verdicts.js";
 import { display, expectedType, plainJson } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
+import { isFileMutant, mutantDescription, mutantId, mutantLocation, mutantSource } from "./mutants.js";
 import { parsePack } from "./pack.js";
 import type { GradablePack, Pack, PackFiles } from "./types.js";
 import type { PackProblem } from "./problems.js";
@@ -19,7 +20,8 @@ import type { PackProblem } from "./problems.js";
 
 export interface SelfTestReport {
   reference: { file: string; passed: number; total: number };
-  mutants: Array<{ file: string; description: string; score: number; maxScore: number; failedCases: string[] }>;
+  /** `file` for a whole-file mutant; `from` for one made by replacements in the reference. */
+  mutants: Array<{ id: string; file?: string; from?: string; description: string; score: number; maxScore: number; failedCases: string[] }>;
   starter: { file: string; loaded: boolean; reason?: string };
 }
 
@@ -85,8 +87,12 @@ export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions
   const problems = [...reference.problems];
   const gradable: GradablePack = { pack, referenceValues: reference.values, limits };
   const { mutants, starter } = pack.assignment;
-  const gradeFile = (file: string) => grade(gradable, pack.files.get(file) ?? "", limits, { ...options, internal: true }).then((r) => r.feedback);
-  const feedbacks = await inBatches([...mutants.map((m) => () => gradeFile(m.file)), () => gradeFile(starter)], options.concurrency);
+  const gradeSource = (source: string) => grade(gradable, source, limits, { ...options, internal: true }).then((r) => r.feedback);
+  // parsePack has checked that every mutant can be made, so mutantSource only falls back in theory.
+  const feedbacks = await inBatches([
+    ...mutants.map((m) => () => gradeSource(mutantSource(m, pack.files) ?? "")),
+    () => gradeSource(pack.files.get(starter) ?? ""),
+  ], options.concurrency);
   const report: SelfTestReport = {
     reference: { file: pack.assignment.reference, passed: reference.passed, total: pack.cases.length },
     mutants: [],
@@ -97,19 +103,25 @@ export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions
   mutants.forEach((mutant, i) => {
     const feedback = feedbacks[i] as Feedback;
     const failedCases = failedCaseIds(pack, feedback);
-    report.mutants.push({ file: mutant.file, description: mutant.description, score: feedback.score, maxScore: feedback.maxScore, failedCases });
+    const id = mutantId(mutant);
+    const description = mutantDescription(mutant);
+    const origin = isFileMutant(mutant) ? { file: mutant.file } : { from: mutant.from };
+    report.mutants.push({ id, ...origin, description, score: feedback.score, maxScore: feedback.maxScore, failedCases });
     if (!judgeMutants) return;
+    const where = mutantLocation(mutant, i);
+    // A whole-file mutant's problems point at its file; a replacement mutant's at its entry, and say its id.
+    const who = isFileMutant(mutant) ? "" : `mutant '${id}' `;
     if (feedback.status === "rejected") {
-      problems.push({ file: mutant.file, path: "", message: `does not load (${feedback.reason?.message ?? "rejected"}): a mutant must load so that the cases, not the loader, catch it` });
+      problems.push({ ...where, message: `${who}does not load (${feedback.reason?.message ?? "rejected"}): a mutant must load so that the cases, not the loader, catch it` });
       return;
     }
     if (failedCases.length === 0) {
-      problems.push({ file: mutant.file, path: "", message: `passes every case, so the cases do not catch this mistake: ${mutant.description}` });
+      problems.push({ ...where, message: `${who}passes every case, so the cases do not catch this mistake: ${description}` });
       return;
     }
     for (const name of mutant.mustFail ?? []) {
       const exercise = feedback.exercises.find((e) => e.name === name);
-      if (exercise?.passed === true) problems.push({ file: mutant.file, path: "", message: `passes every case of ${name}, which it must fail: ${mutant.description}` });
+      if (exercise?.passed === true) problems.push({ ...where, message: `${who}passes every case of ${name}, which it must fail: ${description}` });
     }
   });
   const starterFeedback = feedbacks[mutants.length] as Feedback;

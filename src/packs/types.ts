@@ -11,11 +11,17 @@ import type { assignmentSchema, caseSchema } from "../generated/schemas.js";
 /** A pack as data: its files by relative POSIX path, as UTF-8 text. */
 export type PackFiles = Map<string, string>;
 
+/**
+ * A mutant's two forms. The schema tells them apart with if/then/else (for precise error messages),
+ * which FromSchema cannot follow, so each form is derived from its own branch.
+ */
+type MutantItems = (typeof assignmentSchema)["properties"]["mutants"]["items"];
+export type MutantSpec = FromSchema<MutantItems["then"]> | FromSchema<MutantItems["else"]>;
+
 /** assignment.json. */
-export type Assignment = FromSchema<typeof assignmentSchema>;
+export type Assignment = Omit<FromSchema<typeof assignmentSchema>, "mutants"> & { mutants: MutantSpec[] };
 export type Exercise = Assignment["exercises"][number];
 export type Scoring = Exercise["scoring"];
-export type MutantSpec = Assignment["mutants"][number];
 
 /** A case as its file holds it. */
 export type CaseFile = FromSchema<typeof caseSchema>;

@@ -56,18 +56,36 @@ t.test("a mutant that passes every case is caught", async (t) => {
   t.same(prepared.problems.map(formatProblem), ["mutants/harmless.mjs: passes every case, so the cases do not catch this mistake: a renamed reference"]);
 });
 
+t.test("a replacement mutant is made from the reference and caught by the cases; an unchanged one is not", async (t) => {
+  const prepared = await prepare(edited((f) => setJson(f, "assignment.json", (a) => {
+    a.mutants.push({ id: "forward-adds", description: "adds instead of multiplying", from: "reference/solution.mjs", replace: [{ find: "const J = theta * x;", with: "const J = theta + x;" }], mustFail: ["forward_propagation"] });
+  })));
+  t.same(prepared.problems, []);
+  const report = prepared.selfTest?.mutants.find((m) => m.id === "forward-adds");
+  t.match(report, { id: "forward-adds", from: "reference/solution.mjs", description: "adds instead of multiplying" });
+  // gradient_check calls the module's own forward_propagation, so it fails too.
+  t.equal(report?.score, 50);
+  for (const id of ["forward-notebook", "forward-inexact-decimals", "forward-negative-x"]) t.ok(report?.failedCases.includes(id), `fails ${id}`);
+
+  const unchanged = await prepare(edited((f) => setJson(f, "assignment.json", (a) => {
+    a.mutants.push({ id: "same", from: "reference/solution.mjs", replace: [{ find: "const J = theta * x;", with: "const J = x * theta;" }] });
+  })));
+  const index = JSON.parse(original.get("assignment.json") as string).mutants.length;
+  t.same(unchanged.problems.map(formatProblem), [`assignment.json /mutants/${index}: mutant 'same' passes every case, so the cases do not catch this mistake: same`]);
+});
+
 t.test("a mutant that escapes the exercise it must fail is caught, even if it fails elsewhere", async (t) => {
   const prepared = await prepare(edited((f) => {
     for (const name of [...f.keys()]) if (/^cases\/forward-(negative|inexact)/.test(name)) f.delete(name);
   }));
-  t.match(prepared.problems.map(formatProblem), ["mutants/hardcoded-forward.mjs: passes every case of forward_propagation, which it must fail: forward_propagation returns the notebook's 8 whatever its arguments"]);
+  t.match(prepared.problems.map(formatProblem), ["assignment.json /mutants/0: mutant 'hardcoded-forward' passes every case of forward_propagation, which it must fail: forward_propagation returns the notebook's 8 whatever its arguments"]);
 });
 
 t.test("a hidden case removed makes a known-wrong solution slip through, and validation says which", async (t) => {
   const prepared = await prepare(edited((f) => {
     for (const name of [...f.keys()]) if (name.startsWith("cases/gradient-check-n-") && name !== "cases/gradient-check-n-notebook.json") f.delete(name);
   }));
-  t.match(prepared.problems.map(formatProblem).join("\n"), /mutants\/hardcoded-gradient-check-n\.mjs: passes every case/);
+  t.match(prepared.problems.map(formatProblem).join("\n"), /assignment\.json \/mutants\/3: mutant 'hardcoded-gradient-check-n' passes every case/);
 });
 
 t.test("a starter that does not load is caught", async (t) => {

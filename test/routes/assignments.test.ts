@@ -111,6 +111,22 @@ t.test("a failing pack is refused with 422 and the same problems the CLI prints;
   t.equal((await request(app.server).get("/v1/assignments/gradient-checking")).body.assignmentVersion, before);
 });
 
+t.test("a replacement mutant whose find is not in the reference is refused with 422, naming the mutant, the text and the count", async (t) => {
+  const body = await packBody((files) => {
+    const assignment = JSON.parse(files.get("assignment.json") as string);
+    assignment.mutants[0].replace[0].find = "const J = x * theta;";
+    files.set("assignment.json", JSON.stringify(assignment));
+  });
+  const response = await request(app.server).put("/v1/assignments/gradient-checking").set("authorization", `Bearer ${token}`).send(body);
+  t.equal(response.status, 422);
+  t.same(response.body.error.details.problems, [{
+    file: "assignment.json",
+    path: "/mutants/0/replace/0/find",
+    code: "mutant_find_not_unique",
+    message: "mutant 'hardcoded-forward': \"const J = x * theta;\" occurs 0 times in reference/solution.mjs; each find must occur exactly once",
+  }]);
+});
+
 t.test("a pack whose id differs from the URL is refused", async (t) => {
   const response = await request(app.server).put("/v1/assignments/other-id").set("authorization", `Bearer ${token}`).send(await packBody());
   t.equal(response.status, 422);
@@ -123,6 +139,10 @@ t.test("a new pack installs with 201, goes live and persists to disk", async (t)
   t.equal(response.status, 201);
   t.equal(response.body.replaced, false);
   t.equal(response.body.selfTest.reference.passed, 4);
+  const [replacement, wholeFile] = response.body.selfTest.mutants;
+  t.match(replacement, { id: "divides-by-n-minus-one", from: "reference/solution.mjs", score: 0 }, "the mutant made by a replacement was graded");
+  t.ok(replacement.failedCases.length > 0, "and caught");
+  t.match(wholeFile, { id: "returns-sum", file: "mutants/returns-sum.mjs", score: 0 });
   const graded = await request(app.server).post("/v1/submissions").send({ assignment: "mean-demo", source: files["reference/solution.mjs"] });
   t.equal(graded.body.score, 10);
   t.equal(await readFile(path.join(gradersDir, "mean-demo", "assignment.json"), "utf8"), files["assignment.json"]);
