@@ -1,13 +1,13 @@
 import t from "tap";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { buildApp, fastLimits } from "../helpers/app.js";
+import { buildApp } from "../helpers/app.js";
 import { packFile } from "../helpers/files.js";
 import { formatValidator } from "../formats/support.js";
 import { buildGradescopeKit } from "../../scripts/kit-gradescope.js";
 import { deadUrl, installKit, recordingProxy, run, tempDir } from "./support.js";
 
-const app = await buildApp({ ...fastLimits });
+const app = await buildApp();
 await app.listen({ port: 0, host: "127.0.0.1" });
 const address = app.server.address();
 if (address === null || typeof address === "string") throw new Error("not listening");
