@@ -1,7 +1,7 @@
 import t from "tap";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { buildApp } from "../helpers/app.js";
+import { buildApp, root } from "../helpers/app.js";
 import { packFile } from "../helpers/files.js";
 import { formatValidator } from "../formats/support.js";
 import { buildGradescopeKit } from "../../scripts/kit-gradescope.js";
@@ -77,9 +77,9 @@ t.test("Gradescope: when gradebox is unreachable, results.json scores 0, tells t
   mkdirSync(path.join(autograder, "source"));
   const kit = path.join(autograder, "source");
   for (const [from, to] of [["gradescope/gradescope.mjs", "gradescope.mjs"], ["common/gradebox-client.mjs", "gradebox-client.mjs"]] as const) {
-    writeFileSync(path.join(kit, to), readFileSync(path.join(process.cwd(), "integrations", from)));
+    writeFileSync(path.join(kit, to), readFileSync(path.join(root, "integrations", from)));
   }
-  const done = await run("bash", [path.join(process.cwd(), "integrations", "gradescope", "run_autograder")], { ...common, GRADEBOX_AUTOGRADER_DIR: autograder, GRADEBOX_URL: await deadUrl() });
+  const done = await run("bash", [path.join(root, "integrations", "gradescope", "run_autograder")], { ...common, GRADEBOX_AUTOGRADER_DIR: autograder, GRADEBOX_URL: await deadUrl() });
   t.not(done.code, 0, "the script says it failed");
   const results = JSON.parse(readFileSync(path.join(autograder, "results", "results.json"), "utf8")) as Record<string, unknown> & { extra_data: { gradebox: { graderFailure: boolean } } };
   t.equal(gradescopeSpecProblem(results), undefined, "results.json still follows Gradescope's specification");
