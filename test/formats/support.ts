@@ -107,7 +107,8 @@ export function claimsAllPassed(text: string): boolean {
  * elements with double-quoted attributes, text, and the five named entities or numeric ones.
  */
 export function xmlProblem(text: string): string | undefined {
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(text)) return "a control character";
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(text)) return "a code point XML 1.0 forbids";
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) return "a lone surrogate";
   const token = /<(\/?)([A-Za-z][\w-]*)((?:\s+[\w-]+="[^"<&]*(?:&(?:amp|lt|gt|quot|apos|#\d+);[^"<&]*)*")*)\s*(\/?)>|<|&(?!(?:amp|lt|gt|quot|apos|#\d+);)/g;
   const stack: string[] = [];
   let roots = 0;
