@@ -8,7 +8,7 @@ import { root } from "./helpers/app.js";
 /** Runs `node dist/src/server.js` as `npm start` does, and collects what it prints. */
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--no-node-snapshot", path.join(root, "dist", "src", "server.js")], {
-    env: { PATH: process.env.PATH ?? "", WORKERS: "1", ...env },
+    env: { PATH: process.env.PATH ?? "", WORKERS: "1", STORE: "memory", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
