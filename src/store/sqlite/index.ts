@@ -184,11 +184,10 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     for (;;) {
       const next = (s.expiredLeases.get({ now }) ?? s.oldestQueuedBackground.get()) as { seq: number; attempts: number } | undefined;
       if (next === undefined) return { failed };
-      const row = s.claim.get({ seq: next.seq, now, leaseUntil: now + leaseMs }) as Row;
-      if (next.attempts < maxAttempts) return { claimed: toRecord(row), failed };
+      if (next.attempts < maxAttempts) return { claimed: toRecord(s.claim.get({ seq: next.seq, now, leaseUntil: now + leaseMs }) as Row), failed };
       // Started maxAttempts times and never finished: the service, not the student, keeps dying on it.
-      const done = s.finish.get({
-        id: row.id, status: "failed", feedback: null, score: null, maxScore: null, assignmentVersion: null, now,
+      const done = s.exhaust.get({
+        seq: next.seq, status: "failed", feedback: null, score: null, maxScore: null, assignmentVersion: null, now,
         errorCode: exhausted.code, errorMessage: exhausted.message, eventId: randomUUID(),
       }) as Row;
       failed.push(toRecord(done));

@@ -55,17 +55,19 @@ UPDATE submissions SET status = 'running', attempts = attempts + 1, started_at =
 WHERE seq = @seq
 RETURNING *`;
 
-export const finish = `
-UPDATE submissions SET
+// How a grading ends; shared by finish (the grading ran) and exhaust (it was started too often).
+const finishedSet = `
   status = @status, feedback = @feedback, error_code = @errorCode, error_message = @errorMessage,
   score = @score, max_score = @maxScore, assignment_version = COALESCE(@assignmentVersion, assignment_version),
   finished_at = @now, lease_until = NULL,
   idempotency_slot = CASE WHEN @status = 'failed' THEN NULL ELSE idempotency_slot END,
   webhook_state = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN 'pending' ELSE NULL END,
   webhook_event_id = CASE WHEN callback_url IS NOT NULL THEN @eventId ELSE NULL END,
-  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN @now ELSE NULL END
-WHERE id = @id AND status = 'running'
-RETURNING *`;
+  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN @now ELSE NULL END`;
+
+export const finish = `UPDATE submissions SET ${finishedSet} WHERE id = @id AND status = 'running' RETURNING *`;
+
+export const exhaust = `UPDATE submissions SET ${finishedSet} WHERE seq = @seq AND status IN ('queued', 'running') RETURNING *`;
 
 export const release = "UPDATE submissions SET status = 'queued', lease_until = NULL, background = 1 WHERE id = @id AND status = 'running'";
 
