@@ -115,7 +115,8 @@ export interface SubmissionStore {
   release(id: string): Promise<void>;
   /** At start, on an engine only this process uses: everything queued or running goes to the background lane, leases expired. */
   recover(): Promise<number>;
-  countBackground(): Promise<number>;
+  /** Background submissions waiting to be claimed (what ASYNC_QUEUE_MAX bounds). */
+  countQueued(): Promise<number>;
   /** Pending webhooks whose next attempt is due, oldest first. */
   dueWebhooks(now: number, limit: number): Promise<SubmissionRecord[]>;
   /** When the next pending webhook is due, if any. */

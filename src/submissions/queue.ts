@@ -46,6 +46,7 @@ interface SyncWaiter {
 export class GradingQueue {
   private readonly syncWaiting: SyncWaiter[] = [];
   private active = 0;
+  /** Background submissions queued in the store (not running): what ASYNC_QUEUE_MAX bounds. */
   private background = 0;
   private claiming = false;
   private paused: NodeJS.Timeout | undefined;
@@ -58,7 +59,7 @@ export class GradingQueue {
   /** At start: everything a crash left queued or running goes back to the background lane. */
   async start(): Promise<{ resumed: number }> {
     const resumed = await this.options.store.recover();
-    this.background = await this.options.store.countBackground();
+    this.background = await this.options.store.countQueued();
     if (resumed > 0) this.options.logger.info({ resumed }, "resuming submissions left queued or running");
     this.pump();
     return { resumed };
@@ -173,15 +174,17 @@ export class GradingQueue {
         message: apiError("grading_failed", `the service stopped ${config.maxAttempts} times while grading it`).message,
       });
       for (const failed of result.failed) {
-        this.background--;
+        this.background = Math.max(0, this.background - 1);
         this.options.logger.error({ submission: failed.id, attempts: failed.attempts }, "submission failed: too many attempts");
         this.notifyFinished(failed);
       }
       claimed = result.claimed;
       if (claimed === undefined) {
-        this.background = await store.countBackground();
+        // Nothing left to claim (the count drifted): stop asking until something is enqueued.
+        this.background = 0;
         return;
       }
+      this.background = Math.max(0, this.background - 1);
     } finally {
       this.claiming = false;
     }
@@ -195,13 +198,13 @@ export class GradingQueue {
     if (outcome.status === "failed" && outcome.error.code === "sandbox_unavailable") {
       // Not the submission's fault: it goes back to the queue (the attempt counts, so MAX_ATTEMPTS bounds it).
       await this.options.store.release(claimed.id);
+      this.background++;
       this.paused = setTimeout(() => {
         this.paused = undefined;
         this.pump();
       }, UNAVAILABLE_PAUSE_MS);
       return;
     }
-    this.background--;
     await this.finish(claimed, outcome);
   }
 

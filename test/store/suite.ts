@@ -100,12 +100,12 @@ export function storeSuite(t: Test, open: StoreFactory): void {
     const first = submission();
     const second = submission();
     for (const s of [sync, first, second]) await store.create(s, WINDOW);
-    t.equal(await store.countBackground(), 2);
+    t.equal(await store.countQueued(), 2);
     t.equal((await store.claimNext(10, LEASE, 3, EXHAUSTED)).claimed?.id, first.id);
     const next = await store.claimNext(10, LEASE, 3, EXHAUSTED);
     t.match(next.claimed, { id: second.id, status: "running", attempts: 1, startedAt: 10 });
     t.same(await store.claimNext(10, LEASE, 3, EXHAUSTED), { failed: [] }, "nothing left to claim");
-    t.equal(await store.countBackground(), 2, "running ones still count as background work");
+    t.equal(await store.countQueued(), 0, "running ones are no longer queued");
   });
 
   t.test("a released submission is queued again, and past MAX_ATTEMPTS it fails instead of being claimed", async (t) => {
@@ -121,7 +121,7 @@ export function storeSuite(t: Test, open: StoreFactory): void {
     t.equal(result.claimed, undefined);
     t.equal(result.failed.length, 1);
     t.match(result.failed[0], { id: input.id, status: "failed", error: EXHAUSTED, attempts: 2, webhook: { state: "pending", attempts: 0, nextAttemptAt: 3 } });
-    t.equal(await store.countBackground(), 0);
+    t.equal(await store.countQueued(), 0);
   });
 
   t.test("a running submission whose lease expired is claimed again", async (t) => {
@@ -145,7 +145,7 @@ export function storeSuite(t: Test, open: StoreFactory): void {
     await store.start(done.id, 1, LEASE);
     await store.finish(done.id, { status: "graded", feedback: feedback(done.id, 100) }, 2, null);
     t.equal(await store.recover(), 3);
-    t.equal(await store.countBackground(), 3);
+    t.equal(await store.countQueued(), 3);
     const claimed = [];
     for (let i = 0; i < 3; i++) claimed.push((await store.claimNext(5, LEASE, 3, EXHAUSTED)).claimed);
     t.same(claimed.map((r) => r?.id), [syncQueued.id, syncRunning.id, asyncRunning.id], "in the order they were received");

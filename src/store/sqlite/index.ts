@@ -247,8 +247,8 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     async recover() {
       return s.recover.run().changes;
     },
-    async countBackground() {
-      return (s.countBackground.get() as { n: number }).n;
+    async countQueued() {
+      return (s.countQueued.get() as { n: number }).n;
     },
     async dueWebhooks(now, limit) {
       return (s.dueWebhooks.all({ now, limit }) as Row[]).map(toRecord);

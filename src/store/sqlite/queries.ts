@@ -73,7 +73,7 @@ export const release = "UPDATE submissions SET status = 'queued', lease_until = 
 
 export const recover = "UPDATE submissions SET status = 'queued', lease_until = NULL, background = 1 WHERE status IN ('queued', 'running')";
 
-export const countBackground = "SELECT COUNT(*) AS n FROM submissions WHERE status IN ('queued', 'running') AND background = 1";
+export const countQueued = "SELECT COUNT(*) AS n FROM submissions WHERE status = 'queued' AND background = 1";
 
 export const dueWebhooks = "SELECT * FROM submissions WHERE webhook_state = 'pending' AND webhook_next_at <= @now ORDER BY webhook_next_at LIMIT @limit";
 
