@@ -34,6 +34,12 @@ function leaseMs(config: GradingQueueOptions["config"]): number {
   return 2 * (config.limits.submissionWallMs + 2 * config.killGraceMs) + 60_000;
 }
 
+function statusCounts(feedback: Feedback): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const test of feedback.exercises.flatMap((e) => e.tests)) counts[test.status] = (counts[test.status] ?? 0) + 1;
+  return counts;
+}
+
 /** A pause before the background lane tries again after the sandbox was unavailable. */
 const UNAVAILABLE_PAUSE_MS = 1000;
 
@@ -254,6 +260,7 @@ export class GradingQueue {
         rejection: stored.reason?.code,
         score: stored.score,
         maxScore: stored.maxScore,
+        tests: statusCounts(stored),
         durationMs: stored.durationMs,
         workerId: report.workerId,
         workerDeath: report.workerDeath,
