@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp, fastLimits } from "../helpers/app.js";
-import { packFile } from "../helpers/files.js";
+import { fixture, packFile } from "../helpers/files.js";
 
 const reference = packFile("reference/solution.mjs");
 const mutant = packFile("mutants/hardcoded-forward.mjs");
@@ -90,6 +90,19 @@ t.test("the list gives summaries newest first, filters by student and status, an
   t.equal(second.body.nextCursor, null);
   const graded = await request(app.server).get("/v1/submissions?student=grace&status=queued");
   t.same(graded.body.items, []);
+});
+
+t.test("a sync request goes ahead of an async backlog: it is answered while the backlog still waits", async (t) => {
+  const loop = fixture("hostile/loop-at-top-level.mjs");
+  const backlog: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    backlog.push((await request(app.server).post("/v1/submissions").set("prefer", "respond-async").send({ assignment: "gradient-checking", source: loop, student: "backlog" })).body.id);
+  }
+  const sync = await request(app.server).post("/v1/submissions").send({ assignment: "gradient-checking", source: reference });
+  t.equal(sync.body.score, 100);
+  const waiting = (await request(app.server).get("/v1/submissions?student=backlog&status=queued&limit=200")).body.items.length;
+  t.ok(waiting > 0, `${waiting} of the ${backlog.length} async submissions received before it were still queued when it was answered`);
+  for (const id of backlog) t.equal((await settled(app, id)).body.reason?.code, "module_timeout");
 });
 
 t.test("a client that hangs up does not cancel its synchronous grading: it completes and is stored", async (t) => {

@@ -137,9 +137,19 @@ t.test("a callback to a host not in CALLBACK_HOSTS, or not over http(s), is refu
 });
 
 t.test("without WEBHOOK_SECRET a callbackUrl is refused with 400 webhooks_disabled", async (t) => {
-  const plain = await buildApp({ ...fastLimits, WORKERS: "1", CALLBACK_HOSTS: `127.0.0.1:${port}` });
+  const plain = await buildApp({ ...fastLimits, WORKERS: "1", CALLBACK_HOSTS: `127.0.0.1:${port}`, ASYNC_QUEUE_MAX: "0" });
   t.teardown(() => plain.close());
   const response = await request(plain.server).post("/v1/submissions").send({ assignment: "gradient-checking", source, callbackUrl: `${base}/ok` });
   t.equal(response.status, 400);
   t.equal(response.body.error.code, "webhooks_disabled");
+
+  t.test("and past ASYNC_QUEUE_MAX (0 here) an async submission is refused with 503 queue_full, while sync ones are graded", async (t) => {
+    const refused = await request(plain.server).post("/v1/submissions").set("prefer", "respond-async").send({ assignment: "gradient-checking", source });
+    t.equal(refused.status, 503);
+    t.equal(refused.body.error.code, "queue_full");
+    t.match(refused.headers["retry-after"], /^[1-9]\d*$/);
+    const sync = await request(plain.server).post("/v1/submissions").send({ assignment: "gradient-checking", source });
+    t.equal(sync.status, 200);
+    t.equal((await request(plain.server).get("/v1/submissions")).body.items.length, 1, "the refused one was not stored");
+  });
 });
