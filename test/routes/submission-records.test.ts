@@ -10,7 +10,10 @@ import { fixture, packFile } from "../helpers/files.js";
 
 const reference = packFile("reference/solution.mjs");
 const mutant = packFile("mutants/hardcoded-forward.mjs");
-const app = await buildApp({ ...fastLimits });
+// Honest calls get a wide margin (a loaded machine must not turn the reference's answer into a
+// timeout); hostile ones here loop at top level, which EVAL_TIMEOUT_MS (fastLimits') bounds.
+const honestLimits = { ...fastLimits, CALL_TIMEOUT_MS: "3000", SUBMISSION_WALL_MS: "10000" };
+const app = await buildApp(honestLimits);
 t.teardown(() => app.close());
 
 /** GETs the submission until it is no longer queued or running (bounded). */
@@ -130,7 +133,7 @@ t.test("a client that hangs up does not cancel its synchronous grading: it compl
 t.test("an Idempotency-Key replays the same id and feedback after a restart, in both modes", async (t) => {
   const dataDir = await mkdtemp(path.join(tmpdir(), "gradebox-restart-"));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const env = { ...fastLimits, WORKERS: "1", DATA_DIR: dataDir };
+  const env = { ...honestLimits, WORKERS: "1", DATA_DIR: dataDir };
   const before = await buildApp(env);
   const sync = await request(before.server).post("/v1/submissions").set("idempotency-key", "k-sync").send({ assignment: "gradient-checking", source: mutant });
   const async = await request(before.server).post("/v1/submissions").set("idempotency-key", "k-async").set("prefer", "respond-async").send({ assignment: "gradient-checking", source: reference });
