@@ -146,10 +146,14 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
   }
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
-  // In WAL mode NORMAL loses no committed transaction on a process crash (SIGKILL), only possibly
-  // the last ones on a power loss; FULL would fsync every commit. A 202 must survive the process, so
-  // the service's default is FULL: a submission is on disk before it is acknowledged.
-  db.pragma("synchronous = FULL");
+  // In WAL mode, NORMAL loses no committed transaction when the process dies (SIGKILL, OOM kill); a
+  // power loss may lose the last ones. FULL fsyncs every commit, and better-sqlite3 runs on the event
+  // loop, so an fsync on a busy disk would stall every request. So: NORMAL by default, and FULL for
+  // the one commit that is a promise to a client who will not wait, the async submission before its
+  // 202 (its fsync also makes every earlier commit durable). After a power loss the worst case is a
+  // grading done again (start/finish lost: the submission is back to queued) or a sync submission that
+  // was answered but not kept.
+  db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
   const applied = migrate(db);
@@ -196,7 +200,13 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
 
   return {
     async create(submission, windowMs) {
-      return create(submission, windowMs);
+      if (submission.mode !== "async") return create(submission, windowMs);
+      db.pragma("synchronous = FULL");
+      try {
+        return create(submission, windowMs);
+      } finally {
+        db.pragma("synchronous = NORMAL");
+      }
     },
     async get(id, clientId) {
       const row = s.byId.get({ id, clientId: clientId ?? null }) as Row | undefined;
