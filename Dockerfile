@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: compile isolated-vm (needs python3, make, g++: present in the full node image) and the TypeScript.
+# Build: compile isolated-vm and better-sqlite3 (need python3, make, g++: present in the full node image) and the TypeScript.
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -22,7 +22,9 @@ COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY submissions-schema ./submissions-schema
 COPY graders ./graders
-RUN useradd --system --uid 10001 --home-dir /app gradebox && chown -R gradebox /app/graders
+# data/ holds the SQLite store (DATA_DIR): mount a volume there to keep submissions across containers.
+RUN useradd --system --uid 10001 --home-dir /app gradebox && mkdir -p /app/data && chown -R gradebox /app/graders /app/data
+VOLUME /app/data
 USER gradebox
 EXPOSE 3000
 # No --no-node-snapshot here: isolated-vm needs it, but only the grading workers load isolated-vm, and

@@ -140,7 +140,8 @@ export interface Service {
  */
 export async function startService(): Promise<Service> {
   const started = performance.now();
-  const config = loadConfig({ ...process.env, LOG_LEVEL: "silent", HOST: "127.0.0.1", PORT: "0" });
+  // Submissions are stored: in DATA_DIR if the environment names one, else in memory (a bench run leaves nothing behind).
+  const config = loadConfig({ STORE: process.env.DATA_DIR === undefined ? "memory" : "sqlite", ...process.env, LOG_LEVEL: "silent", HOST: "127.0.0.1", PORT: "0" });
   const { logger: _pinoOptions, ...options } = serverOptions(config);
   const probe = probeLogger();
   const server = Fastify({ ...options, loggerInstance: probe.logger });

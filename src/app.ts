@@ -5,8 +5,10 @@ import { loggerOptions } from "./logger.js";
 import packsPlugin from "./plugins/packs.js";
 import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
+import storePlugin from "./plugins/store.js";
 import assignmentRoutes from "./routes/assignments.js";
 import healthRoutes from "./routes/health.js";
+import submissionRecordRoutes from "./routes/submission-records.js";
 import submissionRoutes from "./routes/submissions.js";
 import { schemas } from "./schemas.js";
 
@@ -71,9 +73,11 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(openapiPlugin);
   await fastify.register(sandboxPlugin, { config });
   await fastify.register(packsPlugin, { config });
+  await fastify.register(storePlugin, { config });
   await fastify.register(healthRoutes);
   await fastify.register(assignmentRoutes, { config });
   await fastify.register(submissionRoutes, { config });
+  await fastify.register(submissionRecordRoutes);
 };
 
 export default app;

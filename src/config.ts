@@ -30,8 +30,17 @@ export const settings = {
   REQUEST_KIB: { type: "integer", default: 2048, minimum: 16, maximum: 65536, unit: "KiB", description: "Largest HTTP request body for submissions." },
   PACK_KIB: { type: "integer", default: 4096, minimum: 16, maximum: 65536, unit: "KiB", description: "Largest pack upload (`PUT /v1/assignments/:id`) body." },
   QUEUE_LENGTH: { type: "integer", default: 64, minimum: 0, maximum: 100000, unit: "submissions", description: "Submissions that may wait for a worker; beyond it the service answers 503 with Retry-After." },
-  IDEMPOTENCY_ENTRIES: { type: "integer", default: 1000, minimum: 0, maximum: 1000000, unit: "entries", description: "Feedbacks remembered by Idempotency-Key or submissionId (least recently used are forgotten)." },
   IDEMPOTENCY_WINDOW_S: { type: "integer", default: 86400, minimum: 1, maximum: 31536000, unit: "s", description: "How long a feedback is replayed for a repeated Idempotency-Key or submissionId; after it, the key grades anew." },
+  STORE: { type: "string", default: "sqlite", enum: ["sqlite", "memory"], unit: "", description: "Where submissions are kept: `sqlite` (a file in DATA_DIR) or `memory` (SQLite in memory: nothing survives a restart; for benchmarks)." },
+  DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the SQLite database (`gradebox.db` and its WAL), relative to the project root unless absolute; created at start." },
+  SOURCE_RETENTION_DAYS: { type: "integer", default: 0, minimum: 0, maximum: 36500, unit: "days", description: "Sources of finished submissions older than this are blanked (their sha256 and feedback stay); 0 keeps them forever." },
+  ASYNC_QUEUE_MAX: { type: "integer", default: 100000, minimum: 0, maximum: 100000000, unit: "submissions", description: "Asynchronous submissions that may wait in the store; beyond it `Prefer: respond-async` is answered 503." },
+  MAX_ATTEMPTS: { type: "integer", default: 3, minimum: 1, maximum: 100, unit: "attempts", description: "Times a submission is started before it is marked failed (the service stopped while grading it each time)." },
+  WEBHOOK_SECRET: { type: "string", default: "", pattern: "^(whsec_[A-Za-z0-9+/]+={0,2})?$", unit: "", description: "Standard Webhooks signing secret, `whsec_<base64>`. Empty turns webhooks off (a callbackUrl is refused)." },
+  WEBHOOK_TIMEOUT_MS: { type: "integer", default: 10000, minimum: 10, maximum: 120000, unit: "ms", description: "Time a webhook receiver has to answer before the attempt counts as failed." },
+  WEBHOOK_RETRY_MS: { type: "string", default: "5000,30000,120000,600000,3600000", pattern: "^\\d+(,\\d+)*$", unit: "ms", description: "Delays before each retry of a webhook (with ±20% jitter); the last one repeats until WEBHOOK_RETRY_HOURS." },
+  WEBHOOK_RETRY_HOURS: { type: "number", default: 25, minimum: 0, maximum: 720, unit: "h", description: "A webhook is retried for this long after its first attempt, then given up." },
+  CALLBACK_HOSTS: { type: "string", default: "", unit: "", description: "Comma-separated hosts (`host` or `host:port`) a callbackUrl may point to; any other is refused (server-side request forgery)." },
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -71,8 +80,17 @@ export interface Config {
   requestKiB: number;
   packKiB: number;
   queueLength: number;
-  idempotencyEntries: number;
   idempotencyWindowS: number;
+  store: "sqlite" | "memory";
+  dataDir: string;
+  sourceRetentionDays: number;
+  asyncQueueMax: number;
+  maxAttempts: number;
+  webhookSecret: string;
+  webhookTimeoutMs: number;
+  webhookRetryMs: number[];
+  webhookRetryHours: number;
+  callbackHosts: string[];
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -113,8 +131,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestKiB: v.REQUEST_KIB,
     packKiB: v.PACK_KIB,
     queueLength: v.QUEUE_LENGTH,
-    idempotencyEntries: v.IDEMPOTENCY_ENTRIES,
     idempotencyWindowS: v.IDEMPOTENCY_WINDOW_S,
+    store: v.STORE as Config["store"],
+    dataDir: path.resolve(packageRoot, v.DATA_DIR),
+    sourceRetentionDays: v.SOURCE_RETENTION_DAYS,
+    asyncQueueMax: v.ASYNC_QUEUE_MAX,
+    maxAttempts: v.MAX_ATTEMPTS,
+    webhookSecret: v.WEBHOOK_SECRET,
+    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
+    webhookRetryMs: v.WEBHOOK_RETRY_MS.split(",").map(Number),
+    webhookRetryHours: v.WEBHOOK_RETRY_HOURS,
+    callbackHosts: v.CALLBACK_HOSTS.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== ""),
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,

@@ -17,11 +17,15 @@ export const errorCatalog = {
   forbidden: { status: 403, message: "The token is not valid for this route" },
   assignment_not_found: { status: 404, message: "No assignment has the id '%s'" },
   route_not_found: { status: 404, message: "No route %s %s" },
+  submission_not_found: { status: 404, message: "No submission has the id '%s'" },
+  webhooks_disabled: { status: 400, message: "This service sends no webhooks (WEBHOOK_SECRET is not set), so a callbackUrl cannot be accepted" },
+  callback_not_allowed: { status: 400, message: "The callbackUrl is not allowed: %s" },
   idempotency_conflict: { status: 409, message: "Idempotency-Key '%s' was already used with a different request" },
   invalid_pack: { status: 422, message: "The pack is invalid: %s problem(s); see details" },
   queue_full: { status: 503, message: "All graders are busy and the queue is full; retry after %s s" },
   sandbox_unavailable: { status: 503, message: "The grading sandbox is unavailable: %s" },
   shutting_down: { status: 503, message: "The service is shutting down" },
+  grading_failed: { status: 500, message: "The submission could not be graded: %s" },
   internal_error: { status: 500, message: "Internal error (reference %s)" },
 } as const;
 

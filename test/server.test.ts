@@ -11,7 +11,7 @@ import { root } from "./helpers/app.js";
  */
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [path.join(root, "dist", "src", "server.js")], {
-    env: { PATH: process.env.PATH ?? "", WORKERS: "1", ...env },
+    env: { PATH: process.env.PATH ?? "", WORKERS: "1", STORE: "memory", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

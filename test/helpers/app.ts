@@ -1,4 +1,6 @@
 import Fastify, { type FastifyInstance } from "fastify";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { app, serverOptions } from "../../src/app.js";
@@ -21,11 +23,14 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 /** Builds the same app as server.ts (without listening); close it with `app.close()`. */
 export async function buildApp(env: Record<string, string> = {}, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
-  const config = testConfig(env);
+  // Each app gets its own SQLite database, removed when it closes, unless the test names a DATA_DIR.
+  const dataDir = env.DATA_DIR === undefined ? mkdtempSync(path.join(tmpdir(), "gradebox-data-")) : undefined;
+  const config = testConfig(dataDir === undefined ? env : { ...env, DATA_DIR: dataDir });
   const server = options.logStream === undefined
     ? Fastify(serverOptions(config))
     : Fastify({ ...serverOptions(config), logger: { ...(serverOptions(config).logger as object), level: "info", stream: options.logStream } });
   await server.register(app, { config });
+  if (dataDir !== undefined) server.addHook("onClose", async () => rmSync(dataDir, { recursive: true, force: true }));
   await server.ready();
   return server;
 }
