@@ -13,7 +13,7 @@ export const settings = {
   HOST: { type: "string", default: "127.0.0.1", unit: "", description: "Address to bind. Use 0.0.0.0 in a container." },
   LOG_LEVEL: { type: "string", default: "info", enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], unit: "", description: "pino log level." },
   GRADERS_DIR: { type: "string", default: "graders", unit: "", description: "Folder of assignment packs, relative to the project root unless absolute. Installed packs are written here." },
-  ADMIN_TOKEN: { type: "string", default: "", unit: "", description: "Bearer token for `PUT /v1/assignments/:id`. Empty turns the route off." },
+  ADMIN_TOKEN: { type: "string", default: "", unit: "", description: "Bootstrap admin key: a bearer token with the `admin` scope (installing packs, metrics), kept outside the key store. Empty: only admin API keys can install packs." },
   WORKERS: { type: "integer", default: 0, minimum: 0, maximum: 64, unit: "processes", description: "Grading worker processes; 0 means two per CPU core." },
   WORKER_MAX_GRADINGS: { type: "integer", default: 500, minimum: 1, maximum: 100000, unit: "gradings", description: "A worker is replaced after this many gradings (a fork costs about 185 ms of CPU; every grading gets a fresh isolate regardless)." },
   WORKER_RSS_MB: { type: "integer", default: 512, minimum: 64, maximum: 16384, unit: "MB", description: "A worker whose resident memory exceeds this is killed; its submission gets a memory verdict." },
@@ -32,6 +32,10 @@ export const settings = {
   QUEUE_LENGTH: { type: "integer", default: 64, minimum: 0, maximum: 100000, unit: "submissions", description: "Submissions that may wait for a worker; beyond it the service answers 503 with Retry-After." },
   IDEMPOTENCY_ENTRIES: { type: "integer", default: 1000, minimum: 0, maximum: 1000000, unit: "entries", description: "Feedbacks remembered by Idempotency-Key or submissionId (least recently used are forgotten)." },
   IDEMPOTENCY_WINDOW_S: { type: "integer", default: 86400, minimum: 1, maximum: 31536000, unit: "s", description: "How long a feedback is replayed for a repeated Idempotency-Key or submissionId; after it, the key grades anew." },
+  DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the service's database (`gradebox.db`: API keys), relative to the project root unless absolute." },
+  RATE_LIMIT_PER_MIN: { type: "integer", default: 600, minimum: 1, maximum: 1000000, unit: "requests/min", description: "Requests a client may make to `/v1` routes per minute: per API key (a key may have its own), or per address while the service is open." },
+  METRICS_TOKEN: { type: "string", default: "", unit: "", description: "Bearer token that may read `GET /metrics` from off the machine (admin keys may too); from loopback it is open." },
+  SHUTDOWN_GRACE_S: { type: "integer", default: 30, minimum: 0, maximum: 3600, unit: "s", description: "On SIGTERM or SIGINT, how long in-flight gradings may take to finish before the service exits." },
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -73,6 +77,10 @@ export interface Config {
   queueLength: number;
   idempotencyEntries: number;
   idempotencyWindowS: number;
+  dataDir: string;
+  rateLimitPerMin: number;
+  metricsToken: string;
+  shutdownGraceS: number;
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -115,6 +123,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueLength: v.QUEUE_LENGTH,
     idempotencyEntries: v.IDEMPOTENCY_ENTRIES,
     idempotencyWindowS: v.IDEMPOTENCY_WINDOW_S,
+    dataDir: path.resolve(packageRoot, v.DATA_DIR),
+    rateLimitPerMin: v.RATE_LIMIT_PER_MIN,
+    metricsToken: v.METRICS_TOKEN,
+    shutdownGraceS: v.SHUTDOWN_GRACE_S,
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,

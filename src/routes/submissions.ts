@@ -96,8 +96,10 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
           workerId: report.workerId,
           workerDeath: report.workerDeath,
         }, "graded");
+        fastify.metrics.observeFeedback(feedback);
         return feedback;
       } catch (error) {
+        fastify.metrics.observeFailure(assignment);
         throw poolErrorToApi(error);
       }
     };
