@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
+import type { Drain } from "./drain.js";
 import { ApiError, apiError, errorCatalog } from "./errors.js";
 import { clientErrorHandler, notFoundOrWrongMethod, RouteMethods } from "./http-errors.js";
 import { loggerOptions } from "./logger.js";
@@ -20,6 +21,8 @@ import { schemas } from "./schemas.js";
 
 export interface AppOptions {
   config: Config;
+  /** The drain server.ts starts on a stop signal (the app is encapsulated: its decorators are not the server's). */
+  drain?: Drain;
 }
 
 /** Options for the Fastify instance the app is registered on (server.ts and the tests use the same). */
@@ -58,7 +61,7 @@ function toApiError(error: FastifyError): ApiError {
 }
 
 /** The service as a Fastify plugin: decorators, routes and the one error handler. */
-export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, { config }) => {
+export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, { config, drain }) => {
   for (const schema of Object.values(schemas)) fastify.addSchema(schema);
   const routeMethods = new RouteMethods();
   fastify.addHook("onRoute", (route) => routeMethods.add(route));
@@ -88,7 +91,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   // Auth's hook runs before the rate limit's (which keys on the client) and the drain's.
   await fastify.register(authPlugin, { config });
   await fastify.register(rateLimitPlugin, { config });
-  await fastify.register(drainPlugin);
+  await fastify.register(drainPlugin, drain === undefined ? {} : { drain });
   await fastify.register(openapiPlugin);
   await fastify.register(sandboxPlugin, { config });
   await fastify.register(gradersPlugin, { config });

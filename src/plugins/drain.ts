@@ -18,8 +18,7 @@ const SYNC_GRADING = { method: "POST", url: "/v1/submissions" };
  * abort) and, once the drain has started, refuses new ones with 503 shutting_down and Retry-After.
  * server.ts starts the drain on SIGTERM/SIGINT.
  */
-export default fp(async (fastify) => {
-  const drain = new Drain();
+export default fp<{ drain?: Drain }>(async (fastify, { drain = new Drain() }) => {
   fastify.decorate("drain", drain);
   const leave = Symbol("leave drain");
   fastify.addHook("onRequest", async (request) => {
