@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
+import type { KeyStore } from "./auth/keys.js";
 import type { Drain } from "./drain.js";
 import { ApiError, apiError, errorCatalog } from "./errors.js";
 import { clientErrorHandler, notFoundOrWrongMethod, RouteMethods } from "./http-errors.js";
@@ -23,6 +24,8 @@ export interface AppOptions {
   config: Config;
   /** The drain server.ts starts on a stop signal (the app is encapsulated: its decorators are not the server's). */
   drain?: Drain;
+  /** The API keys' store; by default SQLite in DATA_DIR. */
+  keys?: KeyStore;
 }
 
 /** Options for the Fastify instance the app is registered on (server.ts and the tests use the same). */
@@ -61,7 +64,7 @@ function toApiError(error: FastifyError): ApiError {
 }
 
 /** The service as a Fastify plugin: decorators, routes and the one error handler. */
-export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, { config, drain }) => {
+export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, { config, drain, keys }) => {
   for (const schema of Object.values(schemas)) fastify.addSchema(schema);
   const routeMethods = new RouteMethods();
   fastify.addHook("onRoute", (route) => routeMethods.add(route));
@@ -89,7 +92,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
 
   await fastify.register(metricsPlugin);
   // Auth's hook runs before the rate limit's (which keys on the client) and the drain's.
-  await fastify.register(authPlugin, { config });
+  await fastify.register(authPlugin, keys === undefined ? { config } : { config, keys });
   await fastify.register(rateLimitPlugin, { config });
   await fastify.register(drainPlugin, drain === undefined ? {} : { drain });
   await fastify.register(openapiPlugin);
