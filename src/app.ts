@@ -45,7 +45,8 @@ export function serverOptions(config: Config): FastifyServerOptions {
   };
 }
 
-function toApiError(error: FastifyError): ApiError {
+/** Any error a route or fastify throws, as a catalog error: unknown ones are internal_error (a bug). */
+export function toApiError(error: FastifyError): ApiError {
   if (error instanceof ApiError) return error;
   if (error.validation !== undefined) {
     return new ApiError("invalid_request", [error.message], { details: error.validation.map((v) => ({ path: v.instancePath, message: v.message })) });
