@@ -20,7 +20,8 @@ COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY submissions-schema ./submissions-schema
 COPY graders ./graders
-RUN useradd --system --uid 10001 --home-dir /app gradebox && chown -R gradebox /app/graders
+# data/ holds gradebox.db (API keys): mount a volume there to keep it across containers.
+RUN useradd --system --uid 10001 --home-dir /app gradebox && mkdir -p /app/data && chown -R gradebox /app/graders /app/data
 USER gradebox
 EXPOSE 3000
 # --no-node-snapshot is required wherever isolated-vm loads (the workers inherit nothing else from here).

@@ -73,3 +73,24 @@ t.test("the authenticated client is on the request, for routes that record who s
   const seen = await bare.inject({ url: "/v1/whoami", headers: { authorization: `Bearer ${platform.secret}` } });
   t.same(seen.json(), { client: { id: platform.key.id, name: "platform-b", scopes: ["submit", "read"], rateLimitPerMin: null } });
 });
+
+t.test("an open service bound to a non-loopback address logs a warning at start; on loopback it does not", async (t) => {
+  const warnings = async (host: string, withKey: boolean) => {
+    const lines: string[] = [];
+    const stream = { write: (line: string) => { lines.push(line); } };
+    const config = testConfig({ HOST: host });
+    if (withKey) {
+      const store = new SqliteKeyStore(config.dataDir);
+      store.create({ name: "k", scopes: ["read"] });
+      store.close();
+    }
+    const bare = Fastify({ logger: { level: "warn", stream } });
+    await bare.register(authPlugin, { config });
+    await bare.ready();
+    await bare.close();
+    return lines.filter((l) => l.includes("no API key exists")).length;
+  };
+  t.equal(await warnings("0.0.0.0", false), 1, "open on 0.0.0.0: warned");
+  t.equal(await warnings("127.0.0.1", false), 0, "open on loopback: quiet");
+  t.equal(await warnings("0.0.0.0", true), 0, "with a key: quiet");
+});
