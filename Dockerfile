@@ -22,7 +22,7 @@ COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY submissions-schema ./submissions-schema
 COPY graders ./graders
-# data/ holds the SQLite store (DATA_DIR): mount a volume there to keep submissions across containers.
+# data/ holds the SQLite store and API keys (DATA_DIR): mount a volume there to keep submissions across containers.
 RUN useradd --system --uid 10001 --home-dir /app gradebox && mkdir -p /app/data && chown -R gradebox /app/graders /app/data
 VOLUME /app/data
 USER gradebox

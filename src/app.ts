@@ -1,7 +1,15 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
+import type { KeyStore } from "./auth/keys.js";
+import type { Drain } from "./drain.js";
 import { ApiError, apiError, errorCatalog } from "./errors.js";
+import { clientErrorHandler, notFoundOrWrongMethod, RouteMethods } from "./http-errors.js";
 import { loggerOptions } from "./logger.js";
+import authPlugin from "./plugins/auth.js";
+import drainPlugin from "./plugins/drain.js";
+import metricsPlugin from "./plugins/metrics.js";
+import rateLimitPlugin from "./plugins/rate-limit.js";
+import readinessPlugin from "./plugins/readiness.js";
 import packsPlugin from "./plugins/packs.js";
 import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
@@ -9,11 +17,17 @@ import storePlugin from "./plugins/store.js";
 import assignmentRoutes from "./routes/assignments.js";
 import healthRoutes from "./routes/health.js";
 import submissionRecordRoutes from "./routes/submission-records.js";
+import metricsRoutes from "./routes/metrics.js";
+import probeRoutes from "./routes/probes.js";
 import submissionRoutes from "./routes/submissions.js";
 import { schemas } from "./schemas.js";
 
 export interface AppOptions {
   config: Config;
+  /** The drain server.ts starts on a stop signal (the app is encapsulated: its decorators are not the server's). */
+  drain?: Drain;
+  /** The API keys' store; by default SQLite in DATA_DIR. */
+  keys?: KeyStore;
 }
 
 /** Options for the Fastify instance the app is registered on (server.ts and the tests use the same). */
@@ -28,10 +42,13 @@ export function serverOptions(config: Config): FastifyServerOptions {
     pluginTimeout: 0,
     // A request is taken as sent: no type coercion (42 is not a source) and no silent dropping of unknown fields.
     ajv: { customOptions: { allErrors: false, strict: false, coerceTypes: false, removeAdditional: false } },
+    // Requests Node's parser refuses (headers too large…) answer in the service's error shape too.
+    clientErrorHandler,
   };
 }
 
-function toApiError(error: FastifyError, bodyLimitKiB: number): ApiError {
+/** Any error a route or fastify throws, as a catalog error: unknown ones are internal_error (a bug). */
+export function toApiError(error: FastifyError, bodyLimitKiB: number): ApiError {
   if (error instanceof ApiError) return error;
   if (error.validation !== undefined) {
     return new ApiError("invalid_request", [error.message], { details: error.validation.map((v) => ({ path: v.instancePath, message: v.message })) });
@@ -49,8 +66,10 @@ function toApiError(error: FastifyError, bodyLimitKiB: number): ApiError {
 }
 
 /** The service as a Fastify plugin: decorators, routes and the one error handler. */
-export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, { config }) => {
+export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstance, { config, drain, keys }) => {
   for (const schema of Object.values(schemas)) fastify.addSchema(schema);
+  const routeMethods = new RouteMethods();
+  fastify.addHook("onRoute", (route) => routeMethods.add(route));
   // The API speaks JSON only: any other body is 415, not a confusing validation error.
   fastify.removeContentTypeParser("text/plain");
 
@@ -66,15 +85,23 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   });
 
   fastify.setNotFoundHandler((request, reply) => {
-    const { code, message } = apiError("route_not_found", request.method, request.url.split("?")[0] ?? "");
-    return reply.code(404).send({ error: { code, message } });
+    const { status, error: { code, message }, headers } = notFoundOrWrongMethod(routeMethods, request.method, request.url);
+    return reply.code(status).headers(headers).send({ error: { code, message } });
   });
 
+  await fastify.register(metricsPlugin);
+  // Auth's hook runs before the rate limit's (which keys on the client) and the drain's.
+  await fastify.register(authPlugin, keys === undefined ? { config } : { config, keys });
+  await fastify.register(rateLimitPlugin, { config });
+  await fastify.register(drainPlugin, drain === undefined ? {} : { drain });
   await fastify.register(openapiPlugin);
   await fastify.register(sandboxPlugin, { config });
   await fastify.register(packsPlugin, { config });
   await fastify.register(storePlugin, { config });
+  await fastify.register(readinessPlugin);
   await fastify.register(healthRoutes);
+  await fastify.register(probeRoutes);
+  await fastify.register(metricsRoutes, { config });
   await fastify.register(assignmentRoutes, { config });
   await fastify.register(submissionRoutes, { config });
   await fastify.register(submissionRecordRoutes);

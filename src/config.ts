@@ -13,7 +13,7 @@ export const settings = {
   HOST: { type: "string", default: "127.0.0.1", unit: "", description: "Address to bind. Use 0.0.0.0 in a container." },
   LOG_LEVEL: { type: "string", default: "info", enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], unit: "", description: "pino log level." },
   GRADERS_DIR: { type: "string", default: "graders", unit: "", description: "Folder of assignment packs, relative to the project root unless absolute. Installed packs are written here." },
-  ADMIN_TOKEN: { type: "string", default: "", unit: "", description: "Bearer token for `PUT /v1/assignments/:id`. Empty turns the route off." },
+  ADMIN_TOKEN: { type: "string", default: "", unit: "", description: "Bootstrap admin key: a bearer token with the `admin` scope (installing packs, metrics), kept outside the key store. Empty: only admin API keys can install packs." },
   WORKERS: { type: "integer", default: 0, minimum: 0, maximum: 64, unit: "processes", description: "Grading worker processes; 0 means two per CPU core." },
   WORKER_MAX_GRADINGS: { type: "integer", default: 500, minimum: 1, maximum: 100000, unit: "gradings", description: "A worker is replaced after this many gradings (a fork costs about 185 ms of CPU; every grading gets a fresh isolate regardless)." },
   WORKER_RSS_MB: { type: "integer", default: 512, minimum: 64, maximum: 16384, unit: "MB", description: "A worker whose resident memory exceeds this is killed; its submission gets a memory verdict." },
@@ -32,7 +32,7 @@ export const settings = {
   QUEUE_LENGTH: { type: "integer", default: 64, minimum: 0, maximum: 100000, unit: "submissions", description: "Submissions that may wait for a worker; beyond it the service answers 503 with Retry-After." },
   IDEMPOTENCY_WINDOW_S: { type: "integer", default: 86400, minimum: 1, maximum: 31536000, unit: "s", description: "How long a feedback is replayed for a repeated Idempotency-Key or submissionId; after it, the key grades anew." },
   STORE: { type: "string", default: "sqlite", enum: ["sqlite", "memory"], unit: "", description: "Where submissions are kept: `sqlite` (a file in DATA_DIR) or `memory` (SQLite in memory: nothing survives a restart; for benchmarks)." },
-  DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the SQLite database (`gradebox.db` and its WAL), relative to the project root unless absolute; created at start." },
+  DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the SQLite database (`gradebox.db` and its WAL: submissions and API keys), relative to the project root unless absolute; created at start." },
   SOURCE_RETENTION_DAYS: { type: "integer", default: 0, minimum: 0, maximum: 36500, unit: "days", description: "Sources of finished submissions older than this are blanked (their sha256 and feedback stay); 0 keeps them forever." },
   ASYNC_QUEUE_MAX: { type: "integer", default: 100000, minimum: 0, maximum: 100000000, unit: "submissions", description: "Asynchronous submissions that may wait in the store; beyond it `Prefer: respond-async` is answered 503." },
   MAX_ATTEMPTS: { type: "integer", default: 3, minimum: 1, maximum: 100, unit: "attempts", description: "Times a submission is started before it is marked failed (the service stopped while grading it each time)." },
@@ -41,6 +41,9 @@ export const settings = {
   WEBHOOK_RETRY_MS: { type: "string", default: "5000,30000,120000,600000,3600000", pattern: "^\\d+(,\\d+)*$", unit: "ms", description: "Delays before each retry of a webhook (with ±20% jitter); the last one repeats until WEBHOOK_RETRY_HOURS." },
   WEBHOOK_RETRY_HOURS: { type: "number", default: 25, minimum: 0, maximum: 720, unit: "h", description: "A webhook is retried for this long after its first attempt, then given up." },
   CALLBACK_HOSTS: { type: "string", default: "", unit: "", description: "Comma-separated hosts (`host` or `host:port`) a callbackUrl may point to; any other is refused (server-side request forgery)." },
+  RATE_LIMIT_PER_MIN: { type: "integer", default: 600, minimum: 1, maximum: 1000000, unit: "requests/min", description: "Requests a client may make to `/v1` routes per minute: per API key (a key may have its own), or per address while the service is open." },
+  METRICS_TOKEN: { type: "string", default: "", unit: "", description: "Bearer token that may read `GET /metrics` from off the machine (admin keys may too); from loopback it is open." },
+  SHUTDOWN_GRACE_S: { type: "integer", default: 30, minimum: 0, maximum: 3600, unit: "s", description: "On SIGTERM or SIGINT, how long in-flight gradings may take to finish before the service exits." },
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -91,6 +94,9 @@ export interface Config {
   webhookRetryMs: number[];
   webhookRetryHours: number;
   callbackHosts: string[];
+  rateLimitPerMin: number;
+  metricsToken: string;
+  shutdownGraceS: number;
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -142,6 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryMs: v.WEBHOOK_RETRY_MS.split(",").map(Number),
     webhookRetryHours: v.WEBHOOK_RETRY_HOURS,
     callbackHosts: v.CALLBACK_HOSTS.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== ""),
+    rateLimitPerMin: v.RATE_LIMIT_PER_MIN,
+    metricsToken: v.METRICS_TOKEN,
+    shutdownGraceS: v.SHUTDOWN_GRACE_S,
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,

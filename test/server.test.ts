@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { root } from "./helpers/app.js";
+import { root, tempDataDir } from "./helpers/app.js";
 
 /**
  * Runs `node dist/src/server.js` as `npm start` and the Dockerfile do, and collects what it prints. No
@@ -11,7 +11,7 @@ import { root } from "./helpers/app.js";
  */
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, [path.join(root, "dist", "src", "server.js")], {
-    env: { PATH: process.env.PATH ?? "", WORKERS: "1", STORE: "memory", ...env },
+    env: { PATH: process.env.PATH ?? "", WORKERS: "1", STORE: "memory", DATA_DIR: tempDataDir(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -11,7 +11,8 @@ declare module "fastify" {
 
 /** Starts the grading workers and stops them when the app closes. */
 export default fp<{ config: Config }>(async (fastify, { config }) => {
-  const pool = new SandboxPool(poolOptions(config, fastify.log.child({ component: "sandbox" })));
+  const metrics = fastify.metrics;
+  const pool = new SandboxPool({ ...poolOptions(config, fastify.log.child({ component: "sandbox" })), onEvent: (event) => metrics.onPoolEvent(event) });
   fastify.decorate("sandbox", pool);
   fastify.addHook("onClose", async () => pool.close());
   try {
@@ -20,7 +21,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     await pool.close();
     throw error;
   }
-}, { name: "sandbox" });
+}, { name: "sandbox", dependencies: ["metrics"] });
 
 /** The sandbox pool's refusals, as API errors (anything else is passed through unchanged). */
 export function poolErrorToApi(error: unknown): unknown {

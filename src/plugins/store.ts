@@ -10,13 +10,6 @@ declare module "fastify" {
     store: SubmissionStore;
     grading: GradingQueue;
   }
-  interface FastifyRequest {
-    /**
-     * The API client that sent the request, once API keys identify one (issue #14): submissions
-     * are stored with it, and a client reads only its own. Undefined without API keys.
-     */
-    clientId?: string;
-  }
 }
 
 /** Deliveries in flight at once: receivers are slow far more often than they are many. */
@@ -40,6 +33,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     retryHours: config.webhookRetryHours,
     concurrency: WEBHOOK_CONCURRENCY,
     logger: fastify.log.child({ component: "webhooks" }),
+    onAttempt: (outcome) => fastify.metrics.webhookDeliveries.inc({ outcome }),
   });
   const queue = new GradingQueue({
     store,
@@ -48,9 +42,14 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     config,
     logger,
     ...(webhooks !== undefined ? { onWebhookPending: () => webhooks.notify() } : {}),
+    onGraded: (feedback) => fastify.metrics.observeFeedback(feedback),
+    onUngraded: (assignment) => fastify.metrics.observeFailure(assignment),
   });
   fastify.decorate("store", store);
   fastify.decorate("grading", queue);
+  // Drain (issue #14), steps 3 and 4: async work not yet started stays queued; webhook retries pause.
+  fastify.drain.onDrain("async queue", () => queue.stopBackground());
+  if (webhooks !== undefined) fastify.drain.onDrain("webhook retries", () => webhooks.pause());
 
   let sweep: NodeJS.Timeout | undefined;
   const blankOldSources = async () => {
@@ -73,4 +72,4 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     webhooks?.close();
     await store.close();
   });
-}, { name: "store", dependencies: ["sandbox", "packs"] });
+}, { name: "store", dependencies: ["sandbox", "packs", "metrics", "drain"] });

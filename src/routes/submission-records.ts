@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
+import { canReadSubmission, type Client } from "../auth/keys.js";
 import { apiError } from "../errors.js";
 import { FORMATS, type ResultFormat } from "../formats/index.js";
 import { InvalidCursorError, SUBMISSION_STATUSES, type SubmissionStatus } from "../store/store.js";
@@ -8,6 +9,11 @@ import { errorResponses } from "../error-responses.js";
 /** The largest page of GET /v1/submissions. */
 export const LIST_LIMIT_MAX = 200;
 const LIST_LIMIT_DEFAULT = 50;
+
+/** Whose submissions a client may list: every one while the service is open or for an admin, else its own. */
+function ownerFilter(client: Client | null): string | undefined {
+  return client === null || client.scopes.includes("admin") ? undefined : client.id;
+}
 
 /** Reading stored submissions: one by id, or summaries newest first. A client reads only its own. */
 const submissionRecords: FastifyPluginAsync = async (fastify) => {
@@ -21,8 +27,9 @@ const submissionRecords: FastifyPluginAsync = async (fastify) => {
       response: errorResponses(400, 404),
     },
   }, async (request, reply) => {
-    const record = await fastify.store.get(request.params.id, request.clientId);
-    if (record === undefined) throw apiError("submission_not_found", request.params.id);
+    const record = await fastify.store.get(request.params.id);
+    // Another client's submission is answered like a missing one: its existence is not the reader's business.
+    if (record === undefined || !canReadSubmission(request.client, record)) throw apiError("submission_not_found", request.params.id);
     const format = request.query.format ?? (record.format as ResultFormat);
     return reply.type("application/json; charset=utf-8").send(JSON.stringify(recordView(record, format, fastify.packs.get(record.assignment)?.pack.assignment.exercises)));
   });
@@ -80,7 +87,7 @@ const submissionRecords: FastifyPluginAsync = async (fastify) => {
         ...(student !== undefined ? { student } : {}),
         ...(status !== undefined ? { status } : {}),
         ...(cursor !== undefined ? { cursor } : {}),
-        ...(request.clientId !== undefined ? { clientId: request.clientId } : {}),
+        ...(ownerFilter(request.client) !== undefined ? { clientId: ownerFilter(request.client) } : {}),
       });
       return { items: page.items.map(summaryView), nextCursor: page.nextCursor };
     } catch (error) {

@@ -107,9 +107,10 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       student: student ?? null,
       metadata: metadata ?? null,
       limits: (requested as Record<string, number> | undefined) ?? null,
-      idempotencyKey: key ?? null,
+      // Keys are per client: two platforms that happen to pick the same key never meet.
+      idempotencyKey: key === undefined ? null : request.client === null ? key : `${request.client.id}:${key}`,
       requestHash: key === undefined ? null : IdempotencyCache.hash(identity),
-      clientId: request.clientId ?? null,
+      clientId: request.client?.id ?? null,
       callbackUrl: callbackUrl ?? null,
       mode: async ? "async" : "sync",
       receivedAt: Date.now(),

@@ -25,7 +25,18 @@ export interface PoolOptions {
   queueLength: number;
   resultMaxDepth: number;
   logger: Log;
+  /** Told when a worker exits and when a job's report is complete (metrics); must not throw. */
+  onEvent?: (event: PoolEvent) => void;
 }
+
+export type WorkerState = "starting" | "idle" | "busy" | "retiring";
+
+/** Why a worker process exited: bounded, for metrics. */
+export type WorkerExitCause = "recycled" | "tainted" | "deadline" | "rss" | "out_of_memory" | "crashed" | "spawn_failed" | "shutdown";
+
+export type PoolEvent =
+  | { type: "worker-exit"; cause: WorkerExitCause }
+  | { type: "job-done"; report: JobReport };
 
 /** The pool the service runs, from its configuration (the CLI uses the same). */
 export function poolOptions(config: Config, logger: Log): PoolOptions {
@@ -90,8 +101,9 @@ interface ActiveJob {
 interface Worker {
   id: number;
   child: ChildProcess;
-  state: "starting" | "idle" | "busy" | "retiring";
+  state: WorkerState;
   gradings: number;
+  retiredFor?: "recycled" | "tainted";
   stderrTail: string;
   job?: ActiveJob;
   spawnTimer?: NodeJS.Timeout;
@@ -144,6 +156,13 @@ export class SandboxPool {
     const starting = all.filter((w) => w.state === "starting").length;
     const healthy = !this.closing && (ready > 0 || (starting > 0 && this.consecutiveSpawnFailures === 0));
     return { workers: all.length, ready, busy, queued: this.queue.length, healthy };
+  }
+
+  /** How many workers are in each state now (for metrics). */
+  workerStates(): Record<WorkerState, number> {
+    const counts: Record<WorkerState, number> = { starting: 0, idle: 0, busy: 0, retiring: 0 };
+    for (const worker of this.workers) counts[worker.state]++;
+    return counts;
   }
 
   /**
@@ -234,7 +253,7 @@ export class SandboxPool {
       this.finish(worker, job);
       worker.gradings++;
       if (msg.tainted || worker.gradings >= this.options.maxGradings) {
-        this.retire(worker, msg.tainted ? "isolate disposed while running" : "recycled");
+        this.retire(worker, msg.tainted ? "tainted" : "recycled");
       } else {
         worker.state = "idle";
         this.pump(worker);
@@ -246,6 +265,7 @@ export class SandboxPool {
     clearTimeout(worker.spawnTimer);
     this.workers.delete(worker);
     const job = worker.job;
+    this.emit({ type: "worker-exit", cause: this.exitCause(worker) });
     if (job !== undefined) {
       const why = job.killedFor === "deadline"
         ? `killed: missed the ${job.spec.limits.submissionWallMs} ms deadline`
@@ -269,6 +289,22 @@ export class SandboxPool {
       this.respawnTimer = setTimeout(() => this.refill(), delay);
     } else {
       this.refill();
+    }
+  }
+
+  private exitCause(worker: Worker): WorkerExitCause {
+    if (worker.retiredFor !== undefined) return worker.retiredFor;
+    if (worker.job?.killedFor !== undefined) return worker.job.killedFor;
+    if (this.closing) return "shutdown";
+    if (worker.state === "starting") return "spawn_failed";
+    return classifyCrash(worker.stderrTail) === "out of memory" ? "out_of_memory" : "crashed";
+  }
+
+  private emit(event: PoolEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch (error) {
+      this.options.logger.error({ err: error }, "a pool event listener threw");
     }
   }
 
@@ -343,11 +379,14 @@ export class SandboxPool {
     worker.job = undefined;
     const durationMs = Date.now() - job.startedAt;
     this.averageGradingMs = 0.9 * this.averageGradingMs + 0.1 * durationMs;
-    job.resolve({ ...job.report, workerId: worker.id, durationMs });
+    const report = { ...job.report, workerId: worker.id, durationMs };
+    this.emit({ type: "job-done", report });
+    job.resolve(report);
   }
 
-  private retire(worker: Worker, reason: string): void {
+  private retire(worker: Worker, reason: "recycled" | "tainted"): void {
     worker.state = "retiring";
+    worker.retiredFor = reason;
     this.options.logger.debug({ workerId: worker.id, reason, gradings: worker.gradings }, "retiring grading worker");
     // The replacement starts now, not once the old one has exited, so a one-worker pool is not left empty.
     this.spawn();

@@ -28,6 +28,9 @@ export interface GradingQueueOptions {
   logger: Log;
   /** Called when a submission ends with a pending webhook. */
   onWebhookPending?: () => void;
+  /** Called with each grading's feedback, and with the assignment of each the service could not grade (metrics). */
+  onGraded?: (feedback: Feedback) => void;
+  onUngraded?: (assignment: string) => void;
 }
 
 /** How long a claimed submission is held before another claim may take it (only matters for a shared engine). */
@@ -56,6 +59,8 @@ export class GradingQueue {
   /** Background submissions queued in the store (not running): what ASYNC_QUEUE_MAX bounds. */
   private background = 0;
   private claiming = false;
+  /** Set by the drain: background work not yet started stays queued in the store for the next start. */
+  private backgroundStopped = false;
   private paused: NodeJS.Timeout | undefined;
   private closed = false;
   private averageGradingMs = 50;
@@ -122,6 +127,11 @@ export class GradingQueue {
     });
   }
 
+  /** The drain's step 3: no more background submissions are started (sync ones still are); what waits stays in the store. */
+  stopBackground(): void {
+    this.backgroundStopped = true;
+  }
+
   /**
    * Stops taking work. Gradings in flight are not awaited: the sandbox closes with the app, and a
    * submission cut off stays running in the store, so the next start grades it again.
@@ -151,7 +161,7 @@ export class GradingQueue {
         this.track(this.runSync(waiter));
         continue;
       }
-      if (this.background <= 0 || this.claiming || this.paused !== undefined) return;
+      if (this.background <= 0 || this.claiming || this.paused !== undefined || this.backgroundStopped) return;
       this.active++;
       this.claiming = true;
       this.track(this.runBackground());
@@ -266,9 +276,11 @@ export class GradingQueue {
         workerId: report.workerId,
         workerDeath: report.workerDeath,
       }, "graded");
+      this.options.onGraded?.(stored);
       return { status: stored.status, feedback: stored };
     } catch (error) {
       if (error instanceof PoolError && error.code === "closed") return undefined;
+      this.options.onUngraded?.(record.assignment);
       if (error instanceof PoolError) return { status: "failed", error: { code: "sandbox_unavailable", message: apiError("sandbox_unavailable", error.message).message } };
       throw error;
     }

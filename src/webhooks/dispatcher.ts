@@ -8,6 +8,8 @@ export interface WebhookOptions {
   store: SubmissionStore;
   /** The exercises of an assignment, for the hints its formats show (the current pack's). */
   exercisesOf?: (assignment: string) => HintedExercises;
+  /** Called after each delivery attempt with how it ended (metrics). */
+  onAttempt?: (outcome: "delivered" | "failed" | "abandoned") => void;
   /** `whsec_<base64>` (Standard Webhooks). */
   secret: string;
   timeoutMs: number;
@@ -62,6 +64,11 @@ export class WebhookDispatcher {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+  }
+
+  /** The drain's step 4: retries pause (nothing new is sent); pending deliveries stay in the store for the next start. */
+  pause(): void {
+    this.close();
   }
 
   /** Signed headers for one attempt; exported through the class for the tests' receivers. */
@@ -138,6 +145,7 @@ export class WebhookDispatcher {
       if (nextAttemptAt === null) state = "gave_up";
     }
     await this.options.store.recordWebhookAttempt(record.id, { at: now, status: result.status, error: result.error, state, nextAttemptAt });
+    this.options.onAttempt?.(state === "delivered" ? "delivered" : state === "gave_up" ? "abandoned" : "failed");
     const fields = { submission: record.id, webhookId: webhook.eventId, attempt: attempts, status: result.status, error: result.error ?? undefined, state };
     if (state === "delivered") this.options.logger.info(fields, "webhook delivered");
     else this.options.logger.warn({ ...fields, nextAttemptAt: nextAttemptAt === null ? undefined : new Date(nextAttemptAt).toISOString() }, "webhook not delivered");

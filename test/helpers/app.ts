@@ -17,8 +17,13 @@ export const fastLimits = {
   KILL_GRACE_MS: "300",
 };
 
+/** A fresh DATA_DIR, so each app has its own database (keys made by one test do not close another's service). */
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), "gradebox-data-"));
+}
+
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", ...env });
+  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", DATA_DIR: tempDataDir(), ...env });
 }
 
 /** Builds the same app as server.ts (without listening); close it with `app.close()`. */

@@ -85,14 +85,14 @@ t.test("GET /health is ok with the packs and workers", async (t) => {
   t.ok(response.body.assignments.some((a: { id: string }) => a.id === "gradient-checking"));
 });
 
-t.test("installing needs the bearer token: none is 401, a wrong one is 403", async (t) => {
+t.test("installing needs the bearer token: none is 401, a wrong one is 401 too", async (t) => {
   const body = await packBody();
   const none = await request(app.server).put("/v1/assignments/gradient-checking").send(body);
   t.equal(none.status, 401);
   t.equal(none.body.error.code, "unauthorized");
   const wrong = await request(app.server).put("/v1/assignments/gradient-checking").set("authorization", "Bearer guess").send(body);
-  t.equal(wrong.status, 403);
-  t.equal(wrong.body.error.code, "forbidden");
+  t.equal(wrong.status, 401);
+  t.equal(wrong.body.error.code, "unauthorized");
 });
 
 t.test("a failing pack is refused with 422 and the same problems the CLI prints; the live pack is untouched", async (t) => {
@@ -176,10 +176,13 @@ t.test("a replace is atomic: a grading in flight finishes on its version, the ne
   t.match(await readFile(path.join(gradersDir, "gradient-checking", "assignment.json"), "utf8"), /"version": "1.0.1"/);
 });
 
-t.test("with no ADMIN_TOKEN the install route does not exist", async (t) => {
+t.test("with no ADMIN_TOKEN and no admin key, nobody can install a pack, even while the service is open", async (t) => {
   const closed = await buildApp({ WORKERS: "1" });
   t.teardown(() => closed.close());
-  const response = await request(closed.server).put("/v1/assignments/gradient-checking").set("authorization", `Bearer ${token}`).send(await packBody());
-  t.equal(response.status, 404);
-  t.equal(response.body.error.code, "route_not_found");
+  const anonymous = await request(closed.server).put("/v1/assignments/gradient-checking").send(await packBody());
+  t.equal(anonymous.status, 401);
+  t.equal(anonymous.body.error.code, "unauthorized");
+  const guessed = await request(closed.server).put("/v1/assignments/gradient-checking").set("authorization", `Bearer ${token}`).send(await packBody());
+  t.equal(guessed.status, 401);
+  t.equal(guessed.body.error.code, "unauthorized");
 });
