@@ -5,6 +5,7 @@ import { loggerOptions } from "./logger.js";
 import gradersPlugin from "./plugins/graders.js";
 import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
+import typescriptPlugin from "./plugins/typescript.js";
 import assignmentRoutes from "./routes/assignments.js";
 import healthRoutes from "./routes/health.js";
 import submissionRoutes from "./routes/submissions.js";
@@ -74,6 +75,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
 
   await fastify.register(openapiPlugin);
   await fastify.register(sandboxPlugin, { config });
+  await fastify.register(typescriptPlugin, { config });
   await fastify.register(gradersPlugin, { config });
   await fastify.register(healthRoutes);
   await fastify.register(assignmentRoutes, { config });

@@ -32,6 +32,11 @@ export const settings = {
   QUEUE_LENGTH: { type: "integer", default: 64, minimum: 0, maximum: 100000, unit: "submissions", description: "Submissions that may wait for a worker; beyond it the service answers 503 with Retry-After." },
   IDEMPOTENCY_ENTRIES: { type: "integer", default: 1000, minimum: 0, maximum: 1000000, unit: "entries", description: "Feedbacks remembered by Idempotency-Key or submissionId (least recently used are forgotten)." },
   IDEMPOTENCY_WINDOW_S: { type: "integer", default: 86400, minimum: 1, maximum: 31536000, unit: "s", description: "How long a feedback is replayed for a repeated Idempotency-Key or submissionId; after it, the key grades anew." },
+  TYPESCRIPT_THREADS: { type: "integer", default: 1, minimum: 1, maximum: 64, unit: "threads", description: "Worker threads that strip the types of TypeScript submissions, off the HTTP event loop; each loads the compiler when the service starts." },
+  TYPESCRIPT_TIMEOUT_MS: { type: "integer", default: 2000, minimum: 100, maximum: 60000, unit: "ms", description: "Time one TypeScript source may take to strip; past it the thread is replaced and the submission is rejected unsupported_typescript." },
+  TYPESCRIPT_QUEUE_LENGTH: { type: "integer", default: 16, minimum: 0, maximum: 100000, unit: "submissions", description: "TypeScript sources that may wait for a stripping thread; beyond it the service answers 503 with Retry-After." },
+  TYPESCRIPT_MEMORY_MB: { type: "integer", default: 256, minimum: 32, maximum: 4096, unit: "MB", description: "Heap limit of a stripping thread; a source that needs more is rejected unsupported_typescript." },
+  IDEMPOTENCY_CACHE_MB: { type: "integer", default: 64, minimum: 0, maximum: 65536, unit: "MB", description: "Memory the remembered feedbacks may take (measured as their JSON text); the least recently used are forgotten beyond it, as beyond IDEMPOTENCY_ENTRIES." },
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -73,6 +78,8 @@ export interface Config {
   queueLength: number;
   idempotencyEntries: number;
   idempotencyWindowS: number;
+  idempotencyCacheMb: number;
+  typescript: { threads: number; timeoutMs: number; queueLength: number; memoryMb: number };
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -115,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueLength: v.QUEUE_LENGTH,
     idempotencyEntries: v.IDEMPOTENCY_ENTRIES,
     idempotencyWindowS: v.IDEMPOTENCY_WINDOW_S,
+    idempotencyCacheMb: v.IDEMPOTENCY_CACHE_MB,
+    typescript: { threads: v.TYPESCRIPT_THREADS, timeoutMs: v.TYPESCRIPT_TIMEOUT_MS, queueLength: v.TYPESCRIPT_QUEUE_LENGTH, memoryMb: v.TYPESCRIPT_MEMORY_MB },
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import type { Case, Pack } from "../graders/pack.js";
 import type { JobReport, JobSpec, SandboxPool } from "../sandbox/pool.js";
 import type { ExerciseFeedback, Feedback, Rejection, SubmissionLanguage, TestFeedback } from "./feedback.js";
 import { summarize } from "./summary.js";
+import type { StripPool } from "./strip-pool.js";
 import { stripTypes } from "./typescript.js";
 import { DEFAULT_HIDDEN_HINT, NOT_LOADED, rejection, testFeedback } from "./verdicts.js";
 
@@ -20,6 +21,8 @@ export interface GradeOptions {
   resultMaxDepth: number;
   /** A pack's self-test, not a student's submission: not refused when the queue is full. */
   internal?: boolean;
+  /** Where TypeScript is stripped: the service's threads; without it (the command-line tool), in this thread. */
+  typescript?: StripPool;
 }
 
 export function helperModules(pack: Pack): JobSpec["helpers"] {
@@ -181,7 +184,7 @@ export async function grade(gradable: GradablePack, source: string, limits: Limi
   const started = Date.now();
   const { spec, cases } = jobFor(gradable.pack, source, limits, submission?.exercises);
   let report: JobReport;
-  const stripped = submission?.language === "typescript" ? await stripTypes(source) : { ok: true as const, source };
+  const stripped = submission?.language === "typescript" ? await (options.typescript?.strip(source) ?? stripTypes(source)) : { ok: true as const, source };
   if (stripped.ok) {
     report = await options.pool.run({ ...spec, source: stripped.source }, { internal: options.internal === true });
   } else {

@@ -76,7 +76,7 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
 
     const run = async (): Promise<Feedback> => {
       try {
-        const { feedback, report } = await grade(gradable, source, limits, { pool: fastify.sandbox, resultMaxDepth: config.resultMaxDepth }, {
+        const { feedback, report } = await grade(gradable, source, limits, { pool: fastify.sandbox, typescript: fastify.typescript, resultMaxDepth: config.resultMaxDepth }, {
           language,
           text: source,
           ...(exercises !== undefined ? { exercises } : {}),
