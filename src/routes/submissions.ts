@@ -36,7 +36,11 @@ function formatOf(query: ResultFormat | undefined, body: ResultFormat | undefine
 }
 
 const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
-  const cache = new IdempotencyCache<Feedback>(config.idempotencyEntries, config.idempotencyWindowS * 1000);
+  // The byte bound counts each feedback as its JSON text: what a replay sends, and close to what it holds.
+  const cache = new IdempotencyCache<Feedback>(config.idempotencyEntries, config.idempotencyWindowS * 1000, Date.now, {
+    maxBytes: config.idempotencyCacheMb * 1024 * 1024,
+    sizeOf: (feedback) => JSON.stringify(feedback).length,
+  });
 
   fastify.post<{ Body: SubmissionBody; Querystring: { format?: ResultFormat }; Headers: { "idempotency-key"?: string } }>("/v1/submissions", {
     bodyLimit: config.requestKiB * 1024,
