@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyServerOptions } from "fastify";
 import type { Config } from "./config.js";
 import { ApiError, apiError, errorCatalog } from "./errors.js";
+import { frameworkErrors, MAX_PARAM_LENGTH } from "./framework-errors.js";
 import { loggerOptions } from "./logger.js";
 import gradersPlugin from "./plugins/graders.js";
 import openapiPlugin from "./plugins/openapi.js";
@@ -27,6 +28,10 @@ export function serverOptions(config: Config): FastifyServerOptions {
     pluginTimeout: 0,
     // A request is taken as sent: no type coercion (42 is not a source) and no silent dropping of unknown fields.
     ajv: { customOptions: { allErrors: false, strict: false, coerceTypes: false, removeAdditional: false } },
+    // A path parameter longer than this answers 414 uri_too_long (ids are at most 64 characters).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors the router raises before any route (bad URL encoding, too-long parameters) get the catalog's body too.
+    frameworkErrors,
   };
 }
 
