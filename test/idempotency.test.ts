@@ -44,3 +44,25 @@ t.test("the least recently used keys are forgotten beyond the capacity, and a fa
   const retry = cache.run("f", "x", async () => "ok");
   t.ok("result" in retry && retry.replayed === false, "a retry after a failure computes again");
 });
+
+t.test("the cache is bounded in bytes too: past IDEMPOTENCY_CACHE_MB the least recently used feedbacks are forgotten", async (t) => {
+  const cache = new IdempotencyCache<string>(1000, Number.POSITIVE_INFINITY, Date.now, { maxBytes: 10_000, sizeOf: (value) => value.length });
+  const big = "x".repeat(3000);
+  for (const key of ["a", "b", "c"]) {
+    const run = cache.run(key, "h", async () => big);
+    if ("result" in run) await run.result;
+  }
+  t.equal(cache.size, 3);
+  t.ok(cache.byteSize <= 10_000 && cache.byteSize > 9000, `${cache.byteSize} bytes held`);
+  const d = cache.run("d", "h", async () => big);
+  if ("result" in d) await d.result;
+  t.equal(cache.size, 3, "one entry was forgotten to make room");
+  t.ok(cache.byteSize <= 10_000);
+  const a = cache.run("a", "h", async () => "again");
+  t.ok("result" in a && a.replayed === false, "the least recently used one");
+  const huge = cache.run("huge", "h", async () => "y".repeat(20_000));
+  if ("result" in huge) await huge.result;
+  t.ok(cache.byteSize <= 10_000, "a result larger than the bound is not kept");
+  const again = cache.run("huge", "h", async () => "recomputed");
+  t.ok("result" in again && again.replayed === false);
+});
