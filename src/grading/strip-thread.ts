@@ -1,4 +1,5 @@
 import { parentPort } from "node:worker_threads";
+import { lowerThreadPriority } from "../thread-priority.js";
 import { loadTypeScript, stripTypes } from "./typescript.js";
 
 /**
@@ -10,6 +11,7 @@ import { loadTypeScript, stripTypes } from "./typescript.js";
 
 const port = parentPort;
 if (port === null) throw new Error("strip-thread.js runs as a worker thread");
+lowerThreadPriority();
 await loadTypeScript();
 port.on("message", (message: { id: number; text: string }) => {
   void stripTypes(message.text).then((result) => port.postMessage({ id: message.id, result }));
