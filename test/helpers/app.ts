@@ -16,7 +16,8 @@ export const fastLimits = {
 };
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", ...env });
+  // One TypeScript thread: every test app loads the compiler in it, and most never strip a type.
+  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", TYPESCRIPT_THREADS: "1", ...env });
 }
 
 /** Builds the same app as server.ts (without listening); close it with `app.close()`. */
