@@ -1,5 +1,5 @@
-import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
+import { currentThreadId } from "./thread-cpu.js";
 
 /** The nice value of the service's background threads: below the event loop, which answers everyone. */
 export const BACKGROUND_NICE = 10;
@@ -12,8 +12,8 @@ export const BACKGROUND_NICE = 10;
  */
 export function lowerThreadPriority(nice = BACKGROUND_NICE): void {
   try {
-    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, nice);
+    const tid = currentThreadId();
+    if (tid !== undefined) setPriority(tid, nice);
   } catch {
     // Not Linux, or not allowed: the thread runs at the default priority.
   }

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Log } from "../logger.js";
+import { threadCpuMs } from "../thread-cpu.js";
 import { PoolError } from "../sandbox/pool.js";
 import type { Stripped } from "./typescript.js";
 
@@ -8,7 +9,10 @@ import type { Stripped } from "./typescript.js";
  * parses a client's source. Parsing costs what the client makes it cost: some sources of 256 KiB take
  * the parser tens of seconds (long `as` or `satisfies` chains) or run it out of stack. Each source gets
  * `timeoutMs`; past it the thread is terminated and replaced, and the submission is rejected with an
- * `unsupported_typescript` verdict instead of stalling anyone else. Sources wait in a queue of at
+ * `unsupported_typescript` verdict instead of stalling anyone else. The limit counts the thread's CPU
+ * time (on Linux; elsewhere wall-clock time), so that a busy machine does not make an ordinary source
+ * "too complex"; a thread starved of CPU still gets at most WALL_FACTOR times the limit in wall-clock
+ * time, so the queue behind it moves. Sources wait in a queue of at
  * most `queueLength`; beyond it the pool refuses with queue_full, which the API answers 503 with
  * Retry-After, like the grading pool.
  */
@@ -30,8 +34,13 @@ interface Job {
 interface Lane {
   worker: Worker;
   ready: boolean;
-  job?: { id: number; job: Job; timer: NodeJS.Timeout };
+  /** The thread's id, to read its CPU time; undefined where /proc is not available. */
+  tid?: number;
+  job?: { id: number; job: Job; timer: ReturnType<typeof setInterval>; startedAt: number; cpuAtStart?: number };
 }
+
+/** A thread starved of CPU is given up after this many times its limit in wall-clock time. */
+const WALL_FACTOR = 10;
 
 const THREAD_URL = new URL("./strip-thread.js", import.meta.url);
 
@@ -86,7 +95,7 @@ export class StripPool {
     for (const job of this.queue.splice(0)) job.reject(new PoolError("closed", "the TypeScript pool is closed"));
     await Promise.all(this.lanes.map(async (lane) => {
       if (lane.job !== undefined) {
-        clearTimeout(lane.job.timer);
+        clearInterval(lane.job.timer);
         lane.job.job.reject(new PoolError("closed", "the TypeScript pool is closed"));
         lane.job = undefined;
       }
@@ -101,15 +110,16 @@ export class StripPool {
       env: {},
     });
     const lane: Lane = { worker, ready: false };
-    worker.on("message", (message: { ready?: true; id?: number; result?: Stripped }) => {
+    worker.on("message", (message: { ready?: true; tid?: number; id?: number; result?: Stripped }) => {
       if (message.ready === true) {
         lane.ready = true;
+        lane.tid = message.tid;
         this.dispatch();
         return;
       }
       const running = lane.job;
       if (running === undefined || running.id !== message.id || message.result === undefined) return;
-      clearTimeout(running.timer);
+      clearInterval(running.timer);
       lane.job = undefined;
       running.job.resolve(message.result);
       this.dispatch();
@@ -134,7 +144,7 @@ export class StripPool {
     const index = this.lanes.indexOf(lane);
     if (index < 0 || this.closed) return;
     if (lane.job !== undefined) {
-      clearTimeout(lane.job.timer);
+      clearInterval(lane.job.timer);
       lane.job.job.resolve(refusal(message));
       lane.job = undefined;
     }
@@ -149,9 +159,21 @@ export class StripPool {
       const job = this.queue.shift() as Job;
       const id = this.nextId++;
       const limitMs = this.options.timeoutMs;
-      const timer = setTimeout(() => this.replace(lane, `This TypeScript is too complex to parse within ${limitMs} ms; simplify it (long chains of "as" or "satisfies", deep nesting) or submit JavaScript.`), limitMs);
-      lane.job = { id, job, timer };
+      const timer = setInterval(() => this.check(lane), Math.max(10, Math.min(100, limitMs / 10)));
+      lane.job = { id, job, timer, startedAt: performance.now(), ...(lane.tid !== undefined ? { cpuAtStart: threadCpuMs(lane.tid) } : {}) };
       lane.worker.postMessage({ id, text: job.text });
     }
+  }
+
+  /** Replaces the lane's thread once its source has used its limit of CPU time (or WALL_FACTOR times it of wall-clock time). */
+  private check(lane: Lane): void {
+    const running = lane.job;
+    if (running === undefined) return;
+    const limitMs = this.options.timeoutMs;
+    const wallMs = performance.now() - running.startedAt;
+    const cpuNow = lane.tid !== undefined && running.cpuAtStart !== undefined ? threadCpuMs(lane.tid) : undefined;
+    const usedMs = cpuNow !== undefined && running.cpuAtStart !== undefined ? cpuNow - running.cpuAtStart : wallMs;
+    if (usedMs < limitMs && wallMs < limitMs * WALL_FACTOR) return;
+    this.replace(lane, `This TypeScript is too complex to parse within ${limitMs} ms; simplify it (long chains of "as" or "satisfies", deep nesting) or submit JavaScript.`);
   }
 }

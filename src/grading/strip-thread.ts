@@ -1,4 +1,5 @@
 import { parentPort } from "node:worker_threads";
+import { currentThreadId } from "../thread-cpu.js";
 import { lowerThreadPriority } from "../thread-priority.js";
 import { loadTypeScript, stripTypes } from "./typescript.js";
 
@@ -16,4 +17,5 @@ await loadTypeScript();
 port.on("message", (message: { id: number; text: string }) => {
   void stripTypes(message.text).then((result) => port.postMessage({ id: message.id, result }));
 });
-port.postMessage({ ready: true });
+// The pool reads this thread's CPU time by its id, to limit each source by CPU rather than wall-clock time.
+port.postMessage({ ready: true, tid: currentThreadId() });

@@ -70,7 +70,10 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     }
     const limits = lowerLimits(gradable.limits, requested);
     const names = gradable.pack.assignment.exercises.map((e) => e.name);
-    const unknown = (exercises ?? []).filter((name) => !names.includes(name));
+    // Once each: the list is the client's, and grading checks every case against it.
+    const chosen = exercises === undefined ? undefined : [...new Set(exercises)];
+    const known = new Set(names);
+    const unknown = (chosen ?? []).filter((name) => !known.has(name));
     if (unknown.length > 0) throw apiError("unknown_exercise", assignment, unknown.map((n) => `'${n}'`).join(", "), names.join(", "));
     // The cache below holds native feedback and the format is not part of the request's hash, so a
     // replay may ask for another format. Other formats skip the native response schema (their own
@@ -83,14 +86,14 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
         const { feedback, report } = await grade(gradable, source, limits, { pool: fastify.sandbox, typescript: fastify.typescript, resultMaxDepth: config.resultMaxDepth }, {
           language,
           text: source,
-          ...(exercises !== undefined ? { exercises } : {}),
+          ...(chosen !== undefined ? { exercises: chosen } : {}),
         });
         request.log.info({
           submission: feedback.id,
           assignment: feedback.assignment,
           assignmentVersion: feedback.assignmentVersion,
           language: feedback.language,
-          exercises,
+          exercises: chosen,
           status: feedback.status,
           rejection: feedback.reason?.code,
           score: feedback.score,

@@ -24,7 +24,8 @@ t.test("a source is stripped in a thread, with its positions kept", async (t) =>
 t.test("a source the parser cannot finish within the limit is refused as too complex, and the next source is stripped by a new thread", async (t) => {
   const started = performance.now();
   const slow = await pool.strip(asChain(256 * 1024));
-  t.ok(performance.now() - started < 10_000, "answered near the limit, not after the parse");
+  // 500 ms of CPU time, or ten times that in wall-clock time on a busy machine: not the parse's seconds.
+  t.ok(performance.now() - started < 15_000, "answered near the limit, not after the parse");
   t.same(slow, { ok: false, outcome: { kind: "unsupported-typescript", message: 'This TypeScript is too complex to parse within 500 ms; simplify it (long chains of "as" or "satisfies", deep nesting) or submit JavaScript.', line: 1, column: 1 } });
   t.same(await pool.strip("const n: number = 1;"), { ok: true, source: "const n         = 1;" }, "the replacement thread strips");
 });
