@@ -4,6 +4,7 @@ import type { KeyStore } from "./auth/keys.js";
 import type { Drain } from "./drain.js";
 import { ApiError, apiError, errorCatalog } from "./errors.js";
 import { clientErrorHandler, notFoundOrWrongMethod, RouteMethods } from "./http-errors.js";
+import { frameworkErrors, MAX_PARAM_LENGTH } from "./framework-errors.js";
 import { loggerOptions } from "./logger.js";
 import authPlugin from "./plugins/auth.js";
 import drainPlugin from "./plugins/drain.js";
@@ -14,6 +15,7 @@ import packsPlugin from "./plugins/packs.js";
 import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
 import storePlugin from "./plugins/store.js";
+import typescriptPlugin from "./plugins/typescript.js";
 import assignmentRoutes from "./routes/assignments.js";
 import healthRoutes from "./routes/health.js";
 import submissionRecordRoutes from "./routes/submission-records.js";
@@ -44,6 +46,10 @@ export function serverOptions(config: Config): FastifyServerOptions {
     ajv: { customOptions: { allErrors: false, strict: false, coerceTypes: false, removeAdditional: false } },
     // Requests Node's parser refuses (headers too large…) answer in the service's error shape too.
     clientErrorHandler,
+    // A path parameter longer than this answers 414 uri_too_long (ids are at most 64 characters).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors the router raises before any route (bad URL encoding, too-long parameters) get the catalog's body too.
+    frameworkErrors,
   };
 }
 
@@ -96,6 +102,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(drainPlugin, drain === undefined ? {} : { drain });
   await fastify.register(openapiPlugin);
   await fastify.register(sandboxPlugin, { config });
+  await fastify.register(typescriptPlugin, { config });
   await fastify.register(packsPlugin, { config });
   await fastify.register(storePlugin, { config });
   await fastify.register(readinessPlugin);

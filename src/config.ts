@@ -44,6 +44,10 @@ export const settings = {
   RATE_LIMIT_PER_MIN: { type: "integer", default: 600, minimum: 1, maximum: 1000000, unit: "requests/min", description: "Requests a client may make to `/v1` routes per minute: per API key (a key may have its own), or per address while the service is open." },
   METRICS_TOKEN: { type: "string", default: "", unit: "", description: "Bearer token that may read `GET /metrics` from off the machine (admin keys may too); from loopback it is open." },
   SHUTDOWN_GRACE_S: { type: "integer", default: 30, minimum: 0, maximum: 3600, unit: "s", description: "On SIGTERM or SIGINT, how long in-flight gradings may take to finish before the service exits." },
+  TYPESCRIPT_THREADS: { type: "integer", default: 2, minimum: 1, maximum: 64, unit: "threads", description: "Worker threads that strip the types of TypeScript submissions, off the HTTP event loop; each loads the compiler when the service starts." },
+  TYPESCRIPT_TIMEOUT_MS: { type: "integer", default: 2000, minimum: 100, maximum: 60000, unit: "ms", description: "CPU time one TypeScript source may take to strip (and at most ten times as long in wall-clock time); past it the thread is replaced and the submission is rejected unsupported_typescript." },
+  TYPESCRIPT_QUEUE_LENGTH: { type: "integer", default: 16, minimum: 0, maximum: 100000, unit: "submissions", description: "TypeScript sources that may wait for a stripping thread; beyond it the service answers 503 with Retry-After." },
+  TYPESCRIPT_MEMORY_MB: { type: "integer", default: 256, minimum: 32, maximum: 4096, unit: "MB", description: "Heap limit of a stripping thread; a source that needs more is rejected unsupported_typescript." },
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -97,6 +101,7 @@ export interface Config {
   rateLimitPerMin: number;
   metricsToken: string;
   shutdownGraceS: number;
+  typescript: { threads: number; timeoutMs: number; queueLength: number; memoryMb: number };
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -151,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMin: v.RATE_LIMIT_PER_MIN,
     metricsToken: v.METRICS_TOKEN,
     shutdownGraceS: v.SHUTDOWN_GRACE_S,
+    typescript: { threads: v.TYPESCRIPT_THREADS, timeoutMs: v.TYPESCRIPT_TIMEOUT_MS, queueLength: v.TYPESCRIPT_QUEUE_LENGTH, memoryMb: v.TYPESCRIPT_MEMORY_MB },
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,

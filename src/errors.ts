@@ -10,6 +10,8 @@ export const errorCatalog = {
   limit_too_high: { status: 400, message: "%s" },
   unknown_exercise: { status: 400, message: "Assignment '%s' has no exercise %s; its exercises are %s" },
   idempotency_key_mismatch: { status: 400, message: "The Idempotency-Key header '%s' and the body's submissionId '%s' differ; send one, or the same in both" },
+  bad_url: { status: 400, message: "The URL is not valid: a percent-encoded part does not decode as UTF-8" },
+  uri_too_long: { status: 414, message: "A part of the URL is longer than %s characters" },
   unsupported_media_type: { status: 415, message: "Send the body as application/json" },
   request_too_large: { status: 413, message: "The request body is larger than %s KiB" },
   source_too_large: { status: 413, message: "The submission source is %s KiB; the limit is %s KiB" },

@@ -22,6 +22,12 @@ t.test("every limit can be set from the environment", async (t) => {
   t.equal(config.workers, 1);
 });
 
+t.test("the TypeScript threads are set from the environment", async (t) => {
+  t.same(loadConfig({}).typescript, { threads: 2, timeoutMs: 2000, queueLength: 16, memoryMb: 256 });
+  const config = loadConfig({ TYPESCRIPT_THREADS: "3", TYPESCRIPT_TIMEOUT_MS: "500", TYPESCRIPT_QUEUE_LENGTH: "0", TYPESCRIPT_MEMORY_MB: "64" });
+  t.same(config.typescript, { threads: 3, timeoutMs: 500, queueLength: 0, memoryMb: 64 });
+});
+
 t.test("a bad value stops the start with a message naming the variable", async (t) => {
   t.throws(() => loadConfig({ CALL_TIMEOUT_MS: "soon" }), { name: "ConfigError" });
   t.throws(() => loadConfig({ CALL_TIMEOUT_MS: "soon" }), /CALL_TIMEOUT_MS must be integer/);

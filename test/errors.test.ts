@@ -73,6 +73,8 @@ const provoke: Record<ErrorCode, (() => Promise<Answer>) | { unreachable: string
   unauthorized: async () => asAnswer(await http().put("/v1/assignments/gradient-checking").send({ files: {} })),
   assignment_not_found: async () => asAnswer(await http().get("/v1/assignments/no-such-assignment")),
   route_not_found: async () => asAnswer(await http().get("/no/such/route")),
+  bad_url: async () => asAnswer(await http().get("/v1/assignments/%C0%AE")),
+  uri_too_long: async () => asAnswer(await http().get(`/v1/assignments/${"a".repeat(10_000)}`)),
   submission_not_found: async () => asAnswer(await http().get("/v1/submissions/00000000-0000-4000-8000-000000000000")),
   callback_not_allowed: async () => asAnswer(await http().post("/v1/submissions").send({ ...submission, callbackUrl: "http://169.254.169.254/latest/meta-data" })),
   webhooks_disabled: {

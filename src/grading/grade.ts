@@ -5,6 +5,7 @@ import type { JobReport, SandboxPool } from "../sandbox/pool.js";
 import type { Feedback } from "./feedback.js";
 import { feedbackFrom, type SubmissionInfo } from "./feedback-from.js";
 import { casesToRun, jobFor, type PackSource } from "./job.js";
+import type { StripPool } from "./strip-pool.js";
 import { stripTypes } from "./typescript.js";
 
 export interface GradeOptions {
@@ -12,6 +13,8 @@ export interface GradeOptions {
   resultMaxDepth: number;
   /** A pack's self-test, not a student's submission: not refused when the queue is full. */
   internal?: boolean;
+  /** Where TypeScript is stripped: the service's threads; without it (the command-line tool), in this thread. */
+  typescript?: StripPool;
 }
 
 /**
@@ -29,7 +32,7 @@ export async function grade(gradable: GradablePack, source: string, limits: Limi
 
 /** Runs the cases on a source in the sandbox; TypeScript that cannot run once its types are removed never reaches it. */
 export async function runJob(pack: PackSource, cases: readonly Case[], source: string, limits: Limits, options: GradeOptions, submission?: Pick<SubmissionInfo, "language">): Promise<JobReport> {
-  const stripped = submission?.language === "typescript" ? await stripTypes(source) : { ok: true as const, source };
+  const stripped = submission?.language === "typescript" ? await (options.typescript?.strip(source) ?? stripTypes(source)) : { ok: true as const, source };
   if (!stripped.ok) return { load: stripped.outcome, loadOutput: "", calls: [], droppedOutput: 0, workerId: 0, durationMs: 0 };
   return options.pool.run(jobFor(pack, cases, stripped.source, limits), { internal: options.internal === true });
 }

@@ -7,6 +7,7 @@ import type { GradeOptions } from "../grading/grade.js";
 import type { GradablePack } from "./types.js";
 import { readPackDir } from "./pack-files.js";
 import type { PackFiles } from "./types.js";
+import { parsePackInThread } from "./parse-thread.js";
 import { PackError } from "./problems.js";
 import { preparePack, type SelfTestReport } from "./self-test.js";
 
@@ -69,7 +70,8 @@ export class Registry {
   }
 
   private async installNow(id: string, files: PackFiles): Promise<{ gradable: GradablePack; replaced: boolean; selfTest: SelfTestReport }> {
-    const prepared = await preparePack(files, id, this.limits, this.options);
+    // An upload is parsed off the event loop, so that a large pack does not delay other answers.
+    const prepared = await preparePack(files, id, this.limits, { ...this.options, parse: parsePackInThread });
     if (prepared.gradable === undefined || prepared.selfTest === undefined) throw new PackError(id, prepared.problems);
     await this.persist(id, files);
     const replaced = this.live.has(id);

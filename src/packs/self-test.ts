@@ -133,8 +133,13 @@ export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions
 }
 
 /** Everything that stands between a pack's files and grading: parse, validate, self-test. */
-export async function preparePack(files: PackFiles, expectedId: string | undefined, serviceLimits: Limits, options: GradeOptions & { concurrency: number }): Promise<PreparedPack> {
-  const { pack, problems } = parsePack(files, expectedId);
+export async function preparePack(
+  files: PackFiles,
+  expectedId: string | undefined,
+  serviceLimits: Limits,
+  options: GradeOptions & { concurrency: number; parse?: (files: PackFiles, expectedId?: string) => Promise<{ pack?: Pack; problems: PackProblem[] }> },
+): Promise<PreparedPack> {
+  const { pack, problems } = options.parse === undefined ? parsePack(files, expectedId) : await options.parse(files, expectedId);
   if (pack === undefined) return { problems };
   const limits = lowerLimits(serviceLimits, pack.assignment.limits);
   const tested = await selfTest(pack, limits, options);

@@ -38,6 +38,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   const queue = new GradingQueue({
     store,
     pool: fastify.sandbox,
+    typescript: fastify.typescript,
     packs: fastify.packs,
     config,
     logger,
@@ -72,4 +73,4 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     webhooks?.close();
     await store.close();
   });
-}, { name: "store", dependencies: ["sandbox", "packs", "metrics", "drain"] });
+}, { name: "store", dependencies: ["sandbox", "typescript", "packs", "metrics", "drain"] });

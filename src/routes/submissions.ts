@@ -3,7 +3,7 @@ import type { Config, Limits } from "../config.js";
 import { apiError } from "../errors.js";
 import { FORMATS, render, withHiddenHints, type ResultFormat } from "../formats/index.js";
 import type { Feedback, SubmissionLanguage } from "../grading/feedback.js";
-import { IdempotencyCache } from "../idempotency.js";
+import { canonicalHash } from "../canonical.js";
 import { raisedLimits } from "../limits.js";
 import { schemas } from "../schemas.js";
 import { checkCallbackUrl, newSubmissionId, prefersAsync, recordError, sha256 } from "../submissions/intake.js";
@@ -74,7 +74,10 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       throw apiError("limit_too_high", raised.map((r) => `limits.${r.name} is ${r.requested}, above this assignment's ${r.ceiling}: a request may lower a limit, not raise it`).join("; "));
     }
     const names = gradable.pack.assignment.exercises.map((e) => e.name);
-    const unknown = (exercises ?? []).filter((name) => !names.includes(name));
+    // Once each: the list is the client's, and grading checks every case against it.
+    const chosen = exercises === undefined ? undefined : [...new Set(exercises)];
+    const known = new Set(names);
+    const unknown = (chosen ?? []).filter((name) => !known.has(name));
     if (unknown.length > 0) throw apiError("unknown_exercise", assignment, unknown.map((n) => `'${n}'`).join(", "), names.join(", "));
     // The store holds native feedback and the format is not part of the request's hash, so a
     // replay may ask for another format. Other formats skip the native response schema (their own
@@ -100,7 +103,7 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       assignment,
       assignmentVersion: gradable.pack.hash,
       language,
-      exercises: exercises ?? null,
+      exercises: chosen ?? null,
       format,
       source,
       sourceSha256: sha256(source),
@@ -109,7 +112,7 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       limits: (requested as Record<string, number> | undefined) ?? null,
       // Keys are per client: two platforms that happen to pick the same key never meet.
       idempotencyKey: key === undefined ? null : request.client === null ? key : `${request.client.id}:${key}`,
-      requestHash: key === undefined ? null : IdempotencyCache.hash(identity),
+      requestHash: key === undefined ? null : canonicalHash(identity),
       clientId: request.client?.id ?? null,
       callbackUrl: callbackUrl ?? null,
       mode: async ? "async" : "sync",

@@ -4,6 +4,7 @@ import { preludeSource, type PreludeOptions } from "./prelude.js";
 import type { Limits } from "../config.js";
 import type { HelperModule } from "./protocol.js";
 import { SUBMISSION_URL, TEXT_LIMITS } from "./constants.js";
+import { decodeSpecifier } from "./specifiers.js";
 
 /**
  * The host side of one isolate, used inside a worker process: the other half of the trust boundary
@@ -166,17 +167,17 @@ export class IsolateSession {
       modules.set(helper.specifier, this.isolate.compileModuleSync(helper.source, { filename: `file:///${helper.specifier}.mjs` }));
     }
     const allowed = request.helpers.map((h) => h.specifier);
-    for (const specifier of submission.dependencySpecifiers) {
+    for (const specifier of submission.dependencySpecifiers.map(decodeSpecifier)) {
       if (!allowed.includes(specifier)) return { kind: "forbidden-import", specifier, allowed };
     }
     for (const helper of request.helpers) {
-      const bad = modules.get(helper.specifier)?.dependencySpecifiers.find((s) => !allowed.includes(s));
+      const bad = modules.get(helper.specifier)?.dependencySpecifiers.map(decodeSpecifier).find((s) => !allowed.includes(s));
       if (bad !== undefined) return { kind: "link-error", message: `helper module '${helper.specifier}' imports '${bad}', which is not a helper of this assignment` };
     }
     const probe = this.isolate.compileModuleSync(PROBE_SOURCE, { filename: "file:///gradebox-probe.mjs" });
     try {
       // Every specifier was checked above, so this resolver never throws.
-      probe.instantiateSync(context, (specifier) => modules.get(specifier) as ivm.Module);
+      probe.instantiateSync(context, (specifier) => modules.get(decodeSpecifier(specifier)) as ivm.Module);
     } catch (error) {
       return { kind: "link-error", message: hostErrorText(error).message };
     }

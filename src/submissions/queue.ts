@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import { ApiError, apiError } from "../errors.js";
 import type { Feedback } from "../grading/feedback.js";
 import { grade } from "../grading/grade.js";
+import type { StripPool } from "../grading/strip-pool.js";
 import type { GradablePack } from "../packs/types.js";
 import { lowerLimits } from "../limits.js";
 import type { Log } from "../logger.js";
@@ -23,6 +24,8 @@ import type { Outcome, SubmissionRecord, SubmissionStore } from "../store/store.
 export interface GradingQueueOptions {
   store: SubmissionStore;
   pool: SandboxPool;
+  /** The service's TypeScript stripping threads (off the event loop). */
+  typescript?: StripPool;
   packs: { get(id: string): GradablePack | undefined };
   config: Pick<Config, "workers" | "queueLength" | "asyncQueueMax" | "maxAttempts" | "resultMaxDepth" | "killGraceMs" | "limits">;
   logger: Log;
@@ -252,7 +255,7 @@ export class GradingQueue {
     const limits = lowerLimits(gradable.limits, record.limits ?? undefined);
     const started = Date.now();
     try {
-      const { feedback, report } = await grade(gradable, record.source, limits, { pool, resultMaxDepth: config.resultMaxDepth, internal: true }, {
+      const { feedback, report } = await grade(gradable, record.source, limits, { pool, resultMaxDepth: config.resultMaxDepth, internal: true, ...(this.options.typescript !== undefined ? { typescript: this.options.typescript } : {}) }, {
         language: record.language as Feedback["language"],
         text: record.source,
         ...(record.exercises !== null ? { exercises: record.exercises } : {}),

@@ -23,7 +23,8 @@ export function tempDataDir(): string {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", DATA_DIR: tempDataDir(), ...env });
+  // One TypeScript thread: every test app loads the compiler in it, and most never strip a type.
+  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", TYPESCRIPT_THREADS: "1", DATA_DIR: tempDataDir(), ...env });
 }
 
 /** Builds the same app as server.ts (without listening); close it with `app.close()`. */

@@ -5,6 +5,7 @@ import { readPackDir } from "../../src/packs/pack-files.js";
 import type { PackFiles } from "../../src/packs/types.js";
 import { formatProblem } from "../../src/packs/problems.js";
 import { root } from "../helpers/app.js";
+import { largePack } from "../helpers/large-pack.js";
 
 const original = await readPackDir(path.join(root, "graders", "gradient-checking"));
 
@@ -108,4 +109,32 @@ t.test("an exercise without a case is a problem tools can recognise by its code,
   const { exercises } = JSON.parse(original.get("assignment.json") ?? "{}") as { exercises: Array<{ name: string }> };
   t.same(missing.map((p) => p.message), exercises.map((e) => `exercise '${e.name}' has no case`), "one per exercise");
   t.same(problems.filter((p) => p.code === undefined), [], "and nothing else is wrong with the pack");
+});
+
+t.test("a pack of 500 public and 500 hidden cases is checked in linear time, and a repeated case is still found", async (t) => {
+  const files = largePack("large");
+  const bytes = [...files.values()].reduce((sum, text) => sum + text.length, 0);
+  t.ok(bytes > 1_800_000, `the pack is ${(bytes / 1e6).toFixed(1)} MB`);
+  const started = performance.now();
+  const { pack, problems } = parsePack(files, "large");
+  const ms = performance.now() - started;
+  t.same(problems, []);
+  t.equal(pack?.cases.length, 1000);
+  // Comparing every pair took 9.5 s; hashing takes a fraction of a second (generous for a loaded machine).
+  t.ok(ms < 5000, `checked in ${ms.toFixed(0)} ms`);
+
+  const twin = JSON.parse(files.get("cases/mean-public-7.json") as string) as Record<string, unknown>;
+  files.set("cases/mean-hidden-999.json", JSON.stringify({ ...twin, id: "mean-hidden-999", visibility: "hidden", description: undefined }));
+  t.same(parsePack(files, "large").problems.map(formatProblem), [
+    "cases/mean-hidden-999.json /args: repeats public case 'mean-public-7': a hidden case must test something the public ones do not",
+  ]);
+});
+
+t.test("a hidden case repeats a public one whatever the order of the keys of its arguments", async (t) => {
+  const files = largePack("small", 1);
+  files.set("cases/mean-public-0.json", JSON.stringify({ id: "mean-public-0", exercise: "mean", visibility: "public", args: [[1, 2], { a: 1, b: [2, 3] }], expect: { type: "number" } }));
+  files.set("cases/mean-hidden-1.json", JSON.stringify({ id: "mean-hidden-1", exercise: "mean", visibility: "hidden", args: [[1, 2], { b: [2, 3], a: 1 }], expect: { type: "number" } }));
+  t.equal(parsePack(files, "small").problems.length, 1, "same arguments with keys in another order");
+  files.set("cases/mean-hidden-1.json", JSON.stringify({ id: "mean-hidden-1", exercise: "mean", visibility: "hidden", args: [[1, 2], { b: [2, 3], a: 1, c: 0 }], expect: { type: "number" } }));
+  t.same(parsePack(files, "small").problems, [], "one more key is another case");
 });
