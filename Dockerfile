@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: compile isolated-vm (needs python3, make, g++: present in the full node image) and the TypeScript.
+# Build: compile isolated-vm and better-sqlite3 (need python3, make, g++: present in the full node image) and the TypeScript.
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -7,6 +7,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts ./scripts
+# The build derives TypeScript types from the JSON Schemas (scripts/schema-modules.mjs).
+COPY submissions-schema ./submissions-schema
 COPY test ./test
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
@@ -20,8 +22,11 @@ COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY submissions-schema ./submissions-schema
 COPY graders ./graders
-RUN useradd --system --uid 10001 --home-dir /app gradebox && chown -R gradebox /app/graders
+# data/ holds the SQLite store and API keys (DATA_DIR): mount a volume there to keep submissions across containers.
+RUN useradd --system --uid 10001 --home-dir /app gradebox && mkdir -p /app/data && chown -R gradebox /app/graders /app/data
+VOLUME /app/data
 USER gradebox
 EXPOSE 3000
-# --no-node-snapshot is required wherever isolated-vm loads (the workers inherit nothing else from here).
-CMD ["node", "--no-node-snapshot", "dist/src/server.js"]
+# No --no-node-snapshot here: isolated-vm needs it, but only the grading workers load isolated-vm, and
+# pool.ts forks them with it (test/imports.test.ts checks that the HTTP process never loads it).
+CMD ["node", "dist/src/server.js"]

@@ -31,6 +31,7 @@ import {
   submissionBody, summarize, table, workersMemory, type CpuUse, type Graded, type Summary,
 } from "./lib.js";
 import type { SandboxSample, ServiceInfo, ServiceRequest, ServiceStats } from "./service.js";
+import { renderStoreBench, storeBench, type StoreBenchResult } from "./store.js";
 import type { Feedback } from "../src/grading/feedback.js";
 
 const args = parseArgs(process.argv.slice(2));
@@ -486,6 +487,7 @@ interface Results {
   hostileAlone: HostileAlone[];
   memory: { marks: MemoryMark[]; timeCapS: number };
   pool?: ServiceStats;
+  store?: StoreBenchResult;
   targets: Target[];
   totalSeconds: number;
 }
@@ -550,6 +552,8 @@ async function main(): Promise<void> {
   } finally {
     await service.close();
   }
+  // Issue #13: the store's own services (in-memory and SQLite), started after the main one is closed.
+  results.store = await storeBench({ durationS: opts.durationS, backlog: quick ? 500 : 2000, asyncConnections: 50 }, progress);
   results.targets = targets(results);
   results.totalSeconds = (performance.now() - started) / 1000;
   writeFileSync(path.join(benchDir, "..", "..", "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -613,6 +617,7 @@ function render(r: Results): string {
   ])));
   if (r.pool !== undefined) out.push(`pool at the end: ${r.pool.workersStarted} workers started in all; retired ${JSON.stringify(r.pool.retired)}; died during a grading ${JSON.stringify(r.pool.diedDuringGrading)}; warnings/errors logged ${JSON.stringify(r.pool.problems)}`);
   out.push("");
+  if (r.store !== undefined) out.push(renderStoreBench(r.store), "");
   out.push("Targets (issue #7)");
   out.push(table(["target", "measured", "verdict"], r.targets.map((t) => [t.target, t.measured, t.met === undefined ? "not measured" : t.met ? "MET" : "NOT MET"])));
   out.push("");

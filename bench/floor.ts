@@ -13,9 +13,11 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadConfig } from "../src/config.js";
-import { readPackDir } from "../src/graders/pack-files.js";
-import { parsePack } from "../src/graders/pack.js";
-import { feedbackFrom, jobFor, type GradablePack } from "../src/grading/grade.js";
+import { readPackDir } from "../src/packs/pack-files.js";
+import { parsePack } from "../src/packs/pack.js";
+import { feedbackFrom } from "../src/grading/feedback-from.js";
+import { casesToRun, jobFor } from "../src/grading/job.js";
+import type { GradablePack } from "../src/packs/types.js";
 import { packageRoot } from "../src/paths.js";
 import type { JobReport } from "../src/sandbox/pool.js";
 import type { CallOutcome } from "../src/sandbox/outcomes.js";
@@ -66,7 +68,8 @@ async function floor(request: FloorRequest): Promise<FloorReply> {
   };
   Object.assign(console, { log, info: log, warn: log, error: log, debug: log });
 
-  const { spec, cases } = jobFor(pack, reference, config.limits);
+  const cases = casesToRun(pack);
+  const spec = jobFor(pack, cases, reference, config.limits);
   const calls = spec.calls.map((c) => ({ fn: exports[c.exportName] as (...a: unknown[]) => unknown, argsJson: c.argsJson, keepOutput: c.keepOutput }));
 
   function run(): JobReport {
@@ -95,7 +98,7 @@ async function floor(request: FloorRequest): Promise<FloorReply> {
   function grading(): boolean {
     const started = performance.now();
     const report = run();
-    const feedback = feedbackFrom(gradable, cases, report, config.limits, config.resultMaxDepth, "floor", performance.now() - started);
+    const feedback = feedbackFrom({ gradable, cases, report, limits: config.limits, resultMaxDepth: config.resultMaxDepth, id: "floor", durationMs: performance.now() - started });
     return feedback.status === "graded" && feedback.score === feedback.maxScore;
   }
 

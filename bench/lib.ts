@@ -61,7 +61,7 @@ export interface PoolEvents {
   /** "grading worker ready" messages: workers spawned and started. */
   spawned: number;
   workerPids: number[];
-  /** "retiring grading worker", by reason (recycled, isolate disposed while running). */
+  /** "retiring grading worker", by reason (recycled, tainted: isolate disposed while running). */
   retired: Record<string, number>;
   /** "grading worker stopped during a grading", by reason. */
   diedDuringGrading: Record<string, number>;
@@ -140,19 +140,21 @@ export interface Service {
  */
 export async function startService(): Promise<Service> {
   const started = performance.now();
-  const config = loadConfig({ ...process.env, LOG_LEVEL: "silent", HOST: "127.0.0.1", PORT: "0" });
+  // Submissions are stored: in DATA_DIR if the environment names one, else in memory (a bench run leaves nothing behind).
+  // The bench measures grading, not the rate limiter: one loopback client sends far more than 600 a minute.
+  const config = loadConfig({ RATE_LIMIT_PER_MIN: "1000000", STORE: process.env.DATA_DIR === undefined ? "memory" : "sqlite", ...process.env, LOG_LEVEL: "silent", HOST: "127.0.0.1", PORT: "0" });
   const { logger: _pinoOptions, ...options } = serverOptions(config);
   const probe = probeLogger();
   const server = Fastify({ ...options, loggerInstance: probe.logger });
-  // `app` is an encapsulated plugin: its decorators (sandbox, graders) live on its own instance.
+  // `app` is an encapsulated plugin: its decorators (sandbox, packs) live on its own instance.
   const contexts: FastifyInstance[] = [];
   server.addHook("onRegister", (instance) => {
     contexts.push(instance);
   });
   await server.register(app, { config });
   await server.ready();
-  const inner = contexts.find((c) => c.hasDecorator("sandbox") && c.hasDecorator("graders"));
-  if (inner === undefined) throw new Error("could not find the app's instance (with the sandbox and graders decorators)");
+  const inner = contexts.find((c) => c.hasDecorator("sandbox") && c.hasDecorator("packs"));
+  if (inner === undefined) throw new Error("could not find the app's instance (with the sandbox and packs decorators)");
   await server.listen({ port: 0, host: "127.0.0.1" });
   const address = server.server.address();
   if (address === null || typeof address === "string") throw new Error("the server has no TCP address");
@@ -394,7 +396,7 @@ export function machine(): Record<string, string | number> {
 
 /** The settings that shape the figures. */
 export function configSummary(config: Config, service: Service): Record<string, string | number> {
-  const pack = service.inner.graders.get(ASSIGNMENT)?.pack;
+  const pack = service.inner.packs.get(ASSIGNMENT)?.pack;
   const calls = pack?.cases.length ?? 0;
   const gcn = pack?.cases.filter((c) => c.exercise === "gradient_check_n").length ?? 0;
   return {

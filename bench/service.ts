@@ -60,7 +60,7 @@ pool.run = (spec: JobSpec, options?: { internal?: boolean }): Promise<JobReport>
   });
 
 async function sandboxOnly(n: number, warmup: number): Promise<SandboxSample[]> {
-  const gradable = service.inner.graders.get(ASSIGNMENT);
+  const gradable = service.inner.packs.get(ASSIGNMENT);
   if (gradable === undefined) throw new Error(`the ${ASSIGNMENT} pack is not loaded`);
   const source = referenceSource();
   const samples: SandboxSample[] = [];

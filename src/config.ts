@@ -13,7 +13,7 @@ export const settings = {
   HOST: { type: "string", default: "127.0.0.1", unit: "", description: "Address to bind. Use 0.0.0.0 in a container." },
   LOG_LEVEL: { type: "string", default: "info", enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], unit: "", description: "pino log level." },
   GRADERS_DIR: { type: "string", default: "graders", unit: "", description: "Folder of assignment packs, relative to the project root unless absolute. Installed packs are written here." },
-  ADMIN_TOKEN: { type: "string", default: "", unit: "", description: "Bearer token for `PUT /v1/assignments/:id`. Empty turns the route off." },
+  ADMIN_TOKEN: { type: "string", default: "", unit: "", description: "Bootstrap admin key: a bearer token with the `admin` scope (installing packs, metrics), kept outside the key store. Empty: only admin API keys can install packs." },
   WORKERS: { type: "integer", default: 0, minimum: 0, maximum: 64, unit: "processes", description: "Grading worker processes; 0 means two per CPU core." },
   WORKER_MAX_GRADINGS: { type: "integer", default: 500, minimum: 1, maximum: 100000, unit: "gradings", description: "A worker is replaced after this many gradings (a fork costs about 185 ms of CPU; every grading gets a fresh isolate regardless)." },
   WORKER_RSS_MB: { type: "integer", default: 512, minimum: 64, maximum: 16384, unit: "MB", description: "A worker whose resident memory exceeds this is killed; its submission gets a memory verdict." },
@@ -30,8 +30,24 @@ export const settings = {
   REQUEST_KIB: { type: "integer", default: 2048, minimum: 16, maximum: 65536, unit: "KiB", description: "Largest HTTP request body for submissions." },
   PACK_KIB: { type: "integer", default: 4096, minimum: 16, maximum: 65536, unit: "KiB", description: "Largest pack upload (`PUT /v1/assignments/:id`) body." },
   QUEUE_LENGTH: { type: "integer", default: 64, minimum: 0, maximum: 100000, unit: "submissions", description: "Submissions that may wait for a worker; beyond it the service answers 503 with Retry-After." },
-  IDEMPOTENCY_ENTRIES: { type: "integer", default: 1000, minimum: 0, maximum: 1000000, unit: "entries", description: "Feedbacks remembered by Idempotency-Key or submissionId (least recently used are forgotten)." },
   IDEMPOTENCY_WINDOW_S: { type: "integer", default: 86400, minimum: 1, maximum: 31536000, unit: "s", description: "How long a feedback is replayed for a repeated Idempotency-Key or submissionId; after it, the key grades anew." },
+  STORE: { type: "string", default: "sqlite", enum: ["sqlite", "memory"], unit: "", description: "Where submissions are kept: `sqlite` (a file in DATA_DIR) or `memory` (SQLite in memory: nothing survives a restart; for benchmarks)." },
+  DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the SQLite database (`gradebox.db` and its WAL: submissions and API keys), relative to the project root unless absolute; created at start." },
+  SOURCE_RETENTION_DAYS: { type: "integer", default: 0, minimum: 0, maximum: 36500, unit: "days", description: "Sources of finished submissions older than this are blanked (their sha256 and feedback stay); 0 keeps them forever." },
+  ASYNC_QUEUE_MAX: { type: "integer", default: 100000, minimum: 0, maximum: 100000000, unit: "submissions", description: "Asynchronous submissions that may wait in the store; beyond it `Prefer: respond-async` is answered 503." },
+  MAX_ATTEMPTS: { type: "integer", default: 3, minimum: 1, maximum: 100, unit: "attempts", description: "Times a submission is started before it is marked failed (the service stopped while grading it each time)." },
+  WEBHOOK_SECRET: { type: "string", default: "", pattern: "^(whsec_[A-Za-z0-9+/]+={0,2})?$", unit: "", description: "Standard Webhooks signing secret, `whsec_<base64>`. Empty turns webhooks off (a callbackUrl is refused)." },
+  WEBHOOK_TIMEOUT_MS: { type: "integer", default: 10000, minimum: 10, maximum: 120000, unit: "ms", description: "Time a webhook receiver has to answer before the attempt counts as failed." },
+  WEBHOOK_RETRY_MS: { type: "string", default: "5000,30000,120000,600000,3600000", pattern: "^\\d+(,\\d+)*$", unit: "ms", description: "Delays before each retry of a webhook (with ±20% jitter); the last one repeats until WEBHOOK_RETRY_HOURS." },
+  WEBHOOK_RETRY_HOURS: { type: "number", default: 25, minimum: 0, maximum: 720, unit: "h", description: "A webhook is retried for this long after its first attempt, then given up." },
+  CALLBACK_HOSTS: { type: "string", default: "", unit: "", description: "Comma-separated hosts (`host` or `host:port`) a callbackUrl may point to; any other is refused (server-side request forgery)." },
+  RATE_LIMIT_PER_MIN: { type: "integer", default: 600, minimum: 1, maximum: 1000000, unit: "requests/min", description: "Requests a client may make to `/v1` routes per minute: per API key (a key may have its own), or per address while the service is open." },
+  METRICS_TOKEN: { type: "string", default: "", unit: "", description: "Bearer token that may read `GET /metrics` from off the machine (admin keys may too); from loopback it is open." },
+  SHUTDOWN_GRACE_S: { type: "integer", default: 30, minimum: 0, maximum: 3600, unit: "s", description: "On SIGTERM or SIGINT, how long in-flight gradings may take to finish before the service exits." },
+  TYPESCRIPT_THREADS: { type: "integer", default: 2, minimum: 1, maximum: 64, unit: "threads", description: "Worker threads that strip the types of TypeScript submissions, off the HTTP event loop; each loads the compiler when the service starts." },
+  TYPESCRIPT_TIMEOUT_MS: { type: "integer", default: 2000, minimum: 100, maximum: 60000, unit: "ms", description: "CPU time one TypeScript source may take to strip (and at most ten times as long in wall-clock time); past it the thread is replaced and the submission is rejected unsupported_typescript." },
+  TYPESCRIPT_QUEUE_LENGTH: { type: "integer", default: 16, minimum: 0, maximum: 100000, unit: "submissions", description: "TypeScript sources that may wait for a stripping thread; beyond it the service answers 503 with Retry-After." },
+  TYPESCRIPT_MEMORY_MB: { type: "integer", default: 256, minimum: 32, maximum: 4096, unit: "MB", description: "Heap limit of a stripping thread; a source that needs more is rejected unsupported_typescript." },
 } as const;
 
 type SettingName = keyof typeof settings;
@@ -71,8 +87,21 @@ export interface Config {
   requestKiB: number;
   packKiB: number;
   queueLength: number;
-  idempotencyEntries: number;
   idempotencyWindowS: number;
+  store: "sqlite" | "memory";
+  dataDir: string;
+  sourceRetentionDays: number;
+  asyncQueueMax: number;
+  maxAttempts: number;
+  webhookSecret: string;
+  webhookTimeoutMs: number;
+  webhookRetryMs: number[];
+  webhookRetryHours: number;
+  callbackHosts: string[];
+  rateLimitPerMin: number;
+  metricsToken: string;
+  shutdownGraceS: number;
+  typescript: { threads: number; timeoutMs: number; queueLength: number; memoryMb: number };
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -113,8 +142,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestKiB: v.REQUEST_KIB,
     packKiB: v.PACK_KIB,
     queueLength: v.QUEUE_LENGTH,
-    idempotencyEntries: v.IDEMPOTENCY_ENTRIES,
     idempotencyWindowS: v.IDEMPOTENCY_WINDOW_S,
+    store: v.STORE as Config["store"],
+    dataDir: path.resolve(packageRoot, v.DATA_DIR),
+    sourceRetentionDays: v.SOURCE_RETENTION_DAYS,
+    asyncQueueMax: v.ASYNC_QUEUE_MAX,
+    maxAttempts: v.MAX_ATTEMPTS,
+    webhookSecret: v.WEBHOOK_SECRET,
+    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
+    webhookRetryMs: v.WEBHOOK_RETRY_MS.split(",").map(Number),
+    webhookRetryHours: v.WEBHOOK_RETRY_HOURS,
+    callbackHosts: v.CALLBACK_HOSTS.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== ""),
+    rateLimitPerMin: v.RATE_LIMIT_PER_MIN,
+    metricsToken: v.METRICS_TOKEN,
+    shutdownGraceS: v.SHUTDOWN_GRACE_S,
+    typescript: { threads: v.TYPESCRIPT_THREADS, timeoutMs: v.TYPESCRIPT_TIMEOUT_MS, queueLength: v.TYPESCRIPT_QUEUE_LENGTH, memoryMb: v.TYPESCRIPT_MEMORY_MB },
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,

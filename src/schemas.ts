@@ -1,26 +1,32 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { schemaDir } from "./paths.js";
+import {
+  assignmentSchema,
+  assignmentSummarySchema,
+  caseSchema,
+  errorSchema,
+  feedbackSchema,
+  packUploadSchema,
+  submissionRequestSchema,
+} from "./generated/schemas.js";
 
 /**
  * The JSON Schemas in submissions-schema/ are the single source of truth: they document the API and
- * the pack format, fastify validates requests and serialises responses with them, and the pack
- * loader validates files with them.
+ * the pack format, fastify validates requests and serialises responses with them, the pack loader
+ * validates files with them, and the TypeScript types are derived from them (packs/types.ts,
+ * grading/feedback.ts). They arrive here through src/generated/schemas.ts, which the build writes
+ * from the .json files (scripts/schema-modules.mjs).
  */
 
-function load(file: string): { $id: string } & Record<string, unknown> {
-  return JSON.parse(readFileSync(path.join(schemaDir, file), "utf8")) as { $id: string } & Record<string, unknown>;
-}
+type Schema = { $id: string } & Record<string, unknown>;
 
 export const schemas = {
-  case: load("case.schema.json"),
-  assignment: load("assignment.schema.json"),
-  submissionRequest: load("submission-request.schema.json"),
-  feedback: load("feedback.schema.json"),
-  error: load("error.schema.json"),
-  packUpload: load("pack-upload.schema.json"),
-  assignmentSummary: load("assignment-summary.schema.json"),
+  case: caseSchema as Schema,
+  assignment: assignmentSchema as Schema,
+  submissionRequest: submissionRequestSchema as Schema,
+  feedback: feedbackSchema as Schema,
+  error: errorSchema as Schema,
+  packUpload: packUploadSchema as Schema,
+  assignmentSummary: assignmentSummarySchema as Schema,
 };
 
 const ajv = new Ajv({ allErrors: true, strict: false });

@@ -1,10 +1,11 @@
 import Fastify from "fastify";
 import { app, serverOptions } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
-import { AggregatePackError } from "./graders/registry.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { Drain } from "./drain.js";
+import { AggregatePackError } from "./packs/registry.js";
 
 // The only file that binds a port: read the config, build the app, listen, close on signals.
-let config;
+let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (error) {
@@ -14,8 +15,9 @@ try {
 }
 
 const server = Fastify(serverOptions(config));
+const drain = new Drain();
 try {
-  await server.register(app, { config });
+  await server.register(app, { config, drain });
   await server.listen({ port: config.port, host: config.host });
 } catch (error) {
   if (error instanceof AggregatePackError) {
@@ -28,9 +30,23 @@ try {
   process.exit(1);
 }
 
+// Graceful drain (src/drain.ts): unready and refusing new sync gradings at once, the in-flight ones
+// finish within SHUTDOWN_GRACE_S, then the app closes (workers, store) and the process exits 0.
+// A second signal while draining is not caught: it stops the process at once.
+async function drainAndClose(signal: NodeJS.Signals): Promise<void> {
+  const graceMs = config.shutdownGraceS * 1000;
+  server.log.info({ signal, inFlight: drain.active, graceS: config.shutdownGraceS }, "draining");
+  const { finished, left } = await drain.drain(graceMs, (fields, message) => server.log.error(fields, message));
+  if (finished) server.log.info("drained: no grading in flight");
+  else server.log.warn({ left }, "the grace period is over; closing with gradings in flight");
+  await server.close();
+}
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    server.log.info({ signal }, "closing");
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    drainAndClose(signal).then(() => process.exit(0), (error: unknown) => {
+      server.log.fatal({ err: error }, "closing failed");
+      process.exit(1);
+    });
   });
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import t from "tap";
 import { loadConfig, settings } from "../src/config.js";
 import { configTable } from "../scripts/config-table.js";
@@ -8,7 +9,8 @@ t.test("with no environment, the service listens on port 3000 with the documente
   t.equal(config.port, 3000);
   t.equal(config.limits.callTimeoutMs, settings.CALL_TIMEOUT_MS.default);
   t.equal(config.sourceKiB, 256);
-  t.ok(config.workers >= 1, "WORKERS=0 means one per core");
+  t.equal(config.workers, Math.max(2, 2 * availableParallelism()), "by default, two workers per core (and at least two)");
+  t.equal(loadConfig({ WORKERS: "0" }).workers, config.workers, "WORKERS=0 is the default");
 });
 
 t.test("every limit can be set from the environment", async (t) => {
@@ -18,6 +20,12 @@ t.test("every limit can be set from the environment", async (t) => {
   t.equal(config.limits.outputKiB, 8);
   t.equal(config.queueLength, 3);
   t.equal(config.workers, 1);
+});
+
+t.test("the TypeScript threads are set from the environment", async (t) => {
+  t.same(loadConfig({}).typescript, { threads: 2, timeoutMs: 2000, queueLength: 16, memoryMb: 256 });
+  const config = loadConfig({ TYPESCRIPT_THREADS: "3", TYPESCRIPT_TIMEOUT_MS: "500", TYPESCRIPT_QUEUE_LENGTH: "0", TYPESCRIPT_MEMORY_MB: "64" });
+  t.same(config.typescript, { threads: 3, timeoutMs: 500, queueLength: 0, memoryMb: 64 });
 });
 
 t.test("a bad value stops the start with a message naming the variable", async (t) => {

@@ -3,12 +3,15 @@ import { spawn } from "node:child_process";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { root } from "./helpers/app.js";
+import { root, tempDataDir } from "./helpers/app.js";
 
-/** Runs `node dist/src/server.js` as `npm start` does, and collects what it prints. */
+/**
+ * Runs `node dist/src/server.js` as `npm start` and the Dockerfile do, and collects what it prints. No
+ * --no-node-snapshot: the HTTP process does not load isolated-vm (its workers get the flag from pool.ts).
+ */
 function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--no-node-snapshot", path.join(root, "dist", "src", "server.js")], {
-    env: { PATH: process.env.PATH ?? "", WORKERS: "1", ...env },
+  const child = spawn(process.execPath, [path.join(root, "dist", "src", "server.js")], {
+    env: { PATH: process.env.PATH ?? "", WORKERS: "1", STORE: "memory", DATA_DIR: tempDataDir(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -4,12 +4,14 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../config.js";
 import type { Feedback } from "../grading/feedback.js";
-import { grade } from "../grading/grade.js";
-import { formatJson } from "../graders/format-json.js";
-import { isDirectory, readPackDir } from "../graders/pack-files.js";
-import { parsePack, type Case, type Pack } from "../graders/pack.js";
-import { formatProblem } from "../graders/problems.js";
-import { preparePack, type PreparedPack } from "../graders/self-test.js";
+import { grade, runJob } from "../grading/grade.js";
+import { formatJson } from "../packs/format-json.js";
+import { mutantId, mutantSource } from "../packs/mutants.js";
+import { isDirectory, readPackDir } from "../packs/pack-files.js";
+import { parsePack } from "../packs/pack.js";
+import type { Case, Pack } from "../packs/types.js";
+import { formatProblem } from "../packs/problems.js";
+import { preparePack, type PreparedPack } from "../packs/self-test.js";
 import { display, expectedType, plainJson, shapeOf } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
 import type { Log } from "../logger.js";
@@ -42,6 +44,11 @@ Commands:
                                       --weight N: the case's share of its exercise's points (default 1).
   grade <pack-dir> <file.mjs> [--json]
                                       Grade a local file exactly as the service would.
+  grade <pack-dir> --mutant ID [--json]
+                                      Grade one of the pack's mutants (a whole-file one, or one
+                                      made from the reference by its replacements).
+  mutant <pack-dir> <id>              Print a mutant's source as it is graded (for a replacement
+                                      mutant: the reference with its replacements made).
   new <id> [--dir DIR]                Scaffold a pack that validates, in DIR/<id> (default graders/<id>).
 
 Limits come from the same environment variables as the service (see README).`;
@@ -82,7 +89,7 @@ function printValidation(dir: string, prepared: PreparedPack): boolean {
     write(`${caught === mutants.length ? "✓" : "✗"} ${caught} of ${mutants.length} mutants fail at least one case`);
     for (const m of mutants) {
       const shown = m.failedCases.slice(0, 4).join(", ") + (m.failedCases.length > 4 ? `, … (${m.failedCases.length} in all)` : "");
-      write(`    ${m.failedCases.length > 0 ? "✓" : "✗"} ${m.file}: ${m.score}/${m.maxScore}${m.failedCases.length > 0 ? `, fails ${shown}` : ", passes everything"}`);
+      write(`    ${m.failedCases.length > 0 ? "✓" : "✗"} ${m.file ?? `${m.id} (${m.from} with replacements)`}: ${m.score}/${m.maxScore}${m.failedCases.length > 0 ? `, fails ${shown}` : ", passes everything"}`);
     }
     write(`${starter.loaded ? "✓" : "✗"} starter ${starter.file} ${starter.loaded ? "loads" : `does not load: ${starter.reason}`}`);
   }
@@ -136,7 +143,7 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
   const files = await readPackDir(dir);
   // Only the cases may be incomplete while they are being written: the rest must parse for the reference to run.
   const withoutCases = new Map([...files].filter(([name]) => !name.startsWith("cases/")));
-  const blocking = parsePack(withoutCases).problems.filter((p) => !p.message.includes("has no case"));
+  const blocking = parsePack(withoutCases).problems.filter((p) => p.code !== "exercise_without_case");
   if (blocking.length > 0) {
     write(`✗ ${dir} does not parse, so its reference cannot run:`);
     for (const p of blocking) write(`  - ${formatProblem(p)}`);
@@ -156,11 +163,11 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
   if (files.has(file) && options.force !== true) throw new UsageError(`${file} exists; choose another --id or pass --force`);
 
   return withPool(config, async (pool) => {
-    // Run as a public case whatever the new case's visibility, so that the worker keeps what the reference printed.
+    // The new case is run on the reference as a grading runs its cases; what it expects is what this finds out.
+    // It runs as a public case whatever its visibility, so that the worker keeps what the reference printed.
     const probe: Case = { id, exercise, visibility: "public", args, expect: { type: "number" }, file };
-    const probePack: Pack = { id: assignment.id, assignment, cases: [probe], files, hash: "add-case" };
     const limits = lowerLimits(config.limits, assignment.limits);
-    const { report } = await grade({ pack: probePack, referenceValues: new Map(), limits }, files.get(assignment.reference) ?? "", limits, { pool, resultMaxDepth: config.resultMaxDepth });
+    const report = await runJob({ assignment, files }, [probe], files.get(assignment.reference) ?? "", limits, { pool, resultMaxDepth: config.resultMaxDepth });
     const outcome = report.calls[0]?.outcome;
     if (report.load.kind !== "loaded" || outcome?.kind !== "value") {
       write(`✗ the reference did not return a value for ${call}: ${report.load.kind !== "loaded" ? report.load.kind : outcome?.kind}`);
@@ -179,7 +186,7 @@ async function addCase(config: Config, dir: string, options: Record<string, stri
     else expect.value = value;
     if (rtol !== undefined) expect.rtol = rtol;
     if (atol !== undefined) expect.atol = atol;
-    const testCase: Record<string, unknown> = { $schema: "../../../submissions-schema/case.schema.json", id, exercise, visibility };
+    const testCase: Record<string, unknown> = { $schema: "../../../submissions-schema/pack/case.schema.json", id, exercise, visibility };
     if (typeof options.description === "string") testCase.description = options.description;
     testCase.args = args;
     if (omits !== undefined) testCase.omits = omits;
@@ -216,8 +223,29 @@ function printFeedback(feedback: Feedback): void {
   }
 }
 
-async function gradeFile(config: Config, dir: string, file: string, json: boolean): Promise<number> {
-  const source = await readFile(file, "utf8");
+/** What `grade` grades: a local file, or one of the pack's mutants by id. */
+type GradeTarget = { file: string } | { mutant: string };
+
+/**
+ * A mutant's source as it is graded, from a pack that only needs to parse (no sandbox), so that a
+ * wrong id or a bad find is reported before the slow self-test; a number is the exit code.
+ */
+async function mutantFromDir(dir: string, id: string): Promise<string | number> {
+  if (!(await isDirectory(dir))) throw new UsageError(`${dir} is not a folder`);
+  const { pack, problems } = parsePack(await readPackDir(dir));
+  if (pack === undefined) {
+    write(`✗ ${dir} does not parse, so its mutants cannot be made:`);
+    for (const p of problems) write(`  - ${formatProblem(p)}`);
+    return 1;
+  }
+  const spec = pack.assignment.mutants.find((m) => mutantId(m) === id);
+  if (spec === undefined) throw new UsageError(`'${id}' is not a mutant of this pack; its mutants are ${pack.assignment.mutants.map(mutantId).join(", ")}`);
+  return mutantSource(spec, pack.files) ?? "";
+}
+
+async function gradeFile(config: Config, dir: string, target: GradeTarget, json: boolean): Promise<number> {
+  const source = "file" in target ? await readFile(target.file, "utf8") : await mutantFromDir(dir, target.mutant);
+  if (typeof source === "number") return source;
   return withPool(config, async (pool) => {
     const prepared = await prepare(config, pool, dir);
     if (prepared.gradable === undefined) {
@@ -229,6 +257,14 @@ async function gradeFile(config: Config, dir: string, file: string, json: boolea
     else printFeedback(feedback);
     return feedback.score === feedback.maxScore ? 0 : 1;
   });
+}
+
+/** Prints a mutant's source; needs no sandbox, only a pack that parses. */
+async function printMutant(dir: string, id: string): Promise<number> {
+  const source = await mutantFromDir(dir, id);
+  if (typeof source === "number") return source;
+  process.stdout.write(source);
+  return 0;
 }
 
 async function scaffold(config: Config, id: string, parent: string): Promise<number> {
@@ -267,6 +303,7 @@ export async function main(argv: string[]): Promise<number> {
       "expect-output-from-reference": { type: "boolean" },
       weight: { type: "string" },
       json: { type: "boolean" },
+      mutant: { type: "string" },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -285,8 +322,15 @@ export async function main(argv: string[]): Promise<number> {
       if (rest.length !== 1) throw new UsageError("add-case takes one pack folder");
       return addCase(config, rest[0] as string, values);
     case "grade":
-      if (rest.length !== 2) throw new UsageError("grade takes a pack folder and a file");
-      return gradeFile(config, rest[0] as string, rest[1] as string, values.json === true);
+      if (values.mutant !== undefined) {
+        if (rest.length !== 1) throw new UsageError("grade --mutant takes a pack folder and no file");
+        return gradeFile(config, rest[0] as string, { mutant: values.mutant }, values.json === true);
+      }
+      if (rest.length !== 2) throw new UsageError("grade takes a pack folder and a file (or --mutant ID)");
+      return gradeFile(config, rest[0] as string, { file: rest[1] as string }, values.json === true);
+    case "mutant":
+      if (rest.length !== 2) throw new UsageError("mutant takes a pack folder and a mutant's id");
+      return printMutant(rest[0] as string, rest[1] as string);
     case "new":
       if (rest.length !== 1) throw new UsageError("new takes the new pack's id");
       return scaffold(config, rest[0] as string, values.dir ?? config.gradersDir);

@@ -1,14 +1,14 @@
-import { formatJson } from "../graders/format-json.js";
-import type { PackFiles } from "../graders/pack-files.js";
+import { formatJson } from "../packs/format-json.js";
+import type { PackFiles } from "../packs/types.js";
 
 /**
  * The pack `gradebox-pack new <id>` writes: small, complete and valid, so an instructor starts from
  * something that passes `validate` and edits it into their assignment.
  */
 export function scaffoldPack(id: string): PackFiles {
-  const caseSchema = "../../../submissions-schema/case.schema.json";
+  const caseSchema = "../../../submissions-schema/pack/case.schema.json";
   const assignment = {
-    $schema: "../../submissions-schema/assignment.schema.json",
+    $schema: "../../submissions-schema/pack/assignment.schema.json",
     id,
     title: "Mean of a list",
     version: "0.1.0",
@@ -19,7 +19,14 @@ export function scaffoldPack(id: string): PackFiles {
     reference: "reference/solution.mjs",
     starter: "starter/solution.mjs",
     mutants: [
-      { file: "mutants/divides-by-n-minus-one.mjs", description: "divides by n - 1 (the sample-variance habit)", mustFail: ["mean"] },
+      // The two forms of a mutant: the reference with a replacement (it says what it changes), and a file of its own.
+      {
+        id: "divides-by-n-minus-one",
+        description: "divides by n - 1 (the sample-variance habit)",
+        from: "reference/solution.mjs",
+        replace: [{ find: "sum(values) / values.length", with: "sum(values) / (values.length - 1)" }],
+        mustFail: ["mean"],
+      },
       { file: "mutants/returns-sum.mjs", description: "forgets to divide", mustFail: ["mean"] },
     ],
   };
@@ -34,7 +41,6 @@ export function scaffoldPack(id: string): PackFiles {
     ["helpers/stats.mjs", "/** The sum of an array of numbers. */\nexport function sum(values) {\n  let total = 0;\n  for (const v of values) total += v;\n  return total;\n}\n"],
     ["reference/solution.mjs", 'import { sum } from "stats";\n\nexport function mean(values) {\n  return sum(values) / values.length;\n}\n'],
     ["starter/solution.mjs", 'import { sum } from "stats";\n\n/** The arithmetic mean of `values`, an array of numbers. */\nexport function mean(values) {\n  // YOUR CODE STARTS HERE\n\n  // YOUR CODE ENDS HERE\n}\n'],
-    ["mutants/divides-by-n-minus-one.mjs", '// MUTANT: divides by n - 1.\nimport { sum } from "stats";\n\nexport function mean(values) {\n  return sum(values) / (values.length - 1);\n}\n'],
     ["mutants/returns-sum.mjs", '// MUTANT: forgets to divide.\nimport { sum } from "stats";\n\nexport function mean(values) {\n  return sum(values);\n}\n'],
   ]);
   for (const { id: caseId, ...rest } of cases) {

@@ -3,32 +3,27 @@ import { summarize } from "../grading/summary.js";
 import { DEFAULT_HIDDEN_HINT, NOT_LOADED } from "../grading/verdicts.js";
 
 /**
- * What the format adapters read of the native feedback: a structural subset, so that fields the
- * native feedback gains later (a top-level summary, per-test hints and timings) are used when present
- * and not required. Adapters are pure functions of this input.
+ * What the format adapters read of the native feedback: a structural subset (a hand-built feedback in
+ * a test needs no more), plus what the pack says that the feedback does not carry: each exercise's
+ * hint for its hidden tests. Adapters are pure functions of this input.
  */
 export type FormatTest = Pick<TestFeedback, "id" | "visibility" | "status" | "message" | "description" | "expected" | "received" | "output">
-  & Partial<Pick<TestFeedback, "detail" | "tolerance" | "line" | "column" | "stack" | "points" | "maxPoints">> & {
-  /** A hint for the student; read only on public tests. */
-  hint?: string;
-  durationMs?: number;
-};
+  & Partial<Pick<TestFeedback, "detail" | "tolerance" | "line" | "column" | "stack" | "durationMs" | "points" | "maxPoints">>;
 
-export type FormatExercise = Pick<ExerciseFeedback, "name" | "title" | "score" | "maxScore" | "passed" | "scoring"> & { tests: FormatTest[] };
+export type FormatExercise = Pick<ExerciseFeedback, "name" | "title" | "score" | "maxScore" | "passed" | "scoring"> & {
+  tests: FormatTest[];
+  /**
+   * The pack's hint for this exercise's hidden tests (assignment.json's hiddenHint), shown with a
+   * failed one. It is the exercise's, never a test's: a hint read from a hidden test could be about its case.
+   */
+  hiddenHint?: string;
+};
 
 export type FormatInput = Pick<Feedback, "id" | "assignment" | "assignmentVersion" | "status" | "reason" | "score" | "maxScore" | "output" | "outputTruncated" | "durationMs"> & {
   exercises: FormatExercise[];
   /** One sentence on the whole grading ("All tests passed."); computed here when absent. */
   summary?: string;
 };
-
-/**
- * The one sentence every format shows about a hidden test, whatever went wrong in it: a hidden test is
- * named by its exercise and its rank among that exercise's hidden tests, never by its case id, and
- * nothing it was called with, expected or received (not even whether it threw or timed out) reaches
- * the student.
- */
-export const HIDDEN_HINT = DEFAULT_HIDDEN_HINT;
 
 /** What every test of a rejected module says: none of them ran. */
 export const NOT_RUN = NOT_LOADED;
@@ -37,8 +32,27 @@ export function hiddenTestName(exercise: string, rank: number): string {
   return `${exercise} (hidden test ${rank})`;
 }
 
-export function hiddenTestSentence(exercise: string, rank: number, passed: boolean): string {
-  return passed ? `Hidden test ${rank} of ${exercise} passed.` : `Hidden test ${rank} of ${exercise} failed. ${HIDDEN_HINT}`;
+/**
+ * The one sentence every format shows about a hidden test, whatever went wrong in it: a hidden test is
+ * named by its exercise and its rank among that exercise's hidden tests, never by its case id, and
+ * nothing it was called with, expected or received (not even whether it threw or timed out) reaches
+ * the student; a failed one adds the exercise's hint.
+ */
+export function hiddenTestSentence(exercise: FormatExercise, rank: number, passed: boolean): string {
+  if (passed) return `Hidden test ${rank} of ${exercise.name} passed.`;
+  return `Hidden test ${rank} of ${exercise.name} failed. ${exercise.hiddenHint ?? DEFAULT_HIDDEN_HINT}`;
+}
+
+/** The feedback with each exercise's hint for its hidden tests, from the pack's assignment.json, for the formats. */
+export function withHiddenHints<T extends { exercises: FormatExercise[] }>(feedback: T, exercises: ReadonlyArray<{ name: string; hiddenHint?: string }>): T {
+  const hints = new Map(exercises.flatMap((e) => (e.hiddenHint !== undefined ? [[e.name, e.hiddenHint] as const] : [])));
+  return {
+    ...feedback,
+    exercises: feedback.exercises.map((exercise) => {
+      const hiddenHint = hints.get(exercise.name);
+      return hiddenHint === undefined ? exercise : { ...exercise, hiddenHint };
+    }),
+  };
 }
 
 /** One test as the adapters see it: public tests with their details, hidden ones reduced to what may be shown. */
@@ -150,7 +164,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
-/** The lines a public test shows: its message, the expectation, what was received, a hint, its output. */
+/** The lines a public test shows: its message, the expectation, what was received, its output. */
 export function publicDetails(test: FormatTest): string[] {
   const lines = [plain(test.message)];
   if (test.detail !== undefined) lines.push(plain(test.detail));
@@ -159,7 +173,6 @@ export function publicDetails(test: FormatTest): string[] {
   if (test.received !== undefined) lines.push(`Received: ${plain(test.received)}`);
   if (test.tolerance !== undefined) lines.push(`Tolerance: ${plain(test.tolerance)}`);
   if (test.stack !== undefined) lines.push(`Stack:\n${plain(test.stack)}`);
-  if (test.hint !== undefined && test.hint !== "") lines.push(`Hint: ${plain(test.hint)}`);
   if (test.output !== undefined && test.output !== "") lines.push(`Output:\n${plain(test.output).replace(/\n$/, "")}`);
   return lines;
 }
@@ -192,7 +205,7 @@ export function textReport(input: FormatInput): string {
     // A rejected module ran no test: the exercises' scores are all there is to say.
     for (const shown of graded ? shownTests(exercise, graded) : []) {
       if (shown.kind === "hidden") {
-        lines.push(`  [${shown.passed ? "passed" : "FAILED"}] ${hiddenTestSentence(exercise.name, shown.rank, shown.passed)}`);
+        lines.push(`  [${shown.passed ? "passed" : "FAILED"}] ${hiddenTestSentence(exercise, shown.rank, shown.passed)}`);
       } else {
         const [first, ...rest] = publicDetails(shown.test);
         lines.push(`  [${shown.passed ? "passed" : "FAILED"}] ${shown.test.id}: ${first ?? ""}`);

@@ -62,7 +62,7 @@ export function gradescope(input: FormatInput): GradescopeResults {
       visibility: "visible" as const,
     };
     if (shown.kind === "hidden") {
-      const output = input.status === "graded" ? hiddenTestSentence(shown.exercise.name, shown.rank, shown.passed) : NOT_RUN;
+      const output = input.status === "graded" ? hiddenTestSentence(shown.exercise, shown.rank, shown.passed) : NOT_RUN;
       return { name: hiddenTestName(shown.exercise.name, shown.rank), ...common, output, tags: [shown.exercise.name, "hidden"] };
     }
     const details = input.status === "graded" ? publicDetails(shown.test) : [NOT_RUN];

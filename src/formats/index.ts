@@ -15,10 +15,7 @@ export const FORMATS = ["native", "gradescope", "prairielearn", "xqueue", "cours
 export type ResultFormat = (typeof FORMATS)[number];
 
 export type { FormatInput } from "./common.js";
-
-export function isResultFormat(value: unknown): value is ResultFormat {
-  return typeof value === "string" && (FORMATS as readonly string[]).includes(value);
-}
+export { withHiddenHints } from "./common.js";
 
 const adapters: Record<Exclude<ResultFormat, "native">, (input: FormatInput) => unknown> = {
   gradescope,

@@ -17,12 +17,14 @@ import {
  * The reply of an Open edX external grader to XQueue: `{correct, score, msg}`.
  *
  * - correct is true only with full credit (the module loaded and every test passed).
- * - score is the fraction of the points, in [0, 1]. The LMS takes it as the points of the problem's
- *   input and clamps it to that input's points, 1 unless the problem says otherwise: a fraction is
- *   right for a default problem, whose weight then scales it.
- * - msg is HTML the LMS parses as XML (a message that does not parse is refused as an invalid grader
- *   reply): one root element, every piece of text escaped (student output may contain `<script>`),
- *   and no control characters (ANSI colours included), which XML does not allow.
+ * - score is the fraction of the points, in [0, 1]. The LMS takes it as the points earned on the
+ *   problem's input as it is: it floors a negative score to 0 but does not cap it at the input's
+ *   points, so the fraction is right for an input of 1 point (the default), scaled by the problem's weight.
+ * - msg is HTML the LMS parses as XML (lxml's etree.fromstring, then html5lib; a message that parses
+ *   with neither is refused as an invalid grader reply and no score is recorded): one root element,
+ *   never empty, every piece of text escaped (student output may contain `<script>`), and no code
+ *   point that XML 1.0 forbids (control characters, ANSI colours included, lone surrogates, U+FFFE
+ *   and U+FFFF), which a student can print with one console.log.
  */
 export interface XqueueResult {
   correct: boolean;
@@ -30,7 +32,16 @@ export interface XqueueResult {
   msg: string;
 }
 
-const h = (text: string) => escapeHtml(plain(text));
+// XML 1.0's Char production: tab, newline, carriage return, U+0020-U+D7FF, U+E000-U+FFFD and the
+// supplementary planes. Everything else (with the u flag, a lone surrogate is one code point) is out.
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
+
+/** Text with every code point XML 1.0 forbids replaced by U+FFFD, so that the student still sees something was there. */
+export function xmlChars(text: string): string {
+  return text.replace(NOT_XML_CHAR, "\uFFFD");
+}
+
+const h = (text: string) => escapeHtml(xmlChars(plain(text)));
 
 export function xqueue(input: FormatInput): XqueueResult {
   const graded = input.status === "graded";
@@ -44,7 +55,7 @@ export function xqueue(input: FormatInput): XqueueResult {
       for (const shown of shownTests(exercise, graded)) {
         const mark = shown.passed ? "passed" : "failed";
         if (shown.kind === "hidden") {
-          html.push(`<li>${h(hiddenTestSentence(exercise.name, shown.rank, shown.passed))}</li>`);
+          html.push(`<li>${h(hiddenTestSentence(exercise, shown.rank, shown.passed))}</li>`);
         } else {
           const [first, ...rest] = publicDetails(shown.test);
           const details = rest.length === 0 ? "" : `<pre>${h(rest.join("\n"))}</pre>`;
@@ -59,5 +70,7 @@ export function xqueue(input: FormatInput): XqueueResult {
   const output = consoleOutput(input);
   if (output !== "") html.push(`<p>Console output:</p><pre>${h(output)}</pre>`);
   html.push("</div>");
-  return { correct: fullyPassed(input), score: fraction(input), msg: html.join("\n") };
+  // Every piece of text went through h(); the whole message goes through xmlChars once more so that
+  // no later edit of the markup above can let a forbidden code point reach the LMS.
+  return { correct: fullyPassed(input), score: fraction(input), msg: xmlChars(html.join("\n")) };
 }

@@ -1,31 +1,13 @@
 import type { CallOutcome } from "../sandbox/outcomes.js";
 import { sameValue } from "./compare.js";
-import { outputMatches, type OutputExpectation } from "./output.js";
+import type { CallChecks, CheckVerdicts } from "../sandbox/protocol.js";
+import { outputMatches } from "./output.js";
 
 /**
  * The checks of one call beyond its returned value: what it printed, and what became of its arguments.
  * They run in the grading worker (outside the isolate, on the copies the call received), so that for a
  * hidden case only the verdicts leave it, never the printed text or the arguments.
  */
-
-/** The arguments after the call: left untouched, or changed into `value` (numbers within rtol/atol). */
-export interface ArgsExpectation {
-  unchanged?: true;
-  value?: unknown[];
-  rtol?: number;
-  atol?: number;
-}
-
-export interface CallChecks {
-  output?: OutputExpectation;
-  argsAfter?: ArgsExpectation;
-}
-
-/** true: met; false: not met. Present only for the checks the call asked for, and only when it returned a value. */
-export interface CheckVerdicts {
-  output?: boolean;
-  args?: boolean;
-}
 
 export function runCallChecks(checks: CallChecks, argsJson: string, outcome: CallOutcome, printed: string, dropped: number): CheckVerdicts | undefined {
   if (outcome.kind !== "value") return undefined;

@@ -1,4 +1,4 @@
-import type { Expectation, ValueType } from "../graders/pack.js";
+import type { Expectation, ValueType } from "../packs/types.js";
 import type { Snapshot } from "../sandbox/outcomes.js";
 import { containsNonFinite, describeKind, display, expectedType, isEncodedNonFinite, leaves, receivedType, shapeOf } from "./values.js";
 

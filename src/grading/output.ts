@@ -1,4 +1,5 @@
 import { RE2JS } from "re2js";
+import type { OutputExpectation, OutputFromValue, OutputRule } from "../packs/types.js";
 import type { Snapshot } from "../sandbox/outcomes.js";
 
 /**
@@ -16,26 +17,6 @@ import type { Snapshot } from "../sandbox/outcomes.js";
  * Each console.log prints its line and a newline, so an expected text may leave out its final newline;
  * an empty text means nothing printed at all.
  */
-
-export interface OutputRule {
-  greaterThan?: number;
-  atLeast?: number;
-  lessThan?: number;
-  atMost?: number;
-  text: string;
-}
-
-export interface OutputFromValue {
-  when: OutputRule[];
-  otherwise: string;
-  format?: "python-str" | "javascript";
-}
-
-export interface OutputExpectation {
-  text?: string;
-  pattern?: string;
-  fromValue?: OutputFromValue;
-}
 
 /** Longest printed text a pattern is run on: longer output fails a pattern expectation. */
 export const PATTERN_INPUT_CHARS = 16384;

@@ -6,16 +6,22 @@ import type { LoadOutcome } from "../sandbox/outcomes.js";
  * spaces, so each line and column of the JavaScript is the same line and column of the TypeScript:
  * the sandbox's positions need no source map. TypeScript with runtime semantics (enum, namespace,
  * parameter properties…) cannot be blanked and is refused with its position.
- * The parser loads on the first TypeScript submission (~10 MB of code the service otherwise never needs).
+ * The service runs this in the threads of strip-pool.ts, which load the parser (~10 MB of code) when
+ * they start; the command-line tool calls it directly.
  */
 
-type Stripped = { ok: true; source: string } | { ok: false; outcome: Extract<LoadOutcome, { kind: "unsupported-typescript" }> };
+export type Stripped = { ok: true; source: string } | { ok: false; outcome: Extract<LoadOutcome, { kind: "unsupported-typescript" }> };
 
 let tools: Promise<[typeof import("typescript"), typeof import("ts-blank-space")]> | undefined;
 
 function load(): Promise<[typeof import("typescript"), typeof import("ts-blank-space")]> {
   tools ??= Promise.all([import("typescript"), import("ts-blank-space")]);
   return tools;
+}
+
+/** Loads the parser ahead of the first source. */
+export async function loadTypeScript(): Promise<void> {
+  await load();
 }
 
 function words(kindName: string): string {

@@ -1,5 +1,5 @@
 import type { Snapshot, TaggedSnapshot } from "../sandbox/outcomes.js";
-import type { ValueType } from "../graders/pack.js";
+import type { ValueType } from "../packs/types.js";
 
 /**
  * Helpers over two kinds of values: expected values (plain JSON from case files) and received

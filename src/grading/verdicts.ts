@@ -1,10 +1,10 @@
-import type { Case } from "../graders/pack.js";
+import type { Case } from "../packs/types.js";
 import type { CallOutcome, LoadOutcome, ThrownError } from "../sandbox/outcomes.js";
 import { check, describeExpectation, toleranceUsed } from "./compare.js";
 import type { ErrorKind, Rejection, SourceLocation, TestFeedback, TestStatus } from "./feedback.js";
-import { errorKindOf, findImport, locate, studentStack } from "./locations.js";
+import { checkedPosition, errorKindOf, findImport, locate, studentStack } from "./locations.js";
 import { display } from "./values.js";
-import type { CheckVerdicts } from "./call-checks.js";
+import type { CheckVerdicts } from "../sandbox/protocol.js";
 import { describeOutputExpectation, visibleControls, withoutFinalNewline } from "./output.js";
 
 /**
@@ -43,15 +43,16 @@ interface Judgement extends SourceLocation {
   tolerance?: string;
 }
 
-function errorText(error: ThrownError): string {
-  const { line, column } = locate(error.stack);
+function errorText(error: ThrownError, source: SourceName): string {
+  const { line, column } = locate(error.stack, source.text);
   const head = error.name !== "" && error.message !== "" ? `${error.name}: ${error.message}` : error.message || error.name || "an exception";
-  return line === undefined ? head : `${head} (line ${line}, column ${column})`;
+  if (line === undefined) return head;
+  return column === undefined ? `${head} (line ${line})` : `${head} (line ${line}, column ${column})`;
 }
 
 /** Kind, line, column and student frames of a thrown error. */
 function thrown(error: ThrownError, source: SourceName): SourceLocation & { errorKind: ErrorKind } {
-  const where: SourceLocation & { errorKind: ErrorKind } = { errorKind: errorKindOf(error.name), ...locate(error.stack) };
+  const where: SourceLocation & { errorKind: ErrorKind } = { errorKind: errorKindOf(error.name), ...locate(error.stack, source.text) };
   const stack = studentStack(error.stack, source.fileName);
   if (stack !== "") where.stack = stack;
   return where;
@@ -123,9 +124,9 @@ export function judge(testCase: Case, outcome: CallOutcome, referenceValue: unkn
     }
     case "threw": {
       const where = thrown(outcome.error, source);
-      if (outcome.during === "result") return { status: "error", ...where, message: `Reading the value ${name} returned threw ${errorText(outcome.error)}` };
-      if (outcome.during === "load") return { status: "error", ...where, message: `The export ${name} could not be read: ${errorText(outcome.error)}` };
-      return { status: "error", ...where, message: `${name} threw ${errorText(outcome.error)}` };
+      if (outcome.during === "result") return { status: "error", ...where, message: `Reading the value ${name} returned threw ${errorText(outcome.error, source)}` };
+      if (outcome.during === "load") return { status: "error", ...where, message: `The export ${name} could not be read: ${errorText(outcome.error, source)}` };
+      return { status: "error", ...where, message: `${name} threw ${errorText(outcome.error, source)}` };
     }
     case "missing":
       return { status: "error", errorKind: "missing_export", message: `The submission does not export a function named ${name} (found ${outcome.type}).` };
@@ -193,9 +194,7 @@ export function rejection(outcome: Exclude<LoadOutcome, { kind: "loaded" }>, all
   switch (outcome.kind) {
     case "syntax-error": {
       const reason: Rejection = { code: "syntax_error", errorKind: "syntax_error", message: `SyntaxError: ${outcome.message}` };
-      if (outcome.line !== undefined) reason.line = outcome.line;
-      if (outcome.column !== undefined) reason.column = outcome.column;
-      return reason;
+      return { ...reason, ...checkedPosition(outcome.line, outcome.column, source.text) };
     }
     case "forbidden-import": {
       const allowed = allowedImports.length === 0 ? "nothing" : allowedImports.map((s) => `"${s}"`).join(", ");
@@ -204,7 +203,7 @@ export function rejection(outcome: Exclude<LoadOutcome, { kind: "loaded" }>, all
     case "link-error":
       return { code: "link_error", errorKind: "sandbox_error", message: outcome.message };
     case "threw":
-      return { code: "module_threw", ...thrown(outcome.error, source), message: `The module's top-level code threw ${errorText(outcome.error)}` };
+      return { code: "module_threw", ...thrown(outcome.error, source), message: `The module's top-level code threw ${errorText(outcome.error, source)}` };
     case "never-settled":
       return { code: "module_never_settled", errorKind: "timeout", message: "The module's top-level await never settles." };
     case "timeout":

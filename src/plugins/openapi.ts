@@ -36,7 +36,10 @@ export default fp(async (fastify: FastifyInstance) => {
         { name: "health", description: "Liveness and readiness" },
       ],
       components: {
-        securitySchemes: { adminToken: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN, for installing packs" } },
+        securitySchemes: {
+          adminToken: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN or an API key with the admin scope, for installing packs" },
+          apiKey: { type: "http", scheme: "bearer", description: "An API key's secret (gradebox-keys create): once any key exists, every /v1 route needs one, with the route's scope (submit, read, admin)" },
+        },
       },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => componentName(json, i) },

@@ -1,6 +1,7 @@
 import fp from "fastify-plugin";
 import type { Config } from "../config.js";
-import { poolOptions, SandboxPool } from "../sandbox/pool.js";
+import { ApiError, apiError } from "../errors.js";
+import { poolOptions, PoolError, SandboxPool } from "../sandbox/pool.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -10,7 +11,8 @@ declare module "fastify" {
 
 /** Starts the grading workers and stops them when the app closes. */
 export default fp<{ config: Config }>(async (fastify, { config }) => {
-  const pool = new SandboxPool(poolOptions(config, fastify.log.child({ component: "sandbox" })));
+  const metrics = fastify.metrics;
+  const pool = new SandboxPool({ ...poolOptions(config, fastify.log.child({ component: "sandbox" })), onEvent: (event) => metrics.onPoolEvent(event) });
   fastify.decorate("sandbox", pool);
   fastify.addHook("onClose", async () => pool.close());
   try {
@@ -19,4 +21,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     await pool.close();
     throw error;
   }
-}, { name: "sandbox" });
+}, { name: "sandbox", dependencies: ["metrics"] });
+
+/** The sandbox pool's refusals, as API errors (anything else is passed through unchanged). */
+export function poolErrorToApi(error: unknown): unknown {
+  if (!(error instanceof PoolError)) return error;
+  if (error.code === "queue_full") return new ApiError("queue_full", [error.retryAfterS], { headers: { "retry-after": String(error.retryAfterS) } });
+  if (error.code === "closed") return apiError("shutting_down");
+  return apiError("sandbox_unavailable", error.message);
+}

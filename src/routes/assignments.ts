@@ -1,15 +1,24 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { hasScope } from "../auth/keys.js";
 import type { Config } from "../config.js";
-import { ApiError, apiError, poolErrorToApi } from "../errors.js";
+import { ApiError, apiError } from "../errors.js";
+import { poolErrorToApi } from "../plugins/sandbox.js";
 import { describeExpectation } from "../grading/compare.js";
 import { describeOutputRule } from "../grading/output.js";
-import type { GradablePack } from "../grading/grade.js";
-import { PackError } from "../graders/problems.js";
+import type { GradablePack } from "../packs/types.js";
+import { PackError } from "../packs/problems.js";
 import { schemas } from "../schemas.js";
-import { errorResponses } from "./docs.js";
+import { errorResponses } from "../error-responses.js";
 
 /** What students and platforms may see of a pack: public cases in full, hidden ones only counted. */
+/** What a submission must be, in the pack's own terms: its helpers' specifiers, not another pack's. */
+export function moduleContract(specifiers: string[]): string {
+  const exports = "One ECMAScript module that exports one function per exercise, named as the exercise.";
+  if (specifiers.length === 0) return `${exports} It may not import anything.`;
+  const example = specifiers.map((specifier) => `import … from ${JSON.stringify(specifier)}`).join(", ");
+  return `${exports} It may import only the listed helpers, by their specifier (${example}).`;
+}
+
 export function summary(gradable: GradablePack) {
   const { pack, limits } = gradable;
   const { assignment } = pack;
@@ -22,7 +31,7 @@ export function summary(gradable: GradablePack) {
     language: assignment.language,
     imports: Object.keys(assignment.imports),
     contract: {
-      module: "One ECMAScript module that exports one function per exercise, named as the exercise. It may import only the listed helpers, by their specifier (import { np } from \"gc_utils\").",
+      module: moduleContract(Object.keys(assignment.imports)),
       languages: ["javascript", "typescript"],
       exports: assignment.exercises.map((e) => e.name),
       imports: Object.keys(assignment.imports).map((specifier) => ({ specifier, url: `/v1/assignments/${pack.id}/helpers/${encodeURIComponent(specifier)}` })),
@@ -52,23 +61,15 @@ export function summary(gradable: GradablePack) {
 
 const idParam = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,63}$" } } };
 
-/** Constant-time comparison of bearer tokens (hashing first also hides the length). */
-function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-function requireAdmin(request: FastifyRequest, token: string): void {
-  const header = request.headers.authorization;
-  const match = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
-  if (match === null) throw apiError("unauthorized");
-  if (!tokenMatches(match[1] as string, token)) throw apiError("forbidden");
+/** Installing packs is an admin's act (the auth plugin checks it too; this keeps the rule beside the route). */
+function requireAdmin(request: FastifyRequest): void {
+  if (request.client === null) throw apiError("unauthorized", "this route needs an admin key");
+  if (!hasScope(request.client, "admin")) throw apiError("forbidden", "admin");
 }
 
 const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { config }) => {
   const find = (id: string): GradablePack => {
-    const gradable = fastify.graders.get(id);
+    const gradable = fastify.packs.get(id);
     if (gradable === undefined) throw apiError("assignment_not_found", id);
     return gradable;
   };
@@ -79,7 +80,7 @@ const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
       summary: "List the assignments this service grades",
       response: { 200: { type: "object", required: ["assignments"], properties: { assignments: { type: "array", items: { $ref: `${schemas.assignmentSummary.$id}#` } } } } },
     },
-  }, async () => ({ assignments: fastify.graders.list().map(summary) }));
+  }, async () => ({ assignments: fastify.packs.list().map(summary) }));
 
   fastify.get<{ Params: { id: string } }>("/v1/assignments/:id", {
     schema: {
@@ -113,33 +114,31 @@ const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return reply.type("text/javascript; charset=utf-8").send(pack.files.get(file));
   });
 
-  // Installing packs is an instructor's act: off unless a token is configured.
-  if (config.adminToken !== "") {
-    fastify.put<{ Params: { id: string }; Body: { files: Record<string, string> } }>("/v1/assignments/:id", {
-      bodyLimit: config.packKiB * 1024,
-      schema: {
-        tags: ["assignments"],
-        summary: "Install or replace a pack (instructors; needs ADMIN_TOKEN)",
-        description: "Validates the pack's files and runs its self-test (the reference passes every case, each mutant fails); 422 invalid_pack lists the problems. Answers 201 when new, 200 when replaced.",
-        security: [{ adminToken: [] }],
-        params: idParam,
-        body: { $ref: `${schemas.packUpload.$id}#` },
-      },
-      // onRequest: refuse before reading a large body from someone without the token.
-      onRequest: async (request) => requireAdmin(request, config.adminToken),
-    }, async (request, reply) => {
-      const { id } = request.params;
-      try {
-        const { gradable, replaced, selfTest } = await fastify.graders.install(id, new Map(Object.entries(request.body.files)));
-        return reply.code(replaced ? 200 : 201).send({ assignment: summary(gradable), replaced, selfTest });
-      } catch (error) {
-        if (error instanceof PackError) {
-          throw new ApiError("invalid_pack", [error.problems.length], { details: { problems: error.problems } });
-        }
-        throw poolErrorToApi(error);
+  // Installing packs is an instructor's act: it needs ADMIN_TOKEN or an admin key, even while the service is open.
+  fastify.put<{ Params: { id: string }; Body: { files: Record<string, string> } }>("/v1/assignments/:id", {
+    bodyLimit: config.packKiB * 1024,
+    schema: {
+      tags: ["assignments"],
+      summary: "Install or replace a pack (instructors; needs ADMIN_TOKEN or an admin key)",
+      description: "Validates the pack's files and runs its self-test (the reference passes every case, each mutant fails); 422 invalid_pack lists the problems. Answers 201 when new, 200 when replaced.",
+      security: [{ adminToken: [] }],
+      params: idParam,
+      body: { $ref: `${schemas.packUpload.$id}#` },
+    },
+    // onRequest: refuse before reading a large body from someone without the token.
+    onRequest: async (request) => requireAdmin(request),
+  }, async (request, reply) => {
+    const { id } = request.params;
+    try {
+      const { gradable, replaced, selfTest } = await fastify.packs.install(id, new Map(Object.entries(request.body.files)));
+      return reply.code(replaced ? 200 : 201).send({ assignment: summary(gradable), replaced, selfTest });
+    } catch (error) {
+      if (error instanceof PackError) {
+        throw new ApiError("invalid_pack", [error.problems.length], { details: { problems: error.problems } });
       }
-    });
-  }
+      throw poolErrorToApi(error);
+    }
+  });
 };
 
 export default assignments;

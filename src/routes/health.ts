@@ -30,7 +30,7 @@ const health: FastifyPluginAsync = async (fastify) => {
     const workers = fastify.sandbox.stats();
     const body = {
       status: workers.healthy ? "ok" : "degraded",
-      assignments: fastify.graders.list().map((g) => ({ id: g.pack.id, assignmentVersion: g.pack.hash })),
+      assignments: fastify.packs.list().map((g) => ({ id: g.pack.id, assignmentVersion: g.pack.hash })),
       workers,
     };
     return reply.code(workers.healthy ? 200 : 503).send(body);

@@ -1,8 +1,10 @@
 import ivm from "isolated-vm";
-import type { CallOutcome, LoadOutcome } from "./outcomes.js";
+import type { CallOutcome, WorkerLoadOutcome } from "./outcomes.js";
 import { preludeSource, type PreludeOptions } from "./prelude.js";
-import type { JobLimits } from "./protocol.js";
-import { SUBMISSION_URL } from "./constants.js";
+import type { Limits } from "../config.js";
+import type { HelperModule } from "./protocol.js";
+import { SUBMISSION_URL, TEXT_LIMITS } from "./constants.js";
+import { decodeSpecifier } from "./specifiers.js";
 
 /**
  * The host side of one isolate, used inside a worker process: the other half of the trust boundary
@@ -29,15 +31,9 @@ const TIMER_SLACK_MS = 5;
 // top-level code (await included) has finished, and `submission` hands its exports to the harness.
 const PROBE_SOURCE = `import * as submission from ${JSON.stringify(SUBMISSION_SPECIFIER)};\nexport { submission };\nexport const done = true;\n`;
 
-export interface HelperModule {
-  specifier: string;
-  source: string;
-}
-
 export interface LoadRequest {
   source: string;
   helpers: HelperModule[];
-  keepGlobals: string[];
 }
 
 type Guarded<T> =
@@ -56,10 +52,10 @@ export interface SessionSetup {
   prelude: PreludeOptions;
 }
 
-export function sessionSetup(limits: JobLimits, resultMaxDepth: number, keepGlobals: string[]): SessionSetup {
+export function sessionSetup(limits: Limits, resultMaxDepth: number, keepGlobals: string[]): SessionSetup {
   return {
     isolateMemoryMb: limits.isolateMemoryMb,
-    prelude: { outputLimit: limits.outputKiB * 1024, resultLimit: limits.resultKiB * 1024, maxDepth: resultMaxDepth, keepGlobals: [...keepGlobals] },
+    prelude: { outputLimit: limits.outputKiB * 1024, resultLimit: limits.resultKiB * 1024, maxDepth: resultMaxDepth, keepGlobals: [...keepGlobals], textLimits: TEXT_LIMITS },
   };
 }
 
@@ -89,19 +85,18 @@ export class IsolateSession {
   readonly timings: SessionTimings = { isolateMs: 0, contextMs: 0, loadMs: 0 };
   private readonly isolate: ivm.Isolate;
   private context: ivm.Context | undefined;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the harness takes strings and isolate values
-  private harness: ivm.Reference<any> | undefined;
+  /** The prelude's harness function: called with strings (and once the submission's namespace), it answers strings. */
+  private harness: ivm.Reference | undefined;
   private preludeFault: string | undefined;
   private lost: "timeout" | "memory" | undefined;
-  private limits: JobLimits;
+  private limits: Limits;
   private deadline: number;
   /** The worker's resident memory when this session began, to tell a memory bomb from a spin. */
   private rssAtStart: number;
 
-  constructor(
-    limits: JobLimits,
+  private constructor(
+    limits: Limits,
     private readonly killGraceMs: number,
-    private readonly resultMaxDepth: number,
   ) {
     const started = performance.now();
     this.limits = limits;
@@ -115,22 +110,21 @@ export class IsolateSession {
    * A session whose isolate, context and prelude are ready, made before its job arrives (or when it
    * does). No submission's code runs in it before `begin` and `load`.
    */
-  static async prepare(setup: SessionSetup, limits: JobLimits, killGraceMs: number, resultMaxDepth: number): Promise<IsolateSession> {
-    const session = new IsolateSession({ ...limits, isolateMemoryMb: setup.isolateMemoryMb }, killGraceMs, resultMaxDepth);
+  static async prepare(setup: SessionSetup, limits: Limits, killGraceMs: number): Promise<IsolateSession> {
+    const session = new IsolateSession({ ...limits, isolateMemoryMb: setup.isolateMemoryMb }, killGraceMs);
     await session.setUp(setup.prelude);
     return session;
   }
 
   /** Starts the job's wall-clock budget and memory baseline: call it when the job starts. */
-  begin(limits: JobLimits): void {
+  begin(limits: Limits): void {
     this.limits = limits;
     this.deadline = Date.now() + limits.submissionWallMs;
     this.rssAtStart = process.memoryUsage.rss();
   }
 
-  /** Creates the context and runs the prelude in it (once). */
+  /** Creates the context and runs the prelude in it; `prepare` does it once, before any submission's code. */
   private async setUp(options: PreludeOptions): Promise<void> {
-    if (this.context !== undefined) return;
     const started = performance.now();
     const { limits } = this;
     const context = await this.isolate.createContext();
@@ -148,9 +142,7 @@ export class IsolateSession {
     this.timings.contextMs = performance.now() - started;
   }
 
-  async load(request: LoadRequest): Promise<LoadOutcome> {
-    const { limits } = this;
-    await this.setUp({ outputLimit: limits.outputKiB * 1024, resultLimit: limits.resultKiB * 1024, maxDepth: this.resultMaxDepth, keepGlobals: request.keepGlobals });
+  async load(request: LoadRequest): Promise<WorkerLoadOutcome> {
     const started = performance.now();
     try {
       return await this.loadModules(request);
@@ -159,7 +151,7 @@ export class IsolateSession {
     }
   }
 
-  private async loadModules(request: LoadRequest): Promise<LoadOutcome> {
+  private async loadModules(request: LoadRequest): Promise<WorkerLoadOutcome> {
     const { limits } = this;
     const context = this.context as ivm.Context;
     if (this.harness === undefined) return { kind: "crashed", detail: this.preludeFault ?? "prelude: not run" };
@@ -175,17 +167,17 @@ export class IsolateSession {
       modules.set(helper.specifier, this.isolate.compileModuleSync(helper.source, { filename: `file:///${helper.specifier}.mjs` }));
     }
     const allowed = request.helpers.map((h) => h.specifier);
-    for (const specifier of submission.dependencySpecifiers) {
+    for (const specifier of submission.dependencySpecifiers.map(decodeSpecifier)) {
       if (!allowed.includes(specifier)) return { kind: "forbidden-import", specifier, allowed };
     }
     for (const helper of request.helpers) {
-      const bad = modules.get(helper.specifier)?.dependencySpecifiers.find((s) => !allowed.includes(s));
+      const bad = modules.get(helper.specifier)?.dependencySpecifiers.map(decodeSpecifier).find((s) => !allowed.includes(s));
       if (bad !== undefined) return { kind: "link-error", message: `helper module '${helper.specifier}' imports '${bad}', which is not a helper of this assignment` };
     }
     const probe = this.isolate.compileModuleSync(PROBE_SOURCE, { filename: "file:///gradebox-probe.mjs" });
     try {
       // Every specifier was checked above, so this resolver never throws.
-      probe.instantiateSync(context, (specifier) => modules.get(specifier) as ivm.Module);
+      probe.instantiateSync(context, (specifier) => modules.get(decodeSpecifier(specifier)) as ivm.Module);
     } catch (error) {
       return { kind: "link-error", message: hostErrorText(error).message };
     }
@@ -299,7 +291,7 @@ export class IsolateSession {
   }
 }
 
-function loadFault(fault: Exclude<Guarded<unknown>, { ok: true }>, limits: JobLimits): LoadOutcome {
+function loadFault(fault: Exclude<Guarded<unknown>, { ok: true }>, limits: Limits): WorkerLoadOutcome {
   if (fault.fault === "timeout") return { kind: "timeout", limitMs: limits.evalTimeoutMs };
   if (fault.fault === "memory") return { kind: "memory", limitMb: limits.isolateMemoryMb };
   return { kind: "threw", error: { name: fault.name, message: fault.message, stack: fault.stack } };
@@ -316,18 +308,20 @@ function describeFault(fault: Exclude<Guarded<unknown>, { ok: true }>): string {
 function hostErrorText(error: unknown): { name: string; message: string; stack: string } {
   if (error instanceof Error) {
     return {
-      name: String(error.name).slice(0, 200),
-      message: String(error.message).slice(0, 2000),
-      stack: String(error.stack ?? "").slice(0, 4000),
+      name: String(error.name).slice(0, TEXT_LIMITS.errorName),
+      message: String(error.message).slice(0, TEXT_LIMITS.errorMessage),
+      stack: String(error.stack ?? "").slice(0, TEXT_LIMITS.errorStack),
     };
   }
-  return { name: "Error", message: String(error).slice(0, 2000), stack: "" };
+  return { name: "Error", message: String(error).slice(0, TEXT_LIMITS.errorMessage), stack: "" };
 }
 
-/** isolated-vm reports compile errors as "SyntaxError: … [file:///submission.mjs:LINE:COLUMN]". */
-function syntaxError(error: unknown): LoadOutcome {
+/** Where isolated-vm puts a compile error's position: "SyntaxError: … [file:///submission.mjs:LINE:COLUMN]". */
+const SYNTAX_ERROR_AT = new RegExp(`\\s*\\[${SUBMISSION_URL.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:(\\d+):(\\d+)\\]\\s*$`);
+
+function syntaxError(error: unknown): WorkerLoadOutcome {
   const { message } = hostErrorText(error);
-  const at = /\s*\[file:\/\/\/submission\.mjs:(\d+):(\d+)\]\s*$/.exec(message);
+  const at = SYNTAX_ERROR_AT.exec(message);
   if (at === null) return { kind: "syntax-error", message };
   return { kind: "syntax-error", message: message.slice(0, at.index), line: Number(at[1]), column: Number(at[2]) };
 }

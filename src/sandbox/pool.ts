@@ -1,13 +1,12 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type { Config } from "../config.js";
+import type { Config, Limits } from "../config.js";
 import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
-import type { CheckVerdicts } from "../grading/call-checks.js";
-import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type JobPhases, type WorkerMessage } from "./protocol.js";
-import type { HelperModule } from "./isolate-session.js";
+import { isWorkerMessage, type CheckVerdicts, type GradeJob, type JobCall, type HelperModule, type JobPhases, type WorkerMessage } from "./protocol.js";
 import { classifyCrash } from "./crash.js";
+import { completeLostJob } from "./lost-job.js";
 
 /**
  * Supervises the worker processes that run student code. The HTTP process never runs it.
@@ -26,7 +25,18 @@ export interface PoolOptions {
   queueLength: number;
   resultMaxDepth: number;
   logger: Log;
+  /** Told when a worker exits and when a job's report is complete (metrics); must not throw. */
+  onEvent?: (event: PoolEvent) => void;
 }
+
+export type WorkerState = "starting" | "idle" | "busy" | "retiring";
+
+/** Why a worker process exited: bounded, for metrics. */
+export type WorkerExitCause = "recycled" | "tainted" | "deadline" | "rss" | "out_of_memory" | "crashed" | "spawn_failed" | "shutdown";
+
+export type PoolEvent =
+  | { type: "worker-exit"; cause: WorkerExitCause }
+  | { type: "job-done"; report: JobReport };
 
 /** The pool the service runs, from its configuration (the CLI uses the same). */
 export function poolOptions(config: Config, logger: Log): PoolOptions {
@@ -47,7 +57,7 @@ export interface JobSpec {
   helpers: HelperModule[];
   keepGlobals: string[];
   calls: JobCall[];
-  limits: JobLimits;
+  limits: Limits;
 }
 
 export interface JobReport {
@@ -82,8 +92,8 @@ interface ActiveJob {
   loaded: boolean;
   callsDone: number;
   startedAt: number;
+  /** A started job always ends in a report (a dead worker's too): it is never rejected. */
   resolve: (report: JobReport) => void;
-  reject: (error: Error) => void;
   deadline?: NodeJS.Timeout;
   rssTimer?: NodeJS.Timeout;
   killedFor?: "deadline" | "rss";
@@ -92,8 +102,9 @@ interface ActiveJob {
 interface Worker {
   id: number;
   child: ChildProcess;
-  state: "starting" | "idle" | "busy" | "retiring";
+  state: WorkerState;
   gradings: number;
+  retiredFor?: "recycled" | "tainted";
   stderrTail: string;
   job?: ActiveJob;
   spawnTimer?: NodeJS.Timeout;
@@ -146,6 +157,13 @@ export class SandboxPool {
     const starting = all.filter((w) => w.state === "starting").length;
     const healthy = !this.closing && (ready > 0 || (starting > 0 && this.consecutiveSpawnFailures === 0));
     return { workers: all.length, ready, busy, queued: this.queue.length, healthy };
+  }
+
+  /** How many workers are in each state now (for metrics). */
+  workerStates(): Record<WorkerState, number> {
+    const counts: Record<WorkerState, number> = { starting: 0, idle: 0, busy: 0, retiring: 0 };
+    for (const worker of this.workers) counts[worker.state]++;
+    return counts;
   }
 
   /**
@@ -236,7 +254,7 @@ export class SandboxPool {
       this.finish(worker, job);
       worker.gradings++;
       if (msg.tainted || worker.gradings >= this.options.maxGradings) {
-        this.retire(worker, msg.tainted ? "isolate disposed while running" : "recycled");
+        this.retire(worker, msg.tainted ? "tainted" : "recycled");
       } else {
         worker.state = "idle";
         this.pump(worker);
@@ -248,13 +266,14 @@ export class SandboxPool {
     clearTimeout(worker.spawnTimer);
     this.workers.delete(worker);
     const job = worker.job;
+    this.emit({ type: "worker-exit", cause: this.exitCause(worker) });
     if (job !== undefined) {
       const why = job.killedFor === "deadline"
         ? `killed: missed the ${job.spec.limits.submissionWallMs} ms deadline`
         : job.killedFor === "rss"
           ? `killed: resident memory over ${this.options.rssMb} MB`
           : `died: ${signal ?? `exit code ${code}`} (${classifyCrash(worker.stderrTail)})`;
-      this.failJob(job, why, worker.stderrTail);
+      completeLostJob(job, why, { memoryFault: classifyCrash(worker.stderrTail) === "out of memory", rssMb: this.options.rssMb });
       this.finish(worker, job);
       this.options.logger.warn({ workerId: worker.id, reason: why }, "grading worker stopped during a grading");
     } else if (worker.state === "starting") {
@@ -271,6 +290,22 @@ export class SandboxPool {
       this.respawnTimer = setTimeout(() => this.refill(), delay);
     } else {
       this.refill();
+    }
+  }
+
+  private exitCause(worker: Worker): WorkerExitCause {
+    if (worker.retiredFor !== undefined) return worker.retiredFor;
+    if (worker.job?.killedFor !== undefined) return worker.job.killedFor;
+    if (this.closing) return "shutdown";
+    if (worker.state === "starting") return "spawn_failed";
+    return classifyCrash(worker.stderrTail) === "out of memory" ? "out_of_memory" : "crashed";
+  }
+
+  private emit(event: PoolEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch (error) {
+      this.options.logger.error({ err: error }, "a pool event listener threw");
     }
   }
 
@@ -299,7 +334,6 @@ export class SandboxPool {
       callsDone: 0,
       startedAt: Date.now(),
       resolve: waiting.resolve,
-      reject: waiting.reject,
     };
     worker.state = "busy";
     worker.job = job;
@@ -340,43 +374,20 @@ export class SandboxPool {
     worker.child.kill("SIGKILL");
   }
 
-  /** Fills in the outcomes the worker never reported, blaming the step it was on. */
-  private failJob(job: ActiveJob, why: string, stderrTail: string): void {
-    const { limits } = job.spec;
-    const memory = job.killedFor === "rss" || (job.killedFor === undefined && classifyCrash(stderrTail) === "out of memory");
-    const culprit: CallOutcome = job.killedFor === "deadline"
-      ? { kind: "timeout", limitMs: limits.submissionWallMs }
-      : memory
-        // Killed for RSS, the limit it went over is the worker's RSS cap, not the isolate's heap limit
-        // (which may be far larger): the student's message names the one that stopped it.
-        ? { kind: "memory", limitMb: job.killedFor === "rss" ? this.options.rssMb : limits.isolateMemoryMb }
-        : { kind: "crashed", detail: why };
-    job.report.workerDeath = why;
-    if (!job.loaded) {
-      job.report.load = culprit.kind === "timeout"
-        ? { kind: "timeout", limitMs: limits.evalTimeoutMs }
-        : culprit.kind === "memory" ? culprit : { kind: "crashed", detail: why };
-      return;
-    }
-    for (let i = job.callsDone; i < job.spec.calls.length; i++) {
-      const outcome: CallOutcome = i === job.callsDone
-        ? culprit
-        : { kind: "not-run", reason: job.killedFor === "deadline" ? "budget" : "sandbox-lost" };
-      job.report.calls[i] = { outcome, output: "" };
-    }
-  }
-
   private finish(worker: Worker, job: ActiveJob): void {
     clearTimeout(job.deadline);
     clearInterval(job.rssTimer);
     worker.job = undefined;
     const durationMs = Date.now() - job.startedAt;
     this.averageGradingMs = 0.9 * this.averageGradingMs + 0.1 * durationMs;
-    job.resolve({ ...job.report, workerId: worker.id, durationMs });
+    const report = { ...job.report, workerId: worker.id, durationMs };
+    this.emit({ type: "job-done", report });
+    job.resolve(report);
   }
 
-  private retire(worker: Worker, reason: string): void {
+  private retire(worker: Worker, reason: "recycled" | "tainted"): void {
     worker.state = "retiring";
+    worker.retiredFor = reason;
     this.options.logger.debug({ workerId: worker.id, reason, gradings: worker.gradings }, "retiring grading worker");
     // The replacement starts now, not once the old one has exited, so a one-worker pool is not left empty.
     this.spawn();

@@ -1,3 +1,5 @@
+import type { TextLimits } from "./constants.js";
+
 /**
  * The code that runs INSIDE the isolate, before any student code. It is half of the trust boundary
  * (the other half is isolate-session.ts): only strings cross between them.
@@ -37,6 +39,8 @@ export interface PreludeOptions {
   maxDepth: number;
   /** Globals to keep that the prelude would otherwise remove. */
   keepGlobals: string[];
+  /** How much of an error's or a value's text is kept (constants.ts's TEXT_LIMITS: this function cannot import). */
+  textLimits: TextLimits;
 }
 
 export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: unknown, c?: unknown) => string {
@@ -71,6 +75,7 @@ export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: 
   const outputLimit = options.outputLimit;
   const resultLimit = options.resultLimit;
   const maxDepth = options.maxDepth;
+  const textLimits = options.textLimits;
 
   // Nothing any pack needs, and each is a known way to block a thread or to get at raw memory.
   const removable = ["WebAssembly", "SharedArrayBuffer", "Atomics"];
@@ -94,7 +99,7 @@ export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: 
 
   function functionName(fn: unknown): string {
     const d = getOwnDesc(fn as object, "name");
-    return d !== undefined && hasOwn(d, "value") && typeof d.value === "string" ? truncate(d.value, 100) : "";
+    return d !== undefined && hasOwn(d, "value") && typeof d.value === "string" ? truncate(d.value, textLimits.functionName) : "";
   }
 
   /** The name of an object's class, read from descriptors only. */
@@ -195,7 +200,7 @@ export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: 
         if (tag !== undefined) { emit('{"$":"instance","class":' + quote(tag) + "}"); return; }
         const boxed = boxedPrimitive(value);
         if (boxed !== undefined) {
-          emit('{"$":"boxed","type":"' + boxed[0] + '","v":' + quote(truncate(primitiveText(boxed[1]), 200)) + "}");
+          emit('{"$":"boxed","type":"' + boxed[0] + '","v":' + quote(truncate(primitiveText(boxed[1]), textLimits.boxedValue)) + "}");
           return;
         }
         emit('{"$":"instance","class":' + quote(className(value)) + "}");
@@ -228,17 +233,17 @@ export function prelude(options: PreludeOptions): (op: string, a?: unknown, b?: 
     let message = "";
     let stack = "";
     if (error !== null && (typeof error === "object" || typeof error === "function")) {
-      try { const n = (error as { name?: unknown }).name; if (typeof n === "string") name = truncate(n, 200); } catch { /* a throwing getter */ }
+      try { const n = (error as { name?: unknown }).name; if (typeof n === "string") name = truncate(n, textLimits.errorName); } catch { /* a throwing getter */ }
       try {
         const m = (error as { message?: unknown }).message;
-        if (typeof m === "string") message = truncate(m, 2000);
-        else if (m !== undefined && (m === null || typeof m !== "object")) message = truncate(primitiveText(m), 2000);
+        if (typeof m === "string") message = truncate(m, textLimits.errorMessage);
+        else if (m !== undefined && (m === null || typeof m !== "object")) message = truncate(primitiveText(m), textLimits.errorMessage);
       } catch { /* a throwing getter */ }
-      try { const s = (error as { stack?: unknown }).stack; if (typeof s === "string") stack = truncate(s, 4000); } catch { /* a throwing getter or prepareStackTrace */ }
+      try { const s = (error as { stack?: unknown }).stack; if (typeof s === "string") stack = truncate(s, textLimits.errorStack); } catch { /* a throwing getter or prepareStackTrace */ }
       if (name === "") { try { name = className(error as object); } catch { name = "Object"; } }
     } else {
       name = typeof error;
-      message = truncate(primitiveText(error), 2000);
+      message = truncate(primitiveText(error), textLimits.errorMessage);
     }
     return '{"kind":"threw","during":"' + during + '","error":{"name":' + quote(name) + ',"message":' + quote(message) + ',"stack":' + quote(stack) + "}}";
   }

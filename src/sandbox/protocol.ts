@@ -1,15 +1,21 @@
+import { Type, type Static } from "@sinclair/typebox";
 import { Ajv } from "ajv";
 import type { Limits } from "../config.js";
-import type { CallOutcome, LoadOutcome } from "./outcomes.js";
-import type { HelperModule } from "./isolate-session.js";
-import type { CallChecks, CheckVerdicts } from "../grading/call-checks.js";
+import type { ArgsExpectation, OutputExpectation } from "../packs/types.js";
+import { callOutcomeSchema, workerLoadOutcomeSchema } from "./outcomes.js";
 
 /**
  * Messages between the service and a worker process. The worker runs student code (inside an
- * isolate), so the service checks every message it receives against these schemas before using it.
+ * isolate), so the service checks every message it receives against the schema below before using
+ * it; the type of those messages is derived from the schema (TypeBox), so the two cannot drift. The
+ * jobs the service sends are trusted and only typed.
  */
 
-export type JobLimits = Limits;
+/** A module a submission may import, by the specifier it imports it with (the pack's helpers). */
+export interface HelperModule {
+  specifier: string;
+  source: string;
+}
 
 export interface JobCall {
   exportName: string;
@@ -28,6 +34,12 @@ export interface JobCall {
   checks?: CallChecks;
 }
 
+/** A call's checks beyond its returned value: what it prints, and what becomes of its arguments (the case's output and argsAfter). */
+export interface CallChecks {
+  output?: OutputExpectation;
+  argsAfter?: ArgsExpectation;
+}
+
 export interface GradeJob {
   type: "grade";
   jobId: string;
@@ -35,127 +47,56 @@ export interface GradeJob {
   helpers: HelperModule[];
   keepGlobals: string[];
   calls: JobCall[];
-  limits: JobLimits;
+  limits: Limits;
   killGraceMs: number;
   resultMaxDepth: number;
   /** The worker's last job before it is retired: it need not prepare an isolate for a next one. */
   last?: boolean;
 }
 
+const ms = Type.Number({ minimum: 0 });
+
 /** Where a job's time went in the worker (ms), for the benchmark. Optional in `done`. */
-export interface JobPhases {
+const jobPhasesSchema = Type.Object({
   /** Creating the isolate, and the context with the prelude: before the job arrived when `preparedAhead`. */
-  isolateMs: number;
-  contextMs: number;
-  preparedAhead: boolean;
+  isolateMs: ms,
+  contextMs: ms,
+  preparedAhead: Type.Boolean(),
   /** From the job's arrival until its isolate was ready. */
-  setupWaitMs: number;
+  setupWaitMs: ms,
   /** Compiling, linking and evaluating the submission and its helpers. */
-  loadMs: number;
+  loadMs: ms,
   /** Running the calls, host round trips and reports included. */
-  testsMs: number;
+  testsMs: ms,
   /** Disposing of the previous job's isolate, done after that job's reply. */
-  previousDisposeMs?: number;
-}
+  previousDisposeMs: Type.Optional(ms),
+}, { additionalProperties: false });
 
-export type WorkerMessage =
-  | { type: "ready"; pid: number }
-  | { type: "loaded"; jobId: string; outcome: LoadOutcome; output: string; dropped: number }
-  /** `ms`: how long the call ran in the worker, host round trips included. */
-  | { type: "call"; jobId: string; index: number; outcome: CallOutcome; output: string; dropped: number; ms: number; checks?: CheckVerdicts }
-  | { type: "done"; jobId: string; tainted: boolean; phases?: JobPhases };
+export type JobPhases = Static<typeof jobPhasesSchema>;
 
-const ms = { type: "number", minimum: 0 };
-const bounded = (max: number) => ({ type: "string", maxLength: max });
-const thrownError = {
-  type: "object",
-  required: ["name", "message", "stack"],
-  properties: { name: bounded(1000), message: bounded(10000), stack: bounded(10000) },
-};
+/** The worker's verdicts on a call's checks: true met, false not; present only for the checks asked, and only when the call returned a value. */
+const checkVerdictsSchema = Type.Object({ output: Type.Optional(Type.Boolean()), args: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
-const loadOutcome = {
-  type: "object",
-  required: ["kind"],
-  properties: {
-    kind: { enum: ["loaded", "syntax-error", "forbidden-import", "link-error", "threw", "never-settled", "timeout", "memory", "crashed"] },
-    message: bounded(10000),
-    line: { type: "integer" },
-    column: { type: "integer" },
-    specifier: bounded(10000),
-    allowed: { type: "array", items: { type: "string" } },
-    error: thrownError,
-    limitMs: { type: "number" },
-    limitMb: { type: "number" },
-    detail: bounded(10000),
-  },
-};
+export type CheckVerdicts = Static<typeof checkVerdictsSchema>;
 
-const callOutcome = {
-  type: "object",
-  required: ["kind"],
-  properties: {
-    kind: { enum: ["value", "threw", "missing", "unserializable", "never-settled", "timeout", "memory", "crashed", "not-run"] },
-    during: { enum: ["call", "result", "load"] },
-    error: thrownError,
-    type: { type: "string" },
-    reason: { enum: ["too-large", "too-deep", "sandbox-lost", "budget", "skipped"] },
-    limitMs: { type: "number" },
-    limitMb: { type: "number" },
-    detail: bounded(10000),
-  },
-  allOf: [
-    { if: { properties: { kind: { const: "value" } } }, then: { required: ["value"] } },
-    { if: { properties: { kind: { const: "threw" } } }, then: { required: ["error", "during"] } },
-  ],
-};
+export const workerMessageSchema = Type.Union([
+  Type.Object({ type: Type.Literal("ready"), pid: Type.Integer() }),
+  Type.Object({ type: Type.Literal("loaded"), jobId: Type.String(), outcome: workerLoadOutcomeSchema, output: Type.String(), dropped: Type.Integer() }),
+  Type.Object({
+    type: Type.Literal("call"),
+    jobId: Type.String(),
+    index: Type.Integer({ minimum: 0 }),
+    outcome: callOutcomeSchema,
+    output: Type.String(),
+    dropped: Type.Integer(),
+    /** How long the call ran in the worker, host round trips included. */
+    ms,
+    checks: Type.Optional(checkVerdictsSchema),
+  }),
+  Type.Object({ type: Type.Literal("done"), jobId: Type.String(), tainted: Type.Boolean(), phases: Type.Optional(jobPhasesSchema) }),
+]);
 
-export const workerMessageSchema = {
-  oneOf: [
-    { type: "object", required: ["type", "pid"], properties: { type: { const: "ready" }, pid: { type: "integer" } } },
-    {
-      type: "object",
-      required: ["type", "jobId", "outcome", "output", "dropped"],
-      properties: { type: { const: "loaded" }, jobId: { type: "string" }, outcome: loadOutcome, output: { type: "string" }, dropped: { type: "integer" } },
-    },
-    {
-      type: "object",
-      required: ["type", "jobId", "index", "outcome", "output", "dropped", "ms"],
-      properties: {
-        type: { const: "call" },
-        ms: { type: "number", minimum: 0 },
-        jobId: { type: "string" },
-        index: { type: "integer", minimum: 0 },
-        outcome: callOutcome,
-        output: { type: "string" },
-        dropped: { type: "integer" },
-        checks: { type: "object", additionalProperties: false, properties: { output: { type: "boolean" }, args: { type: "boolean" } } },
-      },
-    },
-    {
-      type: "object",
-      required: ["type", "jobId", "tainted"],
-      properties: {
-        type: { const: "done" },
-        jobId: { type: "string" },
-        tainted: { type: "boolean" },
-        phases: {
-          type: "object",
-          required: ["isolateMs", "contextMs", "preparedAhead", "setupWaitMs", "loadMs", "testsMs"],
-          additionalProperties: false,
-          properties: {
-            isolateMs: ms,
-            contextMs: ms,
-            preparedAhead: { type: "boolean" },
-            setupWaitMs: ms,
-            loadMs: ms,
-            testsMs: ms,
-            previousDisposeMs: ms,
-          },
-        },
-      },
-    },
-  ],
-};
+export type WorkerMessage = Static<typeof workerMessageSchema>;
 
 const ajv = new Ajv({ strict: false, allErrors: false });
 export const isWorkerMessage = ajv.compile<WorkerMessage>(workerMessageSchema);

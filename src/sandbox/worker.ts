@@ -38,12 +38,12 @@ async function sessionFor(job: GradeJob): Promise<{ session: IsolateSession; pre
     if (sameSetup(ready.setup, setup)) return { session, preparedAhead: true };
     session.dispose();
   }
-  return { session: await IsolateSession.prepare(setup, job.limits, job.killGraceMs, job.resultMaxDepth), preparedAhead: false };
+  return { session: await IsolateSession.prepare(setup, job.limits, job.killGraceMs), preparedAhead: false };
 }
 
 async function runJob(job: GradeJob, session: IsolateSession): Promise<number> {
   session.begin(job.limits);
-  const loaded = await session.load({ source: job.source, helpers: job.helpers, keepGlobals: job.keepGlobals });
+  const loaded = await session.load({ source: job.source, helpers: job.helpers });
   const loadOutput = await session.takeOutput();
   await send({ type: "loaded", jobId: job.jobId, outcome: loaded, output: loadOutput.text, dropped: loadOutput.dropped });
   const testsStarted = performance.now();
@@ -108,7 +108,7 @@ async function handle(job: GradeJob): Promise<void> {
   busy = false;
   if (job.last !== true && spare === undefined) {
     const setup = sessionSetup(job.limits, job.resultMaxDepth, job.keepGlobals);
-    const session = IsolateSession.prepare(setup, job.limits, job.killGraceMs, job.resultMaxDepth);
+    const session = IsolateSession.prepare(setup, job.limits, job.killGraceMs);
     // A failure surfaces when the next job awaits it; until then it is not an unhandled rejection.
     session.catch(() => undefined);
     spare = { setup, session };

@@ -1,34 +1,18 @@
 import t from "tap";
-import { execFile } from "node:child_process";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { root } from "../helpers/app.js";
+import { copyPack as copyPackTo, run, scratchDir } from "./support.js";
 
-const cli = path.join(root, "dist", "src", "cli", "pack.js");
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, WORKERS: "2", LOG_LEVEL: "silent" } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr });
-    });
-  });
-}
-
-const scratch = await mkdtemp(path.join(tmpdir(), "gradebox-cli-"));
-t.teardown(() => rm(scratch, { recursive: true, force: true }));
-
-async function copyPack(name: string): Promise<string> {
-  const dir = path.join(scratch, name, "gradient-checking");
-  await cp(path.join(root, "graders", "gradient-checking"), dir, { recursive: true });
-  return dir;
-}
+const scratch = await scratchDir();
+const copyPack = (name: string) => copyPackTo(scratch, name);
 
 t.test("validate passes the bundled pack and says what it checked", async (t) => {
   const { code, stdout } = await run(["validate", "graders/gradient-checking"]);
   t.equal(code, 0);
   t.match(stdout, /✓ reference reference\/solution\.mjs passes 25 of 25 cases/);
   t.match(stdout, /✓ 30 of 30 mutants fail at least one case/);
+  t.match(stdout, /✓ hardcoded-forward \(reference\/solution\.mjs with replacements\): 50\/100, fails forward-/);
+  t.match(stdout, /✓ mutants\/gradient-check-n-returns-array\.mjs: 75\/100, fails gradient-check-n-/);
   t.match(stdout, /✓ starter starter\/solution\.mjs loads/);
   t.match(stdout, /✓ graders\/gradient-checking: valid — 25 cases \(5 public, 20 hidden\)/);
 });
@@ -81,11 +65,11 @@ t.test("grade prints the feedback the service would give, and exits 0 only on a 
   const good = await run(["grade", "graders/gradient-checking", "graders/gradient-checking/reference/solution.mjs"]);
   t.equal(good.code, 0);
   t.match(good.stdout, /gradient-checking \(assignmentVersion [0-9a-f]{16}\): graded, 100\/100/);
-  const bad = await run(["grade", "graders/gradient-checking", "graders/gradient-checking/mutants/gradient-check-numerator-only.mjs", "--json"]);
+  const bad = await run(["grade", "graders/gradient-checking", "graders/gradient-checking/mutants/gradient-check-n-returns-array.mjs", "--json"]);
   t.equal(bad.code, 1);
   const feedback = JSON.parse(bad.stdout);
   t.equal(feedback.score, 75);
-  t.equal(feedback.exercises[2].passed, false);
+  t.equal(feedback.exercises[3].passed, false);
 });
 
 t.test("new scaffolds a pack that validates", async (t) => {

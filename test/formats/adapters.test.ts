@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { root } from "../helpers/app.js";
 import { readRepoFile } from "../helpers/files.js";
-import { FORMATS, render, type FormatInput } from "../../src/formats/index.js";
+import { FORMATS, render, withHiddenHints, type FormatInput } from "../../src/formats/index.js";
 import { computeSummary, escapeHtml, plain, summaryOf } from "../../src/formats/common.js";
 import type { CourseraResult } from "../../src/formats/coursera.js";
 import type { GradescopeResults } from "../../src/formats/gradescope.js";
@@ -134,13 +134,16 @@ t.test("every format renders the same grading with consistent scores, and valida
   t.equal(render("native", input), input, "native is the feedback itself");
 });
 
-t.test("a public test's hint and timing, fields the native feedback may gain, are accepted; the hint is shown", async (t) => {
-  const input = feedback([{ name: "f", public: ["failed"], hidden: [] }]);
-  const test = input.exercises[0]?.tests[0];
-  if (test === undefined) throw new Error("no test");
-  Object.assign(test, { hint: "Multiply, do not add.", durationMs: 3 });
-  t.match((render("coursera", input) as CourseraResult).feedback, /Hint: Multiply, do not add\./);
-  t.match((render("gradescope", input) as GradescopeResults).tests[0]?.output, /Hint: Multiply, do not add\./);
+t.test("a failed hidden test shows its exercise's own hint in every format, and the default hint without one", async (t) => {
+  const input = withHiddenHints(feedback([{ name: "f", public: ["passed"], hidden: ["failed"] }, { name: "g", public: ["passed"], hidden: ["failed"] }]), [
+    { name: "f", hiddenHint: "Multiply, do not add." },
+    { name: "g" },
+  ]);
+  for (const format of FORMATS.filter((f) => f !== "native")) {
+    const text = JSON.stringify(render(format, input));
+    t.match(text, /Hidden test 1 of f failed\. Multiply, do not add\./, `${format} shows f's hint`);
+    t.match(text, /Hidden test 1 of g failed\. Hidden tests call the function with other arguments/, `${format} shows the default hint for g`);
+  }
 });
 
 t.test("text is made plain (no ANSI, no control characters) and HTML-escaped where a format needs HTML", async (t) => {

@@ -1,6 +1,6 @@
 import t from "tap";
 import { buildApp, fastLimits } from "../helpers/app.js";
-import type { CourseraResult } from "../../src/formats/coursera.js";
+import { COURSERA_MAX_BYTES, OUTPUT_CUT, REPORT_CUT, type CourseraResult } from "../../src/formats/coursera.js";
 import { claimsAllPassed, failsOnlyHidden, formatValidator, reference, submitAs, syntaxError } from "./support.js";
 
 const app = await buildApp({ ...fastLimits });
@@ -38,4 +38,40 @@ t.test("a syntax error gets 0 and the error, and lists no test that did not run"
   t.equal(result.fractionalScore, 0);
   t.match(result.feedback, /^Not graded: the module could not be loaded \(syntax_error\)\.\n\nSyntaxError: .*\(line 5, column \d+\)\n\nScore: 0 \/ 100/);
   t.notMatch(result.feedback, /\[(passed|FAILED)\]/);
+});
+
+t.test("feedback.json never exceeds Coursera's 64 KB: the console output is cut first and says so, the report stays whole", async (t) => {
+  // The default OUTPUT_KIB (64) alone overflows 64 KB once the report is added.
+  const source = `console.log("x".repeat(200_000));\n${reference}`;
+  const response = await submitAs(app, "coursera", source);
+  t.equal(response.status, 200);
+  const bytes = Buffer.byteLength(response.text, "utf8");
+  t.ok(bytes <= COURSERA_MAX_BYTES, `feedback.json is ${bytes} bytes`);
+  t.ok(bytes > COURSERA_MAX_BYTES - 200, "the output is cut no more than it has to be");
+  const result = response.body as CourseraResult;
+  t.ok(validate(result));
+  t.equal(result.fractionalScore, 1);
+  t.match(result.feedback, /^All tests passed\.\n\nScore: 100 \/ 100\n\nExercise 1 - forward_propagation/, "the summary and score come first");
+  t.match(result.feedback, /\[passed\] Hidden test \d of gradient_check_n passed\./, "every exercise's tests are still listed");
+  t.ok(result.feedback.endsWith(OUTPUT_CUT), "the feedback ends with the marker saying the output was cut");
+});
+
+t.test("when even the tests overflow 64 KB, the end of the report is cut with a marker, never the summary", async (t) => {
+  const noisy = await buildApp({ OUTPUT_KIB: "1024" });
+  t.teardown(() => noisy.close());
+  // Each public test prints 100 KB of its own: the tests' details alone are far over 64 KB.
+  const source = reference.replace("export function forward_propagation(x, theta) {", 'export function forward_propagation(x, theta) {\n  console.log("é".repeat(50_000));');
+  t.not(source, reference);
+  const response = await submitAs(noisy, "coursera", source);
+  const bytes = Buffer.byteLength(response.text, "utf8");
+  t.ok(bytes <= COURSERA_MAX_BYTES, `feedback.json is ${bytes} bytes`);
+  const result = response.body as CourseraResult;
+  t.ok(validate(result));
+  t.match(result.feedback, /^All tests passed\.\n\nScore: 100 \/ 100\n/);
+  t.ok(result.feedback.endsWith(REPORT_CUT) || result.feedback.endsWith(OUTPUT_CUT), "a marker says what was cut");
+});
+
+t.test("the schema does not allow feedbackType, which would send Coursera looking for a file gradebox never writes", async (t) => {
+  t.notOk(validate({ fractionalScore: 1, feedback: "ok", feedbackType: "HTML" }));
+  t.notOk(validate({ fractionalScore: 1, feedback: "ok", feedbackType: "TXT" }));
 });

@@ -1,9 +1,7 @@
 import t from "tap";
 import request from "supertest";
-import { readdirSync } from "node:fs";
-import path from "node:path";
-import { buildApp, fastLimits, root } from "../helpers/app.js";
-import { fixture, packFile } from "../helpers/files.js";
+import { buildApp, fastLimits } from "../helpers/app.js";
+import { fixture, packMutants } from "../helpers/files.js";
 import { FORMATS, render } from "../../src/formats/index.js";
 import type { Feedback } from "../../src/grading/feedback.js";
 import { cases, claimsAllPassed, hiddenOnlyNumbers, hiddenWords, leaks, reference } from "./support.js";
@@ -28,7 +26,7 @@ t.test("the secrets looked for are the hidden cases' own: their distinctive argu
 });
 
 const submissions: Array<[string, string]> = [
-  ...readdirSync(path.join(root, "graders", "gradient-checking", "mutants")).sort().map((file): [string, string] => [`mutants/${file}`, packFile(`mutants/${file}`)]),
+  ...packMutants().map(({ id, source }): [string, string] => [`mutant ${id}`, source]),
   ["hostile/prints-and-throws-its-arguments.mjs", fixture("hostile/prints-and-throws-its-arguments.mjs")],
   ["hostile/records-arguments.mjs", fixture("hostile/records-arguments.mjs")],
   ["hostile/records-arguments.mjs, again", fixture("hostile/records-arguments.mjs")],

@@ -1,7 +1,8 @@
 import t from "tap";
 import request from "supertest";
 import { buildApp, fastLimits } from "../helpers/app.js";
-import type { PrairieLearnResults } from "../../src/formats/prairielearn.js";
+import { OUTPUT_CUT, PRAIRIELEARN_MAX_BYTES, type PrairieLearnResults } from "../../src/formats/prairielearn.js";
+import { packFile } from "../helpers/files.js";
 import { claimsAllPassed, failsOnlyHidden, formatValidator, reference, submitAs, syntaxError, throwsAtTopLevel } from "./support.js";
 
 const app = await buildApp({ ...fastLimits });
@@ -26,7 +27,7 @@ t.test("the reference solution scores 1 in PrairieLearn's results, every test wi
   const results = gradable(await grade(reference));
   t.equal(results.score, 1);
   t.equal(results.message, "All tests passed.");
-  t.equal(results.tests.length, 25);
+  t.same(results.tests.map((test) => test.name), ["forward_propagation", "backward_propagation", "gradient_check", "gradient_check_n"], "one entry per all-or-nothing exercise");
   t.ok(results.tests.every((test) => test.points === test.max_points && test.max_points > 0));
   t.equal(Math.round(results.tests.reduce((total, test) => total + test.max_points, 0)), 100, "the tests' max_points add up to the assignment's points");
   t.match(results.output, /Your backward propagation works perfectly fine!/);
@@ -38,16 +39,36 @@ t.test("a submission that fails only hidden tests scores 0.75 and is told that h
   t.equal(results.score, 0.75);
   t.equal(results.message, "All 5 public tests passed, but 7 of 20 hidden tests failed (in gradient_check_n).");
   t.notOk(claimsAllPassed(JSON.stringify(results)));
-  const hidden = results.tests.filter((test) => test.name.startsWith("gradient_check_n (hidden test"));
-  t.equal(hidden.length, 8);
-  const failed = hidden.filter((test) => /failed\./.test(test.message));
-  t.equal(failed.length, 7);
-  for (const test of failed) {
-    t.equal(test.points, 0);
-    t.match(test.message, /^Hidden test \d of gradient_check_n failed\. /);
-    t.equal(test.output, "", "a hidden test has no output");
-    t.equal(test.description, "A hidden test of gradient_check_n: its arguments and expected value are not shown.");
+  const exercise = results.tests.find((test) => test.name === "gradient_check_n");
+  if (exercise === undefined) throw new Error("no entry for gradient_check_n");
+  t.equal(exercise.points, 0);
+  t.equal(exercise.max_points, 25);
+  t.equal(exercise.message, "7 of 9 tests failed: this exercise earns its points only when every test passes.");
+  t.match(exercise.output, /^\[passed\] gradient-check-n-notebook: Passed\./, "the passed public test is listed as passed");
+  t.equal(exercise.output.match(/^\[FAILED\] Hidden test \d of gradient_check_n failed\. /gm)?.length, 7);
+});
+
+/** What an entry's message says: that what it stands for passed. */
+function saysPassed(test: { message: string }): boolean {
+  return /^(Passed\.|Hidden test \d+ of \w+ passed\.|All \d+ tests passed\.)$/.test(test.message);
+}
+
+t.test("PrairieLearn draws an entry green only when it passed: points equal max_points exactly when its message says passed", async (t) => {
+  const activations = (source: string) => submitAs(app, "prairielearn", source, { assignment: "activations" });
+  const checked: Array<[string, PrairieLearnResults]> = [
+    ["a submission failing only hidden tests of an all-or-nothing exercise", await grade(failsOnlyHidden)],
+    ["the activations reference", (await activations(packFile("reference/solution.mjs", "activations"))).body as PrairieLearnResults],
+    ["an activations mutant failing proportional softmax tests", (await activations(packFile("mutants/softmax-no-max-subtraction.mjs", "activations"))).body as PrairieLearnResults],
+  ];
+  for (const [what, results] of checked) {
+    const entries = gradable(results).tests;
+    t.ok(validate(results), `${what}: the results match the schema`);
+    for (const test of entries) t.equal(test.points === test.max_points, saysPassed(test), `${what}: ${test.name} [${test.points}/${test.max_points}] "${test.message}"`);
   }
+  const mutant = gradable(checked[2]![1]);
+  t.ok(mutant.tests.some((test) => test.name.startsWith("softmax: ") || test.name.startsWith("softmax (hidden")), "a proportional exercise keeps one entry per test");
+  t.ok(mutant.tests.some((test) => !saysPassed(test)), "the mutant fails some entry");
+  t.ok(mutant.score < 1);
 });
 
 t.test("a syntax error is not gradable: no attempt is charged and format_errors says where", async (t) => {
@@ -66,6 +87,24 @@ t.test("a module that throws at top level is gradable and scores 0, with the err
   t.equal(results.score, 0);
   t.match(results.message, /^Not graded: the module could not be loaded \(module_threw\)\. .*RangeError: no way/);
   t.ok(results.tests.every((test) => test.points === 0 && test.message === "Not run: the module could not be loaded."));
+});
+
+t.test("results.json stays under PrairieLearn's 1 MB limit when OUTPUT_KIB is near its maximum, cutting the output first", async (t) => {
+  const noisy = await buildApp({ OUTPUT_KIB: "4096" });
+  t.teardown(() => noisy.close());
+  // Quotes and backslashes double in JSON: 4 MiB of them would be 8 MiB of results.json.
+  const source = `console.log('"\\\\'.repeat(1_400_000));\n${reference}`;
+  const response = await submitAs(noisy, "prairielearn", source);
+  t.equal(response.status, 200);
+  const bytes = Buffer.byteLength(response.text, "utf8");
+  t.ok(bytes <= PRAIRIELEARN_MAX_BYTES && bytes < 1024 * 1024, `results.json is ${bytes} bytes`);
+  t.ok(bytes > PRAIRIELEARN_MAX_BYTES - 10_000, "the output is cut no more than it has to be");
+  const results = gradable(response.body as PrairieLearnResults);
+  t.ok(validate(results));
+  t.equal(results.score, 1, "the score is unchanged");
+  t.equal(results.message, "All tests passed.");
+  t.ok(results.output.endsWith(OUTPUT_CUT), "the output ends with a marker saying it was cut");
+  t.equal(results.tests.length, 4, "every entry is still there");
 });
 
 t.test("the format may be given in the body instead of the query string", async (t) => {

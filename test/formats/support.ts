@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
 import { root } from "../helpers/app.js";
-import { packFile, readRepoFile } from "../helpers/files.js";
+import { packFile, packMutant, readRepoFile } from "../helpers/files.js";
 import type { ResultFormat } from "../../src/formats/index.js";
 
 /**
@@ -14,7 +14,7 @@ import type { ResultFormat } from "../../src/formats/index.js";
 
 export const reference = packFile("reference/solution.mjs");
 /** Passes every public test and fails the 5 hidden tests of gradient_check_n. */
-export const failsOnlyHidden = packFile("mutants/hardcoded-gradient-check-n.mjs");
+export const failsOnlyHidden = packMutant("hardcoded-gradient-check-n");
 export const syntaxError = "export function forward_propagation(x, theta) {\n  return theta * x\n}\nexport function backward_propagation(x, {\n";
 /** Loads, then throws at top level: a rejection at run time, not at compile time. */
 export const throwsAtTopLevel = 'export const forward_propagation = (x, theta) => theta * x;\nthrow new RangeError("no way");\n';
@@ -107,7 +107,8 @@ export function claimsAllPassed(text: string): boolean {
  * elements with double-quoted attributes, text, and the five named entities or numeric ones.
  */
 export function xmlProblem(text: string): string | undefined {
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(text)) return "a control character";
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(text)) return "a code point XML 1.0 forbids";
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) return "a lone surrogate";
   const token = /<(\/?)([A-Za-z][\w-]*)((?:\s+[\w-]+="[^"<&]*(?:&(?:amp|lt|gt|quot|apos|#\d+);[^"<&]*)*")*)\s*(\/?)>|<|&(?!(?:amp|lt|gt|quot|apos|#\d+);)/g;
   const stack: string[] = [];
   let roots = 0;

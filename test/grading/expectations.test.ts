@@ -1,8 +1,9 @@
 import t from "tap";
 import path from "node:path";
-import { readPackDir } from "../../src/graders/pack-files.js";
-import { preparePack } from "../../src/graders/self-test.js";
-import { grade, type GradablePack } from "../../src/grading/grade.js";
+import { readPackDir } from "../../src/packs/pack-files.js";
+import { preparePack } from "../../src/packs/self-test.js";
+import { grade } from "../../src/grading/grade.js";
+import type { GradablePack } from "../../src/packs/types.js";
 import type { Feedback, TestFeedback } from "../../src/grading/feedback.js";
 import { render } from "../../src/formats/index.js";
 import type { GradescopeResults } from "../../src/formats/gradescope.js";

@@ -1,7 +1,8 @@
 import t from "tap";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { describeOutputExpectation, expectedOutputText, outputMatches, PATTERN_INPUT_CHARS, pythonStr, visibleControls, type OutputExpectation } from "../../src/grading/output.js";
+import { describeOutputExpectation, expectedOutputText, outputMatches, PATTERN_INPUT_CHARS, pythonStr, visibleControls } from "../../src/grading/output.js";
+import type { OutputExpectation } from "../../src/packs/types.js";
 import { root } from "../helpers/app.js";
 
 // The pack's own helper: the service's formatting of {value} must print numbers exactly as it does.

@@ -1,4 +1,6 @@
 import Fastify, { type FastifyInstance } from "fastify";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { app, serverOptions } from "../../src/app.js";
@@ -15,17 +17,26 @@ export const fastLimits = {
   KILL_GRACE_MS: "300",
 };
 
+/** A fresh DATA_DIR, so each app has its own database (keys made by one test do not close another's service). */
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), "gradebox-data-"));
+}
+
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", ...env });
+  // One TypeScript thread: every test app loads the compiler in it, and most never strip a type.
+  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", TYPESCRIPT_THREADS: "1", DATA_DIR: tempDataDir(), ...env });
 }
 
 /** Builds the same app as server.ts (without listening); close it with `app.close()`. */
 export async function buildApp(env: Record<string, string> = {}, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
-  const config = testConfig(env);
+  // Each app gets its own SQLite database, removed when it closes, unless the test names a DATA_DIR.
+  const dataDir = env.DATA_DIR === undefined ? mkdtempSync(path.join(tmpdir(), "gradebox-data-")) : undefined;
+  const config = testConfig(dataDir === undefined ? env : { ...env, DATA_DIR: dataDir });
   const server = options.logStream === undefined
     ? Fastify(serverOptions(config))
     : Fastify({ ...serverOptions(config), logger: { ...(serverOptions(config).logger as object), level: "info", stream: options.logStream } });
   await server.register(app, { config });
+  if (dataDir !== undefined) server.addHook("onClose", async () => rmSync(dataDir, { recursive: true, force: true }));
   await server.ready();
   return server;
 }

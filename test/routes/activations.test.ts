@@ -69,3 +69,11 @@ t.test("an all-or-nothing exercise stops at its first timeout, a proportional on
   const softmaxPublic = softmax.exercises.find((e) => e.name === "softmax")?.tests.filter((x) => x.visibility === "public") ?? [];
   t.ok(softmaxPublic.length >= 2 && softmaxPublic.every((x) => /did not finish within 400 ms/.test(x.message)), "every softmax case ran (and timed out): proportional scoring gives credit case by case");
 });
+
+t.test("the activations contract names its own helper, not the gradient-checking one", async (t) => {
+  const response = await request(app.server).get("/v1/assignments/activations");
+  t.equal(response.status, 200);
+  const body = response.body as { imports: string[]; contract: { module: string } };
+  for (const specifier of body.imports) t.match(body.contract.module, `from "${specifier}"`, `the contract shows how to import ${specifier}`);
+  t.notMatch(body.contract.module, /gc_utils/);
+});

@@ -3,7 +3,7 @@ import request from "supertest";
 import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readPackDir } from "../../src/graders/pack-files.js";
+import { readPackDir } from "../../src/packs/pack-files.js";
 import { scaffoldPack } from "../../src/cli/scaffold.js";
 import { buildApp, root } from "../helpers/app.js";
 import { packFile } from "../helpers/files.js";
@@ -89,14 +89,14 @@ t.test("GET /health is ok with the packs and workers", async (t) => {
   t.ok(response.body.assignments.some((a: { id: string }) => a.id === "gradient-checking"));
 });
 
-t.test("installing needs the bearer token: none is 401, a wrong one is 403", async (t) => {
+t.test("installing needs the bearer token: none is 401, a wrong one is 401 too", async (t) => {
   const body = await packBody();
   const none = await request(app.server).put("/v1/assignments/gradient-checking").send(body);
   t.equal(none.status, 401);
   t.equal(none.body.error.code, "unauthorized");
   const wrong = await request(app.server).put("/v1/assignments/gradient-checking").set("authorization", "Bearer guess").send(body);
-  t.equal(wrong.status, 403);
-  t.equal(wrong.body.error.code, "forbidden");
+  t.equal(wrong.status, 401);
+  t.equal(wrong.body.error.code, "unauthorized");
 });
 
 t.test("a failing pack is refused with 422 and the same problems the CLI prints; the live pack is untouched", async (t) => {
@@ -115,6 +115,22 @@ t.test("a failing pack is refused with 422 and the same problems the CLI prints;
   t.equal((await request(app.server).get("/v1/assignments/gradient-checking")).body.assignmentVersion, before);
 });
 
+t.test("a replacement mutant whose find is not in the reference is refused with 422, naming the mutant, the text and the count", async (t) => {
+  const body = await packBody((files) => {
+    const assignment = JSON.parse(files.get("assignment.json") as string);
+    assignment.mutants[0].replace[0].find = "const J = x * theta;";
+    files.set("assignment.json", JSON.stringify(assignment));
+  });
+  const response = await request(app.server).put("/v1/assignments/gradient-checking").set("authorization", `Bearer ${token}`).send(body);
+  t.equal(response.status, 422);
+  t.same(response.body.error.details.problems, [{
+    file: "assignment.json",
+    path: "/mutants/0/replace/0/find",
+    code: "mutant_find_not_unique",
+    message: "mutant 'hardcoded-forward': \"const J = x * theta;\" occurs 0 times in reference/solution.mjs; each find must occur exactly once",
+  }]);
+});
+
 t.test("a pack whose id differs from the URL is refused", async (t) => {
   const response = await request(app.server).put("/v1/assignments/other-id").set("authorization", `Bearer ${token}`).send(await packBody());
   t.equal(response.status, 422);
@@ -127,6 +143,10 @@ t.test("a new pack installs with 201, goes live and persists to disk", async (t)
   t.equal(response.status, 201);
   t.equal(response.body.replaced, false);
   t.equal(response.body.selfTest.reference.passed, 4);
+  const [replacement, wholeFile] = response.body.selfTest.mutants;
+  t.match(replacement, { id: "divides-by-n-minus-one", from: "reference/solution.mjs", score: 0 }, "the mutant made by a replacement was graded");
+  t.ok(replacement.failedCases.length > 0, "and caught");
+  t.match(wholeFile, { id: "returns-sum", file: "mutants/returns-sum.mjs", score: 0 });
   const graded = await request(app.server).post("/v1/submissions").send({ assignment: "mean-demo", source: files["reference/solution.mjs"] });
   t.equal(graded.body.score, 10);
   t.equal(await readFile(path.join(gradersDir, "mean-demo", "assignment.json"), "utf8"), files["assignment.json"]);
@@ -160,10 +180,13 @@ t.test("a replace is atomic: a grading in flight finishes on its version, the ne
   t.match(await readFile(path.join(gradersDir, "gradient-checking", "assignment.json"), "utf8"), /"version": "1.0.1"/);
 });
 
-t.test("with no ADMIN_TOKEN the install route does not exist", async (t) => {
+t.test("with no ADMIN_TOKEN and no admin key, nobody can install a pack, even while the service is open", async (t) => {
   const closed = await buildApp({ WORKERS: "1" });
   t.teardown(() => closed.close());
-  const response = await request(closed.server).put("/v1/assignments/gradient-checking").set("authorization", `Bearer ${token}`).send(await packBody());
-  t.equal(response.status, 404);
-  t.equal(response.body.error.code, "route_not_found");
+  const anonymous = await request(closed.server).put("/v1/assignments/gradient-checking").send(await packBody());
+  t.equal(anonymous.status, 401);
+  t.equal(anonymous.body.error.code, "unauthorized");
+  const guessed = await request(closed.server).put("/v1/assignments/gradient-checking").set("authorization", `Bearer ${token}`).send(await packBody());
+  t.equal(guessed.status, 401);
+  t.equal(guessed.body.error.code, "unauthorized");
 });

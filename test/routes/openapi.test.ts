@@ -18,7 +18,7 @@ t.test("GET /openapi.json is an OpenAPI 3 document of every route, built from th
     components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
   };
   t.match(doc.openapi, /^3\./);
-  t.same(Object.keys(doc.paths).sort(), ["/health", "/v1/assignments", "/v1/assignments/{id}", "/v1/assignments/{id}/helpers/{specifier}", "/v1/assignments/{id}/starter", "/v1/submissions"]);
+  t.same(Object.keys(doc.paths).sort(), ["/health", "/health/live", "/health/ready", "/metrics", "/v1/assignments", "/v1/assignments/{id}", "/v1/assignments/{id}/helpers/{specifier}", "/v1/assignments/{id}/starter", "/v1/submissions", "/v1/submissions/{id}"]);
   t.ok(doc.paths["/v1/assignments/{id}"]?.put, "the install route is documented when it exists");
   const post = doc.paths["/v1/submissions"]?.post;
   const ref = post?.requestBody?.content["application/json"]?.schema.$ref ?? "";
@@ -26,7 +26,9 @@ t.test("GET /openapi.json is an OpenAPI 3 document of every route, built from th
   t.same(Object.keys(requestSchema?.properties ?? {}).sort(), Object.keys(schemas.submissionRequest.properties as object).sort(), "the request body is submission-request.schema.json");
   t.ok(post?.parameters?.some((p) => p.name === "format" && p.in === "query"), "?format= is documented");
   t.ok(post?.parameters?.some((p) => p.name === "idempotency-key" && p.in === "header"), "Idempotency-Key is documented");
-  t.same(Object.keys(post?.responses ?? {}).sort(), ["200", "400", "404", "409", "413", "415", "503"]);
+  t.ok(post?.parameters?.some((p) => p.name === "prefer" && p.in === "header"), "Prefer: respond-async is documented");
+  t.same(Object.keys(post?.responses ?? {}).sort(), ["200", "202", "400", "404", "409", "413", "415", "503"]);
+  t.ok(doc.paths["/v1/submissions"]?.get, "the list is documented");
   const feedback = Object.values(doc.components.schemas).find((s) => s.properties !== undefined && "summary" in s.properties && "exercises" in s.properties);
   t.ok(feedback, "the feedback schema is a component");
 });

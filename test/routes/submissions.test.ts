@@ -2,14 +2,13 @@ import t from "tap";
 import request from "supertest";
 import { Ajv } from "ajv";
 import { buildApp, fastLimits } from "../helpers/app.js";
-import { fixture, packFile } from "../helpers/files.js";
+import { fixture, packFile, packMutant, packMutants } from "../helpers/files.js";
 import type { Feedback } from "../../src/grading/feedback.js";
 import { schemas } from "../../src/schemas.js";
 
 const app = await buildApp({ ...fastLimits, SOURCE_KIB: "64", REQUEST_KIB: "512" });
 t.teardown(() => app.close());
 
-const assignment = JSON.parse(packFile("assignment.json")) as { mutants: Array<{ file: string; mustFail: string[] }> };
 
 async function submit(source: string, extra: Record<string, unknown> = {}): Promise<Feedback> {
   const response = await request(app.server).post("/v1/submissions").send({ assignment: "gradient-checking", source, ...extra });
@@ -34,7 +33,7 @@ t.test("the reference solution scores 100 of 100, with every test passed", async
     ["gradient_check", 25, true],
     ["gradient_check_n", 25, true],
   ]);
-  t.ok(validateFeedback?.(feedback), "the feedback matches submissions-schema/feedback.schema.json");
+  t.ok(validateFeedback?.(feedback), "the feedback matches submissions-schema/api/feedback.schema.json");
   t.match(feedback.assignmentVersion, /^[0-9a-f]{16}$/);
 });
 
@@ -67,13 +66,13 @@ t.test("a solution with backward_propagation_n fixed still passes: the public ca
 });
 
 t.test("every mutant scores below 100, and loses the points of the exercise it breaks", async (t) => {
-  for (const mutant of assignment.mutants) {
-    const feedback = await submit(packFile(mutant.file));
-    t.equal(feedback.status, "graded", mutant.file);
-    t.ok(feedback.score < 100, `${mutant.file} scores ${feedback.score}`);
+  for (const mutant of packMutants()) {
+    const feedback = await submit(mutant.source);
+    t.equal(feedback.status, "graded", mutant.id);
+    t.ok(feedback.score < 100, `${mutant.id} scores ${feedback.score}`);
     for (const name of mutant.mustFail) {
       const exercise = feedback.exercises.find((e) => e.name === name);
-      t.equal(exercise?.score, 0, `${mutant.file} scores 0 on ${name}`);
+      t.equal(exercise?.score, 0, `${mutant.id} scores 0 on ${name}`);
     }
   }
 });
@@ -88,7 +87,7 @@ t.test("the starter loads and scores 0, with the notebook's messages on the publ
 });
 
 t.test("a public failure shows the expectation and the received value; a wrong value gets the notebook's message", async (t) => {
-  const feedback = await submit(packFile("mutants/gradient-check-n-divides-by-epsilon.mjs"));
+  const feedback = await submit(packMutant("gradient-check-n-divides-by-epsilon"));
   const notebook = test(feedback, "gradient-check-n-notebook");
   t.equal(notebook?.status, "failed");
   t.equal(notebook?.message, "Wrong value. It is not one of the expected values");

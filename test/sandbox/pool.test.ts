@@ -2,9 +2,10 @@ import t from "tap";
 import path from "node:path";
 import { buildApp, fastLimits, root } from "../helpers/app.js";
 import type { Limits } from "../../src/config.js";
-import { grade, type GradablePack } from "../../src/grading/grade.js";
-import { readPackDir } from "../../src/graders/pack-files.js";
-import { parsePack } from "../../src/graders/pack.js";
+import { grade } from "../../src/grading/grade.js";
+import type { GradablePack } from "../../src/packs/types.js";
+import { readPackDir } from "../../src/packs/pack-files.js";
+import { parsePack } from "../../src/packs/pack.js";
 import { SandboxPool, type PoolOptions } from "../../src/sandbox/pool.js";
 import { byId, honestStillScores100, hostile, post, reference, submit, waitForBusyWorker, waitForIdleWorkers } from "./support.js";
 

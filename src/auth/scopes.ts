@@ -1,0 +1,25 @@
+import type { Scope } from "./keys.js";
+
+/**
+ * The scope each /v1 route needs, by method and route pattern, in one table, so a new route is
+ * covered without repeating itself. "any": any valid key (reading what students may see). A /v1
+ * route not listed needs `admin` unless it is a GET: unknown writes are closed by default.
+ */
+const routeScopes: Record<string, Scope | "any"> = {
+  "POST /v1/submissions": "submit",
+  "GET /v1/submissions": "read",
+  "GET /v1/submissions/:id": "read",
+  "PUT /v1/assignments/:id": "admin",
+};
+
+export function isV1Path(url: string): boolean {
+  return url === "/v1" || url.startsWith("/v1/") || url.startsWith("/v1?");
+}
+
+/** The scope a request needs: its route's, or for a path no route matched (a 404), just a valid key. */
+export function requiredScope(method: string, routeUrl: string | undefined): Scope | "any" {
+  if (routeUrl === undefined) return "any";
+  const listed = routeScopes[`${method === "HEAD" ? "GET" : method} ${routeUrl}`];
+  if (listed !== undefined) return listed;
+  return method === "GET" || method === "HEAD" ? "any" : "admin";
+}

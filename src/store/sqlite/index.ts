@@ -1,0 +1,282 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import type { Feedback } from "../../grading/feedback.js";
+import {
+  InvalidCursorError,
+  type CreateResult,
+  type ListQuery,
+  type NewSubmission,
+  type Outcome,
+  type SubmissionRecord,
+  type SubmissionStatus,
+  type SubmissionStore,
+  type SubmissionSummary,
+  type WebhookStateName,
+} from "../store.js";
+import { migrations as allMigrations, type Migration } from "./migrations/index.js";
+import * as sql from "./queries.js";
+
+/** A row of the submissions table, as better-sqlite3 returns it. */
+interface Row {
+  seq: number;
+  id: string;
+  assignment: string;
+  assignment_version: string;
+  language: string;
+  exercises: string | null;
+  format: string;
+  source: string;
+  source_sha256: string;
+  source_blanked: number;
+  student: string | null;
+  metadata: string | null;
+  limits: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  client_id: string | null;
+  callback_url: string | null;
+  mode: "sync" | "async";
+  status: SubmissionStatus;
+  attempts: number;
+  feedback: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  score: number | null;
+  max_score: number | null;
+  received_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  webhook_state: WebhookStateName | null;
+  webhook_event_id: string | null;
+  webhook_attempts: number;
+  webhook_last_status: number | null;
+  webhook_last_error: string | null;
+  webhook_next_at: number | null;
+  webhook_first_at: number | null;
+}
+
+function parse<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+function toRecord(row: Row): SubmissionRecord {
+  return {
+    id: row.id,
+    assignment: row.assignment,
+    assignmentVersion: row.assignment_version,
+    language: row.language,
+    exercises: parse<string[]>(row.exercises),
+    format: row.format,
+    source: row.source,
+    sourceSha256: row.source_sha256,
+    sourceBlanked: row.source_blanked === 1,
+    student: row.student,
+    metadata: parse<unknown>(row.metadata),
+    limits: parse<Record<string, number>>(row.limits),
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    clientId: row.client_id,
+    callbackUrl: row.callback_url,
+    mode: row.mode,
+    receivedAt: row.received_at,
+    status: row.status,
+    attempts: row.attempts,
+    feedback: parse<Feedback>(row.feedback),
+    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? "" },
+    score: row.score,
+    maxScore: row.max_score,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    webhook: row.webhook_state === null || row.webhook_event_id === null ? null : {
+      state: row.webhook_state,
+      eventId: row.webhook_event_id,
+      attempts: row.webhook_attempts,
+      lastStatus: row.webhook_last_status,
+      lastError: row.webhook_last_error,
+      nextAttemptAt: row.webhook_next_at,
+      firstAttemptAt: row.webhook_first_at,
+    },
+  };
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(`s${seq}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
+  if (match === null) throw new InvalidCursorError("the cursor is not one this service handed out");
+  return Number(match[1]);
+}
+
+/** Applies the migrations not yet recorded, each in its own transaction. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = allMigrations): number[] {
+  db.exec(sql.createMigrationsTable);
+  const applied = new Set((db.prepare(sql.appliedMigrations).all() as Array<{ version: number }>).map((r) => r.version));
+  const record = db.prepare(sql.recordMigration);
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run({ version: migration.version, name: migration.name, appliedAt: Date.now() });
+    })();
+  }
+  return (db.prepare(sql.appliedMigrations).all() as Array<{ version: number }>).map((r) => r.version);
+}
+
+export interface SqliteOptions {
+  /** A folder for gradebox.db (created if absent), or ":memory:" for a database that dies with the process. */
+  dataDir: string;
+}
+
+export const DATABASE_FILE = "gradebox.db";
+
+/**
+ * The embedded engine: better-sqlite3, in WAL mode (readers never wait for the one writer, and a
+ * commit is one append to the log). better-sqlite3 is synchronous; each call here is one short
+ * statement or transaction on an indexed table, which is cheaper than a thread hop would be.
+ */
+export function openSqliteStore(options: SqliteOptions): SubmissionStore {
+  let file = ":memory:";
+  if (options.dataDir !== ":memory:") {
+    mkdirSync(options.dataDir, { recursive: true });
+    file = path.join(options.dataDir, DATABASE_FILE);
+  }
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  // In WAL mode, NORMAL loses no committed transaction when the process dies (SIGKILL, OOM kill); a
+  // power loss may lose the last ones. FULL fsyncs every commit, and better-sqlite3 runs on the event
+  // loop, so an fsync on a busy disk would stall every request. So: NORMAL by default, and FULL for
+  // the one commit that is a promise to a client who will not wait, the async submission before its
+  // 202 (its fsync also makes every earlier commit durable). After a power loss the worst case is a
+  // grading done again (start/finish lost: the submission is back to queued) or a sync submission that
+  // was answered but not kept.
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  const applied = migrate(db);
+
+  const s = Object.fromEntries(
+    Object.entries(sql).filter(([name]) => !["createMigrationsTable", "appliedMigrations", "recordMigration"].includes(name)).map(([name, text]) => [name, db.prepare(text)]),
+  ) as Record<Exclude<keyof typeof sql, "createMigrationsTable" | "appliedMigrations" | "recordMigration">, Database.Statement>;
+
+  const create = db.transaction((submission: NewSubmission, windowMs: number): CreateResult => {
+    if (submission.idempotencyKey !== null) {
+      const existing = s.byIdempotencySlot.get({ clientId: submission.clientId, key: submission.idempotencyKey }) as Row | undefined;
+      if (existing !== undefined) {
+        const expired = submission.receivedAt - existing.received_at >= windowMs;
+        if (!expired && existing.status !== "failed") {
+          return { kind: existing.request_hash === submission.requestHash ? "replayed" : "conflict", record: toRecord(existing) };
+        }
+        s.releaseIdempotencySlot.run({ seq: existing.seq });
+      }
+    }
+    s.insertSubmission.run({
+      ...submission,
+      exercises: submission.exercises === null ? null : JSON.stringify(submission.exercises),
+      metadata: submission.metadata === null || submission.metadata === undefined ? null : JSON.stringify(submission.metadata),
+      limits: submission.limits === null ? null : JSON.stringify(submission.limits),
+      background: submission.mode === "async" ? 1 : 0,
+    });
+    return { kind: "created", record: toRecord(s.byId.get({ id: submission.id, clientId: null }) as Row) };
+  });
+
+  const claimNext = db.transaction((now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }) => {
+    const failed: SubmissionRecord[] = [];
+    for (;;) {
+      const next = (s.expiredLeases.get({ now }) ?? s.oldestQueuedBackground.get()) as { seq: number; attempts: number } | undefined;
+      if (next === undefined) return { failed };
+      if (next.attempts < maxAttempts) return { claimed: toRecord(s.claim.get({ seq: next.seq, now, leaseUntil: now + leaseMs }) as Row), failed };
+      // Started maxAttempts times and never finished: the service, not the student, keeps dying on it.
+      const done = s.exhaust.get({
+        seq: next.seq, status: "failed", feedback: null, score: null, maxScore: null, assignmentVersion: null, now,
+        errorCode: exhausted.code, errorMessage: exhausted.message, eventId: randomUUID(),
+      }) as Row;
+      failed.push(toRecord(done));
+    }
+  });
+
+  return {
+    async create(submission, windowMs) {
+      if (submission.mode !== "async") return create(submission, windowMs);
+      db.pragma("synchronous = FULL");
+      try {
+        return create(submission, windowMs);
+      } finally {
+        db.pragma("synchronous = NORMAL");
+      }
+    },
+    async get(id, clientId) {
+      const row = s.byId.get({ id, clientId: clientId ?? null }) as Row | undefined;
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async list(query: ListQuery) {
+      const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
+      const rows = s.list.all({
+        assignment: query.assignment ?? null,
+        student: query.student ?? null,
+        status: query.status ?? null,
+        clientId: query.clientId ?? null,
+        before,
+        limit: query.limit + 1,
+      }) as Array<Row>;
+      const page = rows.slice(0, query.limit);
+      const items: SubmissionSummary[] = page.map((r) => ({
+        id: r.id, assignment: r.assignment, student: r.student, status: r.status, score: r.score, maxScore: r.max_score, receivedAt: r.received_at,
+      }));
+      const last = page.at(-1);
+      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null };
+    },
+    async start(id, now, leaseMs) {
+      const row = s.start.get({ id, now, leaseUntil: now + leaseMs }) as Row | undefined;
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async claimNext(now, leaseMs, maxAttempts, exhausted) {
+      return claimNext(now, leaseMs, maxAttempts, exhausted);
+    },
+    async finish(id, outcome: Outcome, now, eventId) {
+      const row = s.finish.get({
+        id,
+        status: outcome.status,
+        now,
+        eventId,
+        ...(outcome.status === "failed"
+          ? { feedback: null, score: null, maxScore: null, assignmentVersion: null, errorCode: outcome.error.code, errorMessage: outcome.error.message }
+          : {
+            feedback: JSON.stringify(outcome.feedback), score: outcome.feedback.score, maxScore: outcome.feedback.maxScore,
+            assignmentVersion: outcome.feedback.assignmentVersion, errorCode: null, errorMessage: null,
+          }),
+      }) as Row | undefined;
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async release(id) {
+      s.release.run({ id });
+    },
+    async recover() {
+      return s.recover.run().changes;
+    },
+    async countQueued() {
+      return (s.countQueued.get() as { n: number }).n;
+    },
+    async dueWebhooks(now, limit) {
+      return (s.dueWebhooks.all({ now, limit }) as Row[]).map(toRecord);
+    },
+    async nextWebhookAt() {
+      return (s.nextWebhookAt.get() as { at: number | null }).at;
+    },
+    async recordWebhookAttempt(id, attempt) {
+      s.recordWebhookAttempt.run({ id, ...attempt });
+    },
+    async blankSources(before) {
+      return s.blankSources.run({ before }).changes;
+    },
+    async migrations() {
+      return applied;
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

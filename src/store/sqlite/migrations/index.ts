@@ -1,0 +1,14 @@
+import m001 from "./001-submissions.js";
+
+/**
+ * The SQLite schema's migrations, in order. They are TypeScript modules, not .sql files, so that
+ * tsc ships them in dist/ (the Docker image copies only dist/src). A migration is never edited
+ * once released: a change is a new file with the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [m001];

@@ -1,0 +1,90 @@
+/**
+ * Every SQL statement of the SQLite engine, in one place (as pg-boss keeps its plans.js): to review
+ * a query, an index or a lock, read this file. Parameters are named (@name) and always bound, never
+ * spliced into the text.
+ */
+
+export const createMigrationsTable = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+)`;
+
+export const appliedMigrations = "SELECT version FROM schema_migrations ORDER BY version";
+
+export const recordMigration = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @appliedAt)";
+
+export const insertSubmission = `
+INSERT INTO submissions (
+  id, assignment, assignment_version, language, exercises, format, source, source_sha256, student, metadata,
+  limits, idempotency_key, idempotency_slot, request_hash, client_id, callback_url, mode, background, status, received_at
+) VALUES (
+  @id, @assignment, @assignmentVersion, @language, @exercises, @format, @source, @sourceSha256, @student, @metadata,
+  @limits, @idempotencyKey, @idempotencyKey, @requestHash, @clientId, @callbackUrl, @mode, @background, 'queued', @receivedAt
+)`;
+
+export const byIdempotencySlot = "SELECT * FROM submissions WHERE COALESCE(client_id, '') = COALESCE(@clientId, '') AND idempotency_slot = @key";
+
+export const releaseIdempotencySlot = "UPDATE submissions SET idempotency_slot = NULL WHERE seq = @seq";
+
+export const byId = "SELECT * FROM submissions WHERE id = @id AND (@clientId IS NULL OR client_id = @clientId)";
+
+// Newest first. A filter left NULL matches everything; the cursor is the last seq of the previous page.
+export const list = `
+SELECT id, assignment, student, status, score, max_score, received_at, seq FROM submissions
+WHERE (@assignment IS NULL OR assignment = @assignment)
+  AND (@student IS NULL OR student = @student)
+  AND (@status IS NULL OR status = @status)
+  AND (@clientId IS NULL OR client_id = @clientId)
+  AND (@before IS NULL OR seq < @before)
+ORDER BY seq DESC
+LIMIT @limit`;
+
+export const start = `
+UPDATE submissions SET status = 'running', attempts = attempts + 1, started_at = @now, lease_until = @leaseUntil
+WHERE id = @id AND status = 'queued'
+RETURNING *`;
+
+export const oldestQueuedBackground = "SELECT seq, attempts FROM submissions WHERE status = 'queued' AND background = 1 ORDER BY seq LIMIT 1";
+
+export const expiredLeases = "SELECT seq, attempts FROM submissions WHERE status = 'running' AND lease_until < @now ORDER BY seq LIMIT 1";
+
+export const claim = `
+UPDATE submissions SET status = 'running', attempts = attempts + 1, started_at = @now, lease_until = @leaseUntil, background = 1
+WHERE seq = @seq
+RETURNING *`;
+
+// How a grading ends; shared by finish (the grading ran) and exhaust (it was started too often).
+const finishedSet = `
+  status = @status, feedback = @feedback, error_code = @errorCode, error_message = @errorMessage,
+  score = @score, max_score = @maxScore, assignment_version = COALESCE(@assignmentVersion, assignment_version),
+  finished_at = @now, lease_until = NULL,
+  idempotency_slot = CASE WHEN @status = 'failed' THEN NULL ELSE idempotency_slot END,
+  webhook_state = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN 'pending' ELSE NULL END,
+  webhook_event_id = CASE WHEN callback_url IS NOT NULL THEN @eventId ELSE NULL END,
+  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN @now ELSE NULL END`;
+
+export const finish = `UPDATE submissions SET ${finishedSet} WHERE id = @id AND status = 'running' RETURNING *`;
+
+export const exhaust = `UPDATE submissions SET ${finishedSet} WHERE seq = @seq AND status IN ('queued', 'running') RETURNING *`;
+
+export const release = "UPDATE submissions SET status = 'queued', lease_until = NULL, background = 1 WHERE id = @id AND status = 'running'";
+
+export const recover = "UPDATE submissions SET status = 'queued', lease_until = NULL, background = 1 WHERE status IN ('queued', 'running')";
+
+export const countQueued = "SELECT COUNT(*) AS n FROM submissions WHERE status = 'queued' AND background = 1";
+
+export const dueWebhooks = "SELECT * FROM submissions WHERE webhook_state = 'pending' AND webhook_next_at <= @now ORDER BY webhook_next_at LIMIT @limit";
+
+export const nextWebhookAt = "SELECT MIN(webhook_next_at) AS at FROM submissions WHERE webhook_state = 'pending'";
+
+export const recordWebhookAttempt = `
+UPDATE submissions SET
+  webhook_attempts = webhook_attempts + 1, webhook_last_status = @status, webhook_last_error = @error,
+  webhook_state = @state, webhook_next_at = @nextAttemptAt, webhook_first_at = COALESCE(webhook_first_at, @at)
+WHERE id = @id AND webhook_state = 'pending'`;
+
+export const blankSources = `
+UPDATE submissions SET source = '', source_blanked = 1
+WHERE source_blanked = 0 AND finished_at IS NOT NULL AND received_at < @before`;

@@ -1,0 +1,258 @@
+import type { Test } from "tap";
+import type { Feedback } from "../../src/grading/feedback.js";
+import { InvalidCursorError, type NewSubmission, type SubmissionStore } from "../../src/store/store.js";
+
+/**
+ * The behaviour every store engine must have, run against each (sqlite.test.ts today; a PostgreSQL
+ * engine later passes its own factory). `open` gives a fresh, empty store.
+ */
+export type StoreFactory = () => Promise<SubmissionStore>;
+
+const DAY = 86_400_000;
+const WINDOW = DAY;
+const LEASE = 60_000;
+const EXHAUSTED = { code: "grading_failed", message: "stopped too often" };
+
+let counter = 0;
+export function submission(overrides: Partial<NewSubmission> = {}): NewSubmission {
+  counter++;
+  return {
+    id: `sub-${counter}-${Math.random().toString(16).slice(2)}`,
+    assignment: "gradient-checking",
+    assignmentVersion: "0123456789abcdef",
+    language: "javascript",
+    exercises: null,
+    format: "native",
+    source: `export const n = ${counter};`,
+    sourceSha256: "a".repeat(64),
+    student: null,
+    metadata: { attempt: counter },
+    limits: null,
+    idempotencyKey: null,
+    requestHash: null,
+    clientId: null,
+    callbackUrl: null,
+    mode: "async",
+    receivedAt: 1_700_000_000_000 + counter,
+    ...overrides,
+  };
+}
+
+function feedback(id: string, score: number, status: "graded" | "rejected" = "graded"): Feedback {
+  return {
+    id, assignment: "gradient-checking", assignmentVersion: "fedcba9876543210", language: "javascript", status,
+    summary: "s", score, maxScore: 100, exercises: [], output: "", outputTruncated: false, durationMs: 3,
+  } as Feedback;
+}
+
+export function storeSuite(t: Test, open: StoreFactory): void {
+  const fresh = async (t: Test) => {
+    const store = await open();
+    t.teardown(() => store.close());
+    return store;
+  };
+
+  t.test("a new submission is stored queued, with every field, and read back by id", async (t) => {
+    const store = await fresh(t);
+    const input = submission({ student: "s-1", exercises: ["forward_propagation"], limits: { callTimeoutMs: 100 }, clientId: "c1", callbackUrl: "http://127.0.0.1:1/x" });
+    const created = await store.create(input, WINDOW);
+    t.equal(created.kind, "created");
+    const record = await store.get(input.id);
+    t.match(record, { ...input, status: "queued", attempts: 0, feedback: null, error: null, startedAt: null, finishedAt: null, webhook: null, sourceBlanked: false });
+    t.same(record?.metadata, input.metadata);
+    t.equal(await store.get("nope"), undefined, "an unknown id is undefined");
+    t.ok(await store.get(input.id, "c1"), "its client reads it");
+    t.equal(await store.get(input.id, "c2"), undefined, "another client does not");
+  });
+
+  t.test("sync: queued -> running (one attempt) -> graded, and each step happens once", async (t) => {
+    const store = await fresh(t);
+    const input = submission({ mode: "sync" });
+    await store.create(input, WINDOW);
+    const running = await store.start(input.id, 5, LEASE);
+    t.match(running, { status: "running", attempts: 1, startedAt: 5 });
+    t.equal(await store.start(input.id, 6, LEASE), undefined, "a running submission cannot start again");
+    const graded = await store.finish(input.id, { status: "graded", feedback: feedback(input.id, 75) }, 9, null);
+    t.match(graded, { status: "graded", score: 75, maxScore: 100, finishedAt: 9, assignmentVersion: "fedcba9876543210", webhook: null });
+    t.equal(graded?.feedback?.score, 75);
+    t.equal(await store.finish(input.id, { status: "graded", feedback: feedback(input.id, 0) }, 10, null), undefined, "a finished submission cannot finish again");
+    t.equal((await store.get(input.id))?.score, 75);
+  });
+
+  t.test("rejected and failed are final states too; a failure keeps its error", async (t) => {
+    const store = await fresh(t);
+    const a = submission({ mode: "sync" });
+    const b = submission({ mode: "sync" });
+    await store.create(a, WINDOW);
+    await store.create(b, WINDOW);
+    await store.start(a.id, 1, LEASE);
+    await store.start(b.id, 1, LEASE);
+    t.match(await store.finish(a.id, { status: "rejected", feedback: feedback(a.id, 0, "rejected") }, 2, null), { status: "rejected", score: 0 });
+    t.match(await store.finish(b.id, { status: "failed", error: { code: "sandbox_unavailable", message: "down" } }, 2, null), {
+      status: "failed", feedback: null, score: null, error: { code: "sandbox_unavailable", message: "down" },
+    });
+    t.equal(await store.start(b.id, 3, LEASE), undefined);
+  });
+
+  t.test("the background lane: async submissions are claimed oldest first, sync ones never", async (t) => {
+    const store = await fresh(t);
+    const sync = submission({ mode: "sync" });
+    const first = submission();
+    const second = submission();
+    for (const s of [sync, first, second]) await store.create(s, WINDOW);
+    t.equal(await store.countQueued(), 2);
+    t.equal((await store.claimNext(10, LEASE, 3, EXHAUSTED)).claimed?.id, first.id);
+    const next = await store.claimNext(10, LEASE, 3, EXHAUSTED);
+    t.match(next.claimed, { id: second.id, status: "running", attempts: 1, startedAt: 10 });
+    t.same(await store.claimNext(10, LEASE, 3, EXHAUSTED), { failed: [] }, "nothing left to claim");
+    t.equal(await store.countQueued(), 0, "running ones are no longer queued");
+  });
+
+  t.test("a released submission is queued again, and past MAX_ATTEMPTS it fails instead of being claimed", async (t) => {
+    const store = await fresh(t);
+    const input = submission({ callbackUrl: "http://127.0.0.1:1/x" });
+    await store.create(input, WINDOW);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      t.equal((await store.claimNext(attempt, LEASE, 2, EXHAUSTED)).claimed?.attempts, attempt);
+      await store.release(input.id);
+      t.equal((await store.get(input.id))?.status, "queued");
+    }
+    const result = await store.claimNext(3, LEASE, 2, EXHAUSTED);
+    t.equal(result.claimed, undefined);
+    t.equal(result.failed.length, 1);
+    t.match(result.failed[0], { id: input.id, status: "failed", error: EXHAUSTED, attempts: 2, webhook: { state: "pending", attempts: 0, nextAttemptAt: 3 } });
+    t.equal(await store.countQueued(), 0);
+  });
+
+  t.test("a running submission whose lease expired is claimed again", async (t) => {
+    const store = await fresh(t);
+    const input = submission();
+    await store.create(input, WINDOW);
+    await store.claimNext(0, 100, 3, EXHAUSTED);
+    t.same(await store.claimNext(50, 100, 3, EXHAUSTED), { failed: [] }, "not while the lease holds");
+    t.match((await store.claimNext(101, 100, 3, EXHAUSTED)).claimed, { id: input.id, attempts: 2 });
+  });
+
+  t.test("recovery at start puts every queued or running submission, sync ones included, in the background lane", async (t) => {
+    const store = await fresh(t);
+    const syncQueued = submission({ mode: "sync" });
+    const syncRunning = submission({ mode: "sync" });
+    const asyncRunning = submission();
+    const done = submission({ mode: "sync" });
+    for (const s of [syncQueued, syncRunning, asyncRunning, done]) await store.create(s, WINDOW);
+    await store.start(syncRunning.id, 1, LEASE);
+    await store.claimNext(1, LEASE, 3, EXHAUSTED);
+    await store.start(done.id, 1, LEASE);
+    await store.finish(done.id, { status: "graded", feedback: feedback(done.id, 100) }, 2, null);
+    t.equal(await store.recover(), 3);
+    t.equal(await store.countQueued(), 3);
+    const claimed = [];
+    for (let i = 0; i < 3; i++) claimed.push((await store.claimNext(5, LEASE, 3, EXHAUSTED)).claimed);
+    t.same(claimed.map((r) => r?.id), [syncQueued.id, syncRunning.id, asyncRunning.id], "in the order they were received");
+    t.same(claimed.map((r) => r?.attempts), [1, 2, 2], "attempts a crash interrupted still count");
+    t.equal((await store.get(done.id))?.status, "graded", "a finished one is untouched");
+  });
+
+  t.test("idempotency: the same key and request replays, another request conflicts, per client and within the window", async (t) => {
+    const store = await fresh(t);
+    const first = submission({ idempotencyKey: "k", requestHash: "h1", receivedAt: 1000 });
+    t.equal((await store.create(first, WINDOW)).kind, "created");
+    const replay = await store.create(submission({ idempotencyKey: "k", requestHash: "h1", receivedAt: 2000 }), WINDOW);
+    t.equal(replay.kind, "replayed");
+    t.equal(replay.record.id, first.id, "the replay is the first submission");
+    const conflict = await store.create(submission({ idempotencyKey: "k", requestHash: "h2", receivedAt: 2000 }), WINDOW);
+    t.equal(conflict.kind, "conflict");
+    t.equal((await store.create(submission({ idempotencyKey: "k", requestHash: "h2", clientId: "other", receivedAt: 2000 }), WINDOW)).kind, "created", "keys are per client");
+    const later = await store.create(submission({ idempotencyKey: "k", requestHash: "h2", receivedAt: 1000 + WINDOW }), WINDOW);
+    t.equal(later.kind, "created", "past the window the key grades anew");
+    t.equal((await store.get(first.id))?.idempotencyKey, "k", "the old submission keeps its key");
+    t.equal((await store.create(submission({ idempotencyKey: "k", requestHash: "h2", receivedAt: 2000 + WINDOW }), WINDOW)).record.id, later.record.id);
+  });
+
+  t.test("a key whose grading failed grades anew", async (t) => {
+    const store = await fresh(t);
+    const first = submission({ mode: "sync", idempotencyKey: "f", requestHash: "h" });
+    await store.create(first, WINDOW);
+    await store.start(first.id, 1, LEASE);
+    await store.finish(first.id, { status: "failed", error: { code: "sandbox_unavailable", message: "down" } }, 2, null);
+    const again = await store.create(submission({ idempotencyKey: "f", requestHash: "h" }), WINDOW);
+    t.equal(again.kind, "created");
+    t.not(again.record.id, first.id);
+  });
+
+  t.test("webhooks: pending when a submission with a callback ends, due at once, retried, then delivered or given up", async (t) => {
+    const store = await fresh(t);
+    const a = submission({ callbackUrl: "http://127.0.0.1:1/a" });
+    const b = submission({ callbackUrl: "http://127.0.0.1:1/b" });
+    const quiet = submission();
+    for (const s of [a, b, quiet]) {
+      await store.create(s, WINDOW);
+      await store.claimNext(100, LEASE, 3, EXHAUSTED);
+    }
+    await store.finish(a.id, { status: "graded", feedback: feedback(a.id, 10) }, 100, "evt-a");
+    await store.finish(b.id, { status: "graded", feedback: feedback(b.id, 20) }, 200, "evt-b");
+    await store.finish(quiet.id, { status: "graded", feedback: feedback(quiet.id, 30) }, 200, "evt-q");
+    t.equal((await store.get(quiet.id))?.webhook, null, "no callback, no webhook");
+    t.same((await store.dueWebhooks(150, 10)).map((r) => r.id), [a.id]);
+    t.same((await store.dueWebhooks(300, 10)).map((r) => r.id), [a.id, b.id]);
+    t.equal(await store.nextWebhookAt(), 100);
+    await store.recordWebhookAttempt(a.id, { at: 300, status: 500, error: null, state: "pending", nextAttemptAt: 5300 });
+    t.match((await store.get(a.id))?.webhook, { state: "pending", eventId: "evt-a", attempts: 1, lastStatus: 500, nextAttemptAt: 5300, firstAttemptAt: 300 });
+    t.same((await store.dueWebhooks(300, 10)).map((r) => r.id), [b.id], "not due before its next attempt");
+    await store.recordWebhookAttempt(b.id, { at: 300, status: 410, error: null, state: "gave_up", nextAttemptAt: null });
+    await store.recordWebhookAttempt(a.id, { at: 5300, status: null, error: "no answer", state: "pending", nextAttemptAt: 9000 });
+    await store.recordWebhookAttempt(a.id, { at: 9000, status: 204, error: null, state: "delivered", nextAttemptAt: null });
+    t.match((await store.get(a.id))?.webhook, { state: "delivered", attempts: 3, lastStatus: 204, firstAttemptAt: 300, nextAttemptAt: null });
+    t.match((await store.get(b.id))?.webhook, { state: "gave_up", attempts: 1, lastStatus: 410 });
+    t.same(await store.dueWebhooks(1e15, 10), []);
+    t.equal(await store.nextWebhookAt(), null);
+    await store.recordWebhookAttempt(a.id, { at: 9999, status: 500, error: null, state: "pending", nextAttemptAt: 1 });
+    t.equal((await store.get(a.id))?.webhook?.state, "delivered", "a delivered webhook stays delivered");
+  });
+
+  t.test("the list is newest first, filtered, and paged with an opaque cursor", async (t) => {
+    const store = await fresh(t);
+    const made = [];
+    for (let i = 0; i < 7; i++) {
+      const s = submission({ student: i % 2 === 0 ? "even" : "odd", assignment: i < 5 ? "gradient-checking" : "other", clientId: i === 6 ? "c" : null });
+      await store.create(s, WINDOW);
+      made.push(s);
+    }
+    await store.claimNext(1, LEASE, 3, EXHAUSTED);
+    const newestFirst = made.map((s) => s.id).reverse();
+    const pages = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ limit: 3, ...(cursor !== undefined ? { cursor } : {}) });
+      pages.push(page.items.map((i) => i.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    t.same(pages, [newestFirst.slice(0, 3), newestFirst.slice(3, 6), newestFirst.slice(6)]);
+    const exact = await store.list({ limit: 7 });
+    t.equal(exact.nextCursor, null, "no next page when the last one is exactly full");
+    t.match(exact.items[6], { id: made[0]?.id, assignment: "gradient-checking", student: "even", status: "running", score: null, maxScore: null, receivedAt: made[0]?.receivedAt });
+    t.same((await store.list({ limit: 10, assignment: "other" })).items.map((i) => i.id), [made[6]?.id, made[5]?.id]);
+    t.same((await store.list({ limit: 10, student: "odd" })).items.map((i) => i.id), [made[5]?.id, made[3]?.id, made[1]?.id]);
+    t.same((await store.list({ limit: 10, status: "running" })).items.map((i) => i.id), [made[0]?.id]);
+    t.same((await store.list({ limit: 10, clientId: "c" })).items.map((i) => i.id), [made[6]?.id]);
+    await t.rejects(store.list({ limit: 3, cursor: "not-a-cursor" }), InvalidCursorError);
+  });
+
+  t.test("retention blanks the sources of finished submissions received before the cutoff, keeping hash and feedback", async (t) => {
+    const store = await fresh(t);
+    const old = submission({ mode: "sync", receivedAt: 1000 });
+    const oldPending = submission({ receivedAt: 1000 });
+    const recent = submission({ mode: "sync", receivedAt: 5 * DAY });
+    for (const s of [old, oldPending, recent]) await store.create(s, WINDOW);
+    for (const s of [old, recent]) {
+      await store.start(s.id, 1, LEASE);
+      await store.finish(s.id, { status: "graded", feedback: feedback(s.id, 50) }, 2, null);
+    }
+    t.equal(await store.blankSources(DAY), 1);
+    t.match(await store.get(old.id), { source: "", sourceBlanked: true, sourceSha256: old.sourceSha256, score: 50 });
+    t.equal((await store.get(old.id))?.feedback?.score, 50);
+    t.match(await store.get(oldPending.id), { source: oldPending.source, sourceBlanked: false }, "a pending source is kept: it still has to be graded");
+    t.match(await store.get(recent.id), { source: recent.source, sourceBlanked: false });
+    t.equal(await store.blankSources(DAY), 0, "blanking twice changes nothing");
+  });
+}
