@@ -27,7 +27,7 @@ import { cutToFit, jsonBytes } from "./fit.js";
  * - a proportional exercise gives one entry per test, each with its share of the exercise's points;
  * - an all-or-nothing exercise gives one entry for the whole exercise, worth its points, with its
  *   tests listed in the entry's output. Spread over its tests, a passed public test of a failed
- *   exercise would show "[0/4.17]" in red beside "Passed.".
+ *   exercise would show "[0/2.78]" in red beside "Passed.".
  *
  * results.json is limited to 1 MB by PrairieLearn's grader host: the answer is kept within
  * PRAIRIELEARN_MAX_BYTES, cutting the console output first, then the tests' outputs and messages.

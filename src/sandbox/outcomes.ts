@@ -49,8 +49,11 @@ const crashed = variant("crashed", { detail: text(WORKER_TEXT_BOUNDS.text) });
 
 /** How one call of a graded function ended. */
 export const callOutcomeSchema = Type.Union([
-  /** `args`: the arguments after the call, when the case checks them (never sent out of the worker for hidden cases). */
-  variant("value", { value: snapshotSchema, args: Type.Optional(snapshotSchema) }),
+  /**
+   * `args`: the arguments after the call, when the case checks them (never sent out of the worker for
+   * hidden cases). A reference to the snapshot schema by its $id: the schema itself may appear once.
+   */
+  variant("value", { value: snapshotSchema, args: Type.Optional(Type.Unsafe<Snapshot>(Type.Ref("Snapshot"))) }),
   variant("threw", { during: Type.Union([Type.Literal("call"), Type.Literal("result"), Type.Literal("load")]), error: thrownErrorSchema }),
   variant("missing", { type: Type.String() }),
   variant("unserializable", { reason: Type.Union([Type.Literal("too-large"), Type.Literal("too-deep")]) }),

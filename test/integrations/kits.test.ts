@@ -2,7 +2,7 @@ import t from "tap";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildApp, root } from "../helpers/app.js";
-import { packFile } from "../helpers/files.js";
+import { packFile, packMutant } from "../helpers/files.js";
 import { formatValidator } from "../formats/support.js";
 import { buildGradescopeKit } from "../../scripts/kit-gradescope.js";
 import { deadUrl, installKit, recordingProxy, run, tempDir } from "./support.js";
@@ -19,7 +19,7 @@ t.teardown(async () => {
 });
 
 const reference = packFile("reference/solution.mjs");
-const failsOnlyHidden = packFile("mutants/hardcoded-gradient-check-n.mjs");
+const failsOnlyHidden = packMutant("hardcoded-gradient-check-n");
 const common = { GRADEBOX_ASSIGNMENT: "gradient-checking", GRADEBOX_API_KEY: "gbx_test_key", GRADEBOX_ATTEMPTS: "2", GRADEBOX_TIMEOUT_MS: "60000" };
 
 /**
@@ -142,7 +142,7 @@ t.test("Coursera: the grader reads /shared/submission/ and writes /shared/feedba
   const validate = formatValidator("coursera");
   t.ok(validate(feedback), `feedback.json has Coursera's fields and no other ${JSON.stringify(validate.errors)}`);
   t.equal(feedback.fractionalScore, 0.75);
-  t.match(feedback.feedback, /^All 5 public tests passed, but 5 of 14 hidden tests failed/);
+  t.match(feedback.feedback, /^All 5 public tests passed, but 7 of 20 hidden tests failed/);
 });
 
 t.test("Coursera: an unreachable gradebox gives feedback telling the learner to resubmit", async (t) => {
