@@ -67,7 +67,9 @@ t.test("when even the tests overflow 64 KB, the end of the report is cut with a 
   t.ok(bytes <= COURSERA_MAX_BYTES, `feedback.json is ${bytes} bytes`);
   const result = response.body as CourseraResult;
   t.ok(validate(result));
-  t.match(result.feedback, /^All tests passed\.\n\nScore: 100 \/ 100\n/);
+  // forward_propagation's noise is printed inside gradient_check too, whose messages are graded: its
+  // message cases fail, and the summary saying so comes first, whole.
+  t.match(result.feedback, /^1 of 5 public tests failed \(in gradient_check\); and 3 of 20 hidden tests failed \(in gradient_check\)\.\n\nScore: 75 \/ 100\n/);
   t.ok(result.feedback.endsWith(REPORT_CUT) || result.feedback.endsWith(OUTPUT_CUT), "a marker says what was cut");
 });
 
