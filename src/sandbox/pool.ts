@@ -1,12 +1,14 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import type { Config } from "../config.js";
 import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
 import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type JobPhases, type WorkerMessage } from "./protocol.js";
 import type { HelperModule } from "./isolate-session.js";
 import { classifyCrash } from "./crash.js";
+import { checkConfinement, CONFINEMENT_FIX, ConfinementError, confinementState, spawnConfined, type ConfinementMode, type ConfinementState } from "./confinement.js";
 
 /**
  * Supervises the worker processes that run student code. The HTTP process never runs it.
@@ -25,6 +27,8 @@ export interface PoolOptions {
   queueLength: number;
   resultMaxDepth: number;
   logger: Log;
+  /** The second wall (confinement.ts): "required" (the default) refuses to start without it. */
+  confinement?: ConfinementMode;
 }
 
 /** The pool the service runs, from its configuration (the CLI uses the same). */
@@ -38,6 +42,7 @@ export function poolOptions(config: Config, logger: Log): PoolOptions {
     queueLength: config.queueLength,
     resultMaxDepth: config.resultMaxDepth,
     logger,
+    confinement: config.confinement,
   };
 }
 
@@ -90,6 +95,8 @@ interface ActiveJob {
 interface Worker {
   id: number;
   child: ChildProcess;
+  /** The worker's own pid on the host (under bubblewrap, child.pid is bubblewrap's). */
+  pid?: number;
   state: "starting" | "idle" | "busy" | "retiring";
   gradings: number;
   stderrTail: string;
@@ -113,8 +120,21 @@ export class SandboxPool {
   private consecutiveSpawnFailures = 0;
   private averageGradingMs = 50;
   private respawnTimer: NodeJS.Timeout | undefined;
+  private readonly confinement: ConfinementState;
+  private readonly tools: { bwrap: string; prlimit: string } | undefined;
 
   constructor(private readonly options: PoolOptions) {
+    const mode = options.confinement ?? "required";
+    this.confinement = confinementState(mode);
+    if (mode === "required") {
+      const check = checkConfinement();
+      if ("error" in check) {
+        throw new ConfinementError(`CONFINEMENT=required, but grading workers cannot be confined: ${check.error}. ${CONFINEMENT_FIX}`);
+      }
+      this.tools = check.tools;
+    } else {
+      options.logger.warn({ confinement: "off" }, `${this.confinement.warning}. Set CONFINEMENT=required for untrusted submissions.`);
+    }
     for (let i = 0; i < options.size; i++) this.spawn();
   }
 
@@ -144,6 +164,16 @@ export class SandboxPool {
     const starting = all.filter((w) => w.state === "starting").length;
     const healthy = !this.closing && (ready > 0 || (starting > 0 && this.consecutiveSpawnFailures === 0));
     return { workers: all.length, ready, busy, queued: this.queue.length, healthy };
+  }
+
+  /** The confinement in force around every worker (reported by /health). */
+  confinementState(): ConfinementState {
+    return this.confinement;
+  }
+
+  /** The host pids of the ready workers (tests read their /proc from outside). */
+  workerPids(): number[] {
+    return [...this.workers].filter((w) => w.state === "idle" || w.state === "busy").map((w) => w.pid ?? w.child.pid ?? 0);
   }
 
   /**
@@ -178,14 +208,13 @@ export class SandboxPool {
 
   private spawn(): void {
     if (this.closing) return;
-    const child = fork(workerScript, [], {
-      execArgv: ["--no-node-snapshot", "--jitless"],
-      // No secrets (ADMIN_TOKEN…) in the process that runs student code, even though the isolate cannot read them.
-      env: {},
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      serialization: "json",
-    });
+    const execArgv = ["--no-node-snapshot", "--jitless"];
+    // No secrets (ADMIN_TOKEN…) in the process that runs student code, even though the isolate cannot read them.
+    const confined = this.tools === undefined ? undefined : spawnConfined([...execArgv, fileURLToPath(workerScript)], this.tools);
+    const child = confined?.child ?? fork(workerScript, [], { execArgv, env: {}, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
     const worker: Worker = { id: this.nextWorkerId++, child, state: "starting", gradings: 0, stderrTail: "" };
+    if (confined === undefined) worker.pid = child.pid;
+    else void confined.hostPid.then((pid) => (worker.pid = pid));
     this.workers.add(worker);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
@@ -322,7 +351,7 @@ export class SandboxPool {
   }
 
   private async checkRss(worker: Worker): Promise<void> {
-    const pid = worker.child.pid;
+    const pid = worker.pid;
     if (pid === undefined || worker.job === undefined) return;
     try {
       const status = await readFile(`/proc/${pid}/status`, "utf8");
