@@ -62,7 +62,7 @@ const FIX = "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and 
   + "or set CONFINEMENT=off to run without the second wall (not for untrusted submissions).";
 
 function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":").concat(["/usr/bin", "/usr/sbin", "/bin"])) {
+  for (const dir of (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
     const candidate = path.join(dir || ".", name);
     try {
       accessSync(candidate, constants.X_OK);
