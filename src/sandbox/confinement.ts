@@ -126,8 +126,19 @@ function isolatedVmFolder(): string {
   return path.dirname(require.resolve("isolated-vm/package.json"));
 }
 
-/** bubblewrap's arguments (without the command): what the worker can see and do. */
+const argsCache = new Map<boolean, string[]>();
+
+/** bubblewrap's arguments (without the command): what the worker can see and do. Computed once per process. */
 export function bubblewrapArgs(options: { infoFd?: boolean } = {}): string[] {
+  const infoFd = options.infoFd !== false;
+  const cached = argsCache.get(infoFd);
+  if (cached !== undefined) return cached;
+  const args = computeBubblewrapArgs(infoFd);
+  argsCache.set(infoFd, args);
+  return args;
+}
+
+function computeBubblewrapArgs(infoFd: boolean): string[] {
   const node = realpathSync(process.execPath);
   const args = [
     "--unshare-all", "--unshare-user", "--uid", SANDBOX_ID, "--gid", SANDBOX_ID, "--disable-userns",
@@ -136,7 +147,7 @@ export function bubblewrapArgs(options: { infoFd?: boolean } = {}): string[] {
     // The worker gets no environment, but a test runner (tap's processinfo) injects NODE_OPTIONS into
     // every child's, with --import of files outside the worker's view.
     "--unsetenv", "NODE_OPTIONS",
-    ...(options.infoFd === false ? [] : ["--info-fd", String(INFO_FD)]), "--seccomp", String(SECCOMP_FD),
+    ...(infoFd ? ["--info-fd", String(INFO_FD)] : []), "--seccomp", String(SECCOMP_FD),
     // The tmpfs first: the binds below may lie under /tmp (a checkout there) and must stay on top of it.
     "--size", String(TMPFS_BYTES), "--tmpfs", "/tmp",
     "--proc", "/proc", "--dev", "/dev",
