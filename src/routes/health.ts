@@ -33,6 +33,7 @@ const healthSchema = {
         },
         cgroup: { type: "string" },
         warning: { type: "string" },
+        jit: { type: "boolean", description: "Whether workers run with V8's JIT (WORKER_JIT)." },
       },
     },
   },
@@ -48,7 +49,7 @@ const health: FastifyPluginAsync = async (fastify) => {
       status: workers.healthy ? "ok" : "degraded",
       assignments: fastify.graders.list().map((g) => ({ id: g.pack.id, assignmentVersion: g.pack.hash })),
       workers,
-      confinement: fastify.sandbox.confinementState(),
+      confinement: { ...fastify.sandbox.confinementState(), jit: fastify.sandbox.jitEnabled() },
     };
     return reply.code(workers.healthy ? 200 : 503).send(body);
   });

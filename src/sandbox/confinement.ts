@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { accessSync, constants, lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { constants as osConstants } from "node:os";
 import path from "node:path";
 import { packageRoot } from "../paths.js";
 import { seccompArch, seccompProgram } from "./seccomp.js";
@@ -9,7 +11,7 @@ import { seccompArch, seccompProgram } from "./seccomp.js";
  * The second wall: the OS confinement of a grading worker, around the isolate (the first wall).
  * A worker runs under bubblewrap (Debian's `bubblewrap`), itself started by `prlimit` (util-linux), in:
  * - new user, mount, PID, IPC, UTS, cgroup and network namespaces: no network at all, no other process
- *   visible (the worker is PID 1 of its own namespace), uid 65534 inside, every capability dropped,
+ *   visible (the worker is PID 2 of its own namespace, under bubblewrap's init), uid 65534 inside, every capability dropped,
  *   no-new-privileges, no further user namespace (`--disable-userns`), its own session (no TIOCSTI);
  * - a read-only filesystem holding only the node binary and the shared libraries it maps, the
  *   project's package.json (for ESM), dist/src and node_modules/isolated-vm — no graders/, no data
@@ -142,7 +144,10 @@ function computeBubblewrapArgs(infoFd: boolean): string[] {
   const node = realpathSync(process.execPath);
   const args = [
     "--unshare-all", "--unshare-user", "--uid", SANDBOX_ID, "--gid", SANDBOX_ID, "--disable-userns",
-    "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--as-pid-1",
+    // Not --as-pid-1: signals a process sends itself are ignored by a PID 1, so V8's abort() on an
+    // out-of-memory crash would end in SIGSEGV (or not end) instead of SIGABRT. bubblewrap's own small
+    // init is PID 1, the worker PID 2.
+    "--die-with-parent", "--new-session", "--cap-drop", "ALL",
     "--hostname", "gradebox-worker",
     // The worker gets no environment, but a test runner (tap's processinfo) injects NODE_OPTIONS into
     // every child's, with --import of files outside the worker's view.
@@ -186,8 +191,8 @@ export function confinedCommand(nodeArgs: string[], tools: { bwrap: string; prli
 
 export interface ConfinedChild {
   child: ChildProcess;
-  /** The worker's pid on the host (bubblewrap reports it), for reading its /proc; undefined if unconfined. */
-  hostPid: Promise<number | undefined>;
+  /** The worker's pid on the host, for reading its /proc (under bubblewrap, child.pid is bubblewrap's). */
+  hostPid: () => Promise<number | undefined>;
 }
 
 /** Starts `node <nodeArgs>` confined, with an IPC channel, stderr piped and no environment. */
@@ -199,7 +204,7 @@ export function spawnConfined(nodeArgs: string[], tools: { bwrap: string; prlimi
   seccompInput?.on("error", () => undefined); // bubblewrap failed before reading it: the exit says why
   seccompInput?.end(seccompProgram(arch));
   const info = child.stdio[INFO_FD] as NodeJS.ReadableStream | null;
-  const hostPid = new Promise<number | undefined>((resolve) => {
+  const initPid = new Promise<number | undefined>((resolve) => {
     if (info === null) return resolve(undefined);
     let text = "";
     info.setEncoding("utf8");
@@ -212,7 +217,34 @@ export function spawnConfined(nodeArgs: string[], tools: { bwrap: string; prlimi
       resolve(Number.isInteger(pid) && pid > 0 ? pid : undefined);
     });
   });
-  return { child, hostPid };
+  return { child, hostPid: () => initPid.then((pid) => (pid === undefined ? undefined : onlyChildOf(pid))) };
+}
+
+/**
+ * The host pid of the one child of bubblewrap's init (its PID 1): the worker. Read from /proc, not asked of
+ * the worker, which could lie. Call it once the worker has started (its first message).
+ */
+async function onlyChildOf(parent: number): Promise<number | undefined> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      // Field 4, ppid, follows the command name in parentheses (which may itself hold spaces or parentheses).
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/**
+ * bubblewrap exits with 128 + n when the worker died of signal n: the signal, as a plain fork would report it.
+ */
+export function exitOfConfined(code: number | null, signal: NodeJS.Signals | null): { code: number | null; signal: NodeJS.Signals | null } {
+  if (signal !== null || code === null || code <= 128) return { code, signal };
+  const name = Object.entries(osConstants.signals).find(([, n]) => n === code - 128)?.[0] as NodeJS.Signals | undefined;
+  return name === undefined ? { code, signal } : { code: null, signal: name };
 }
 
 let checked: { tools: { bwrap: string; prlimit: string } } | { error: string } | undefined;

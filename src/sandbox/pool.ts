@@ -8,7 +8,7 @@ import type { CallOutcome, LoadOutcome } from "./outcomes.js";
 import { isWorkerMessage, type GradeJob, type JobCall, type JobLimits, type JobPhases, type WorkerMessage } from "./protocol.js";
 import type { HelperModule } from "./isolate-session.js";
 import { classifyCrash } from "./crash.js";
-import { checkConfinement, CONFINEMENT_FIX, ConfinementError, confinementState, spawnConfined, type ConfinementMode, type ConfinementState } from "./confinement.js";
+import { checkConfinement, CONFINEMENT_FIX, ConfinementError, confinementState, exitOfConfined, spawnConfined, type ConfinementMode, type ConfinementState } from "./confinement.js";
 
 /**
  * Supervises the worker processes that run student code. The HTTP process never runs it.
@@ -29,6 +29,8 @@ export interface PoolOptions {
   logger: Log;
   /** The second wall (confinement.ts): "required" (the default) refuses to start without it. */
   confinement?: ConfinementMode;
+  /** V8's JIT in workers: "auto" (the default) means on when confined, --jitless when not. */
+  jit?: "auto" | "on" | "off";
 }
 
 /** The pool the service runs, from its configuration (the CLI uses the same). */
@@ -43,6 +45,7 @@ export function poolOptions(config: Config, logger: Log): PoolOptions {
     resultMaxDepth: config.resultMaxDepth,
     logger,
     confinement: config.confinement,
+    jit: config.workerJit,
   };
 }
 
@@ -97,6 +100,8 @@ interface Worker {
   child: ChildProcess;
   /** The worker's own pid on the host (under bubblewrap, child.pid is bubblewrap's). */
   pid?: number;
+  /** Under bubblewrap: finds `pid` once the worker runs. */
+  findPid?: () => Promise<number | undefined>;
   state: "starting" | "idle" | "busy" | "retiring";
   gradings: number;
   stderrTail: string;
@@ -112,6 +117,17 @@ interface Waiting {
 
 const workerScript = new URL("./worker.js", import.meta.url);
 
+/**
+ * Node flags of a worker. --no-node-snapshot is required wherever isolated-vm loads. --jitless (no executable
+ * memory, no WebAssembly) shrinks what a V8 bug can reach when the process is the last wall; under the
+ * second wall the JIT is on by default (measured in bench/jit.ts: faster gradings, less CPU per grading),
+ * with WebAssembly still off. V8 flags are per process: the student's isolates run the same way.
+ */
+export function workerExecArgv(jit: "auto" | "on" | "off", confined: boolean): string[] {
+  const on = jit === "on" || (jit === "auto" && confined);
+  return on ? ["--no-node-snapshot", "--no-expose-wasm"] : ["--no-node-snapshot", "--jitless"];
+}
+
 export class SandboxPool {
   private readonly workers = new Set<Worker>();
   private readonly queue: Waiting[] = [];
@@ -122,6 +138,7 @@ export class SandboxPool {
   private respawnTimer: NodeJS.Timeout | undefined;
   private readonly confinement: ConfinementState;
   private readonly tools: { bwrap: string; prlimit: string } | undefined;
+  private readonly execArgv: string[];
 
   constructor(private readonly options: PoolOptions) {
     const mode = options.confinement ?? "required";
@@ -135,6 +152,7 @@ export class SandboxPool {
     } else {
       options.logger.warn({ confinement: "off" }, `${this.confinement.warning}. Set CONFINEMENT=required for untrusted submissions.`);
     }
+    this.execArgv = workerExecArgv(options.jit ?? "auto", this.tools !== undefined);
     for (let i = 0; i < options.size; i++) this.spawn();
   }
 
@@ -169,6 +187,11 @@ export class SandboxPool {
   /** The confinement in force around every worker (reported by /health). */
   confinementState(): ConfinementState {
     return this.confinement;
+  }
+
+  /** Whether workers run with V8's JIT (reported by /health). */
+  jitEnabled(): boolean {
+    return !this.execArgv.includes("--jitless");
   }
 
   /** The host pids of the ready workers (tests read their /proc from outside). */
@@ -208,13 +231,13 @@ export class SandboxPool {
 
   private spawn(): void {
     if (this.closing) return;
-    const execArgv = ["--no-node-snapshot", "--jitless"];
+    const { execArgv } = this;
     // No secrets (ADMIN_TOKEN…) in the process that runs student code, even though the isolate cannot read them.
     const confined = this.tools === undefined ? undefined : spawnConfined([...execArgv, fileURLToPath(workerScript)], this.tools);
     const child = confined?.child ?? fork(workerScript, [], { execArgv, env: {}, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
     const worker: Worker = { id: this.nextWorkerId++, child, state: "starting", gradings: 0, stderrTail: "" };
     if (confined === undefined) worker.pid = child.pid;
-    else void confined.hostPid.then((pid) => (worker.pid = pid));
+    else worker.findPid = confined.hostPid;
     this.workers.add(worker);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
@@ -238,6 +261,17 @@ export class SandboxPool {
       return;
     }
     const msg = message as WorkerMessage;
+    if (msg.type === "ready" && worker.findPid !== undefined && worker.pid === undefined) {
+      // Ready once its host pid is known, so that the RSS cap applies from its first grading.
+      const findPid = worker.findPid;
+      worker.findPid = undefined;
+      void findPid().then((pid) => {
+        worker.pid = pid;
+        if (pid === undefined) this.options.logger.warn({ workerId: worker.id }, "could not find a confined worker's pid: its RSS is not watched");
+        this.onMessage(worker, message);
+      });
+      return;
+    }
     if (msg.type === "ready") {
       clearTimeout(worker.spawnTimer);
       this.consecutiveSpawnFailures = 0;
@@ -271,7 +305,8 @@ export class SandboxPool {
     }
   }
 
-  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(worker: Worker, exitCode: number | null, exitSignal: NodeJS.Signals | null): void {
+    const { code, signal } = this.tools === undefined ? { code: exitCode, signal: exitSignal } : exitOfConfined(exitCode, exitSignal);
     clearTimeout(worker.spawnTimer);
     this.workers.delete(worker);
     const job = worker.job;

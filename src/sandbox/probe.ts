@@ -71,8 +71,9 @@ export async function probe(request: ProbeRequest): Promise<ProbeAttempt[]> {
     attempt("read /etc/passwd", () => readFileSync("/etc/passwd")),
     attempt("list /root", () => readdirSync("/root")),
     attempt(`signal the service (pid ${request.parentPid})`, () => process.kill(request.parentPid, 0)),
-    attempt("see another process in /proc", () => {
-      const others = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && entry !== String(process.pid));
+    // PID 1 is bubblewrap's init, the worker's parent inside the sandbox.
+    attempt("see any process but itself and its sandbox's init in /proc", () => {
+      const others = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry) && entry !== String(process.pid) && entry !== "1");
       if (others.length === 0) throw Object.assign(new Error("no other process"), { code: "none visible" });
     }),
     attempt("start a program", () => {

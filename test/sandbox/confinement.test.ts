@@ -3,10 +3,11 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
 import path from "node:path";
-import { root } from "../helpers/app.js";
+import request from "supertest";
+import { buildApp, root } from "../helpers/app.js";
 import { checkConfinement, spawnConfined } from "../../src/sandbox/confinement.js";
 import type { ProbeAttempt } from "../../src/sandbox/probe.js";
-import { SandboxPool, type PoolOptions } from "../../src/sandbox/pool.js";
+import { SandboxPool, workerExecArgv, type PoolOptions } from "../../src/sandbox/pool.js";
 
 // Issue 18, the second wall: every grading worker runs under bubblewrap (namespaces, a read-only view of only
 // what it needs), a seccomp filter and rlimits. Tested from inside a worker, as an attacker who escaped V8 would
@@ -113,5 +114,27 @@ t.test("without bubblewrap, or when it cannot confine, the check says why", asyn
   const missing = checkConfinement({ bwrap: "/nonexistent/bwrap" });
   t.ok("error" in missing, "a missing bwrap fails the check");
   const failing = checkConfinement({ bwrap: "/bin/false" });
-  t.match("error" in failing ? failing.error : "", /a confined test worker failed \(exit code 1\)/, "a bwrap that cannot start the worker fails it");
+  t.match("error" in failing ? failing.error : "", /^a confined test worker failed \(/, "a bwrap that cannot start the worker fails it");
+});
+
+t.test("GET /health reports the confinement in force and whether workers run with the JIT", async (t) => {
+  const app = await buildApp();
+  t.teardown(() => app.close());
+  const response = await request(app.server).get("/health");
+  t.equal(response.status, 200);
+  const { confinement } = response.body as { confinement: Record<string, unknown> };
+  t.equal(confinement.mode, "required");
+  t.equal(confinement.inForce, "bubblewrap+seccomp");
+  t.same(confinement.namespaces, ["user", "mount", "pid", "ipc", "uts", "cgroup", "net"]);
+  t.equal(confinement.seccomp, true);
+  t.same(confinement.rlimits, { processes: 256, fileSizeBytes: 1048576, core: 0 });
+  t.match(confinement.cgroup, /not applied/);
+  t.equal(confinement.jit, true, "confined, the workers run with the JIT (WORKER_JIT=auto)");
+});
+
+t.test("WORKER_JIT=auto turns the JIT on only under the second wall; WebAssembly stays off either way", async (t) => {
+  t.same(workerExecArgv("auto", true), ["--no-node-snapshot", "--no-expose-wasm"]);
+  t.same(workerExecArgv("auto", false), ["--no-node-snapshot", "--jitless"]);
+  t.same(workerExecArgv("on", false), ["--no-node-snapshot", "--no-expose-wasm"]);
+  t.same(workerExecArgv("off", true), ["--no-node-snapshot", "--jitless"]);
 });
