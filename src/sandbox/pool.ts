@@ -29,8 +29,8 @@ export interface PoolOptions {
   logger: Log;
   /** The second wall (confinement.ts): "required" (the default) refuses to start without it. */
   confinement?: ConfinementMode;
-  /** V8's JIT in workers: "auto" (the default) means on when confined, --jitless when not. */
-  jit?: "auto" | "on" | "off";
+  /** V8's JIT in workers (WORKER_JIT): "off" (the default) runs them --jitless. */
+  jit?: "on" | "off";
 }
 
 /** The pool the service runs, from its configuration (the CLI uses the same). */
@@ -119,13 +119,12 @@ const workerScript = new URL("./worker.js", import.meta.url);
 
 /**
  * Node flags of a worker. --no-node-snapshot is required wherever isolated-vm loads. --jitless (no executable
- * memory, no WebAssembly) shrinks what a V8 bug can reach when the process is the last wall; under the
- * second wall the JIT is on by default (measured in bench/jit.ts: faster gradings, less CPU per grading),
- * with WebAssembly still off. V8 flags are per process: the student's isolates run the same way.
+ * memory, no WebAssembly) shrinks what a V8 bug can reach. The JIT (WORKER_JIT=on) keeps WebAssembly off; it
+ * measured no faster under confinement on the development machine (bench/jit.ts), so it is off by default.
+ * V8 flags are per process: the student's isolates run the same way.
  */
-export function workerExecArgv(jit: "auto" | "on" | "off", confined: boolean): string[] {
-  const on = jit === "on" || (jit === "auto" && confined);
-  return on ? ["--no-node-snapshot", "--no-expose-wasm"] : ["--no-node-snapshot", "--jitless"];
+export function workerExecArgv(jit: "on" | "off"): string[] {
+  return jit === "on" ? ["--no-node-snapshot", "--no-expose-wasm"] : ["--no-node-snapshot", "--jitless"];
 }
 
 export class SandboxPool {
@@ -152,7 +151,7 @@ export class SandboxPool {
     } else {
       options.logger.warn({ confinement: "off" }, `${this.confinement.warning}. Set CONFINEMENT=required for untrusted submissions.`);
     }
-    this.execArgv = workerExecArgv(options.jit ?? "auto", this.tools !== undefined);
+    this.execArgv = workerExecArgv(options.jit ?? "off");
     for (let i = 0; i < options.size; i++) this.spawn();
   }
 

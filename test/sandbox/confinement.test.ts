@@ -129,12 +129,10 @@ t.test("GET /health reports the confinement in force and whether workers run wit
   t.equal(confinement.seccomp, true);
   t.same(confinement.rlimits, { processes: 256, fileSizeBytes: 1048576, core: 0 });
   t.match(confinement.cgroup, /not applied/);
-  t.equal(confinement.jit, true, "confined, the workers run with the JIT (WORKER_JIT=auto)");
+  t.equal(confinement.jit, false, "the workers run --jitless (WORKER_JIT=off, the default)");
 });
 
-t.test("WORKER_JIT=auto turns the JIT on only under the second wall; WebAssembly stays off either way", async (t) => {
-  t.same(workerExecArgv("auto", true), ["--no-node-snapshot", "--no-expose-wasm"]);
-  t.same(workerExecArgv("auto", false), ["--no-node-snapshot", "--jitless"]);
-  t.same(workerExecArgv("on", false), ["--no-node-snapshot", "--no-expose-wasm"]);
-  t.same(workerExecArgv("off", true), ["--no-node-snapshot", "--jitless"]);
+t.test("WORKER_JIT=on turns V8's JIT on in workers, with WebAssembly still off; off (the default) runs them --jitless", async (t) => {
+  t.same(workerExecArgv("on"), ["--no-node-snapshot", "--no-expose-wasm"]);
+  t.same(workerExecArgv("off"), ["--no-node-snapshot", "--jitless"]);
 });
