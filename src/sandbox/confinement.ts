@@ -41,8 +41,13 @@ export class ConfinementError extends Error {
   override name = "ConfinementError";
 }
 
-/** Threads of one worker (V8 platform, libuv pool, isolated-vm) stay far below this. */
-export const RLIMIT_PROCESSES = 256;
+/**
+ * RLIMIT_NPROC. A worker has a dozen threads, and cannot fork (seccomp), so this only bounds a thread bomb.
+ * It is not lower because the kernel also checks it, at the level of the user namespace bubblewrap was
+ * started from, against every process and thread of the service's user (the service and all its workers:
+ * in Docker, uid 10001), so it must leave room for WORKERS (up to 64) workers.
+ */
+export const RLIMIT_PROCESSES = 4096;
 /** The worker writes no files; /tmp is a tmpfs of this size, and no file may be larger. */
 export const TMPFS_BYTES = 1024 * 1024;
 const NAMESPACES = ["user", "mount", "pid", "ipc", "uts", "cgroup", "net"];

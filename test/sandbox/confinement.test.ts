@@ -90,7 +90,7 @@ t.test("from outside: a worker runs under seccomp with no-new-privileges and no 
     t.not(readlinkSync(`/proc/${pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), `its ${ns} namespace differs from the service's`);
   }
   const limits = readFileSync(`/proc/${pid}/limits`, "utf8");
-  t.match(limits, /Max processes\s+256\s+256/, "at most 256 processes and threads");
+  t.match(limits, /Max processes\s+4096\s+4096/, "at most 4096 processes and threads");
   t.match(limits, /Max file size\s+1048576\s+1048576/, "no file over 1 MiB");
   t.match(limits, /Max core file size\s+0\s+0/, "no core dump");
   const state = p.confinementState();
@@ -127,7 +127,7 @@ t.test("GET /health reports the confinement in force and whether workers run wit
   t.equal(confinement.inForce, "bubblewrap+seccomp");
   t.same(confinement.namespaces, ["user", "mount", "pid", "ipc", "uts", "cgroup", "net"]);
   t.equal(confinement.seccomp, true);
-  t.same(confinement.rlimits, { processes: 256, fileSizeBytes: 1048576, core: 0 });
+  t.same(confinement.rlimits, { processes: 4096, fileSizeBytes: 1048576, core: 0 });
   t.match(confinement.cgroup, /not applied/);
   t.equal(confinement.jit, false, "the workers run --jitless (WORKER_JIT=off, the default)");
 });
