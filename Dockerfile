@@ -13,8 +13,11 @@ COPY test ./test
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 
-# Run: the same Node 20 and glibc, no compilers, a non-root user.
+# Run: the same Node 20 and glibc, no compilers, a non-root user, and bubblewrap for the second wall around the
+# grading workers (prlimit comes with util-linux, already in the image). CONFINEMENT=required (the default)
+# refuses to start without it.
 FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
@@ -27,6 +30,15 @@ RUN useradd --system --uid 10001 --home-dir /app gradebox && mkdir -p /app/data 
 VOLUME /app/data
 USER gradebox
 EXPOSE 3000
+# Run with the confinement working (see the README's "Security model: the second wall"):
+#   docker run -p 3000:3000 \
+#     --security-opt seccomp=unconfined \      Docker's default profile refuses clone/unshare of namespaces and mount
+#                                              without CAP_SYS_ADMIN; each worker gets gradebox's stricter filter.
+#     --security-opt apparmor=unconfined \     docker-default AppArmor denies mount (bubblewrap's tmpfs and binds).
+#     --security-opt systempaths=unconfined \  Docker masks parts of /proc, and the kernel then refuses a new procfs
+#                                              for the worker's PID namespace.
+#     gradebox
+# No capability is added and the service still runs as the gradebox user; bubblewrap uses a user namespace.
 # No --no-node-snapshot here: isolated-vm needs it, but only the grading workers load isolated-vm, and
-# pool.ts forks them with it (test/imports.test.ts checks that the HTTP process never loads it).
+# pool.ts starts them with it (test/imports.test.ts checks that the HTTP process never loads it).
 CMD ["node", "dist/src/server.js"]

@@ -36,6 +36,9 @@ export interface ServiceStats {
   diedDuringGrading: Record<string, number>;
   problems: Record<string, number>;
   memory: NodeJS.MemoryUsage;
+  /** The workers' own pids on the host (under bubblewrap they are not the service's children). */
+  workerPids: number[];
+  jit: boolean;
 }
 
 export interface SandboxSample {
@@ -104,6 +107,8 @@ async function answer(request: ServiceRequest): Promise<unknown> {
         diedDuringGrading: e.diedDuringGrading,
         problems: e.problems,
         memory: process.memoryUsage(),
+        workerPids: pool.workerPids(),
+        jit: pool.jitEnabled(),
       };
       return stats;
     }

@@ -3,6 +3,7 @@ import { app, serverOptions } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { Drain } from "./drain.js";
 import { AggregatePackError } from "./packs/registry.js";
+import { ConfinementError } from "./sandbox/confinement.js";
 
 // The only file that binds a port: read the config, build the app, listen, close on signals.
 let config: Config;
@@ -20,6 +21,13 @@ try {
   await server.register(app, { config, drain });
   await server.listen({ port: config.port, host: config.host });
 } catch (error) {
+  if (error instanceof ConfinementError) {
+    // Why the second wall is missing and how to fix it, as a sentence for whoever started the service.
+    server.log.fatal("grading workers cannot be confined; the service will not start (CONFINEMENT=required)");
+    process.stderr.write(`${error.message}\n`);
+    await server.close().catch(() => undefined);
+    process.exit(78);
+  }
   if (error instanceof AggregatePackError) {
     server.log.fatal("a pack is broken; the service will not start until it is fixed");
     process.stderr.write(`${error.message}\n`);

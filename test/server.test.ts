@@ -55,3 +55,12 @@ t.test("a bad setting stops the start with a message naming it", async (t) => {
   t.equal(await server.exited, 78);
   t.match(server.output().stderr, /CALL_TIMEOUT_MS must be integer/);
 });
+
+t.test("with CONFINEMENT=required (the default) and no bubblewrap, the start stops and says why and how to fix it", async (t) => {
+  const server = start({ PORT: "0", PATH: "/nonexistent" });
+  t.equal(await server.exited, 78);
+  const { stderr } = server.output();
+  t.match(stderr, /CONFINEMENT=required, but grading workers cannot be confined: bubblewrap \(bwrap\) is not installed/);
+  t.match(stderr, /apt-get install bubblewrap/);
+  t.match(stderr, /CONFINEMENT=off/);
+});

@@ -19,6 +19,23 @@ const healthSchema = {
         healthy: { type: "boolean" },
       },
     },
+    confinement: {
+      type: "object",
+      description: "The OS confinement (second wall) around every grading worker: see the README's Security model.",
+      properties: {
+        mode: { enum: ["required", "off"] },
+        inForce: { enum: ["bubblewrap+seccomp", "none"] },
+        namespaces: { type: "array", items: { type: "string" } },
+        seccomp: { type: "boolean" },
+        rlimits: {
+          type: ["object", "null"],
+          properties: { processes: { type: "integer" }, fileSizeBytes: { type: "integer" }, core: { type: "integer" } },
+        },
+        cgroup: { type: "string" },
+        warning: { type: "string" },
+        jit: { type: "boolean", description: "Whether workers run with V8's JIT (WORKER_JIT)." },
+      },
+    },
   },
 };
 
@@ -32,6 +49,7 @@ const health: FastifyPluginAsync = async (fastify) => {
       status: workers.healthy ? "ok" : "degraded",
       assignments: fastify.packs.list().map((g) => ({ id: g.pack.id, assignmentVersion: g.pack.hash })),
       workers,
+      confinement: { ...fastify.sandbox.confinementState(), jit: fastify.sandbox.jitEnabled() },
     };
     return reply.code(workers.healthy ? 200 : 503).send(body);
   });

@@ -1,12 +1,14 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import type { Config, Limits } from "../config.js";
 import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
 import { isWorkerMessage, type CheckVerdicts, type GradeJob, type JobCall, type HelperModule, type JobPhases, type WorkerMessage } from "./protocol.js";
 import { classifyCrash } from "./crash.js";
 import { completeLostJob } from "./lost-job.js";
+import { checkConfinement, CONFINEMENT_FIX, ConfinementError, confinementState, exitOfConfined, spawnConfined, type ConfinementMode, type ConfinementState } from "./confinement.js";
 
 /**
  * Supervises the worker processes that run student code. The HTTP process never runs it.
@@ -27,6 +29,10 @@ export interface PoolOptions {
   logger: Log;
   /** Told when a worker exits and when a job's report is complete (metrics); must not throw. */
   onEvent?: (event: PoolEvent) => void;
+  /** The second wall (confinement.ts): "required" (the default) refuses to start without it. */
+  confinement?: ConfinementMode;
+  /** V8's JIT in workers (WORKER_JIT): "off" (the default) runs them --jitless. */
+  jit?: "on" | "off";
 }
 
 export type WorkerState = "starting" | "idle" | "busy" | "retiring";
@@ -49,6 +55,8 @@ export function poolOptions(config: Config, logger: Log): PoolOptions {
     queueLength: config.queueLength,
     resultMaxDepth: config.resultMaxDepth,
     logger,
+    confinement: config.confinement,
+    jit: config.workerJit,
   };
 }
 
@@ -102,6 +110,10 @@ interface ActiveJob {
 interface Worker {
   id: number;
   child: ChildProcess;
+  /** The worker's own pid on the host (under bubblewrap, child.pid is bubblewrap's). */
+  pid?: number;
+  /** Under bubblewrap: finds `pid` once the worker runs. */
+  findPid?: () => Promise<number | undefined>;
   state: WorkerState;
   gradings: number;
   retiredFor?: "recycled" | "tainted";
@@ -118,6 +130,16 @@ interface Waiting {
 
 const workerScript = new URL("./worker.js", import.meta.url);
 
+/**
+ * Node flags of a worker. --no-node-snapshot is required wherever isolated-vm loads. --jitless (no executable
+ * memory, no WebAssembly) shrinks what a V8 bug can reach. The JIT (WORKER_JIT=on) keeps WebAssembly off; it
+ * measured no faster under confinement on the development machine (bench/jit.ts), so it is off by default.
+ * V8 flags are per process: the student's isolates run the same way.
+ */
+export function workerExecArgv(jit: "on" | "off"): string[] {
+  return jit === "on" ? ["--no-node-snapshot", "--no-expose-wasm"] : ["--no-node-snapshot", "--jitless"];
+}
+
 export class SandboxPool {
   private readonly workers = new Set<Worker>();
   private readonly queue: Waiting[] = [];
@@ -126,8 +148,23 @@ export class SandboxPool {
   private consecutiveSpawnFailures = 0;
   private averageGradingMs = 50;
   private respawnTimer: NodeJS.Timeout | undefined;
+  private readonly confinement: ConfinementState;
+  private readonly tools: { bwrap: string; prlimit: string } | undefined;
+  private readonly execArgv: string[];
 
   constructor(private readonly options: PoolOptions) {
+    const mode = options.confinement ?? "required";
+    this.confinement = confinementState(mode);
+    if (mode === "required") {
+      const check = checkConfinement();
+      if ("error" in check) {
+        throw new ConfinementError(`CONFINEMENT=required, but grading workers cannot be confined: ${check.error}. ${CONFINEMENT_FIX}`);
+      }
+      this.tools = check.tools;
+    } else {
+      options.logger.warn({ confinement: "off" }, `${this.confinement.warning}. Set CONFINEMENT=required for untrusted submissions.`);
+    }
+    this.execArgv = workerExecArgv(options.jit ?? "off");
     for (let i = 0; i < options.size; i++) this.spawn();
   }
 
@@ -166,6 +203,21 @@ export class SandboxPool {
     return counts;
   }
 
+  /** The confinement in force around every worker (reported by /health). */
+  confinementState(): ConfinementState {
+    return this.confinement;
+  }
+
+  /** Whether workers run with V8's JIT (reported by /health). */
+  jitEnabled(): boolean {
+    return !this.execArgv.includes("--jitless");
+  }
+
+  /** The host pids of the ready workers (tests read their /proc from outside). */
+  workerPids(): number[] {
+    return [...this.workers].filter((w) => w.state === "idle" || w.state === "busy").map((w) => w.pid ?? w.child.pid ?? 0);
+  }
+
   /**
    * Grades a job on the next free worker. `internal` jobs (a pack's self-test) wait their turn like
    * any other but are never refused for a full queue: an install or a start must not fail because
@@ -198,14 +250,13 @@ export class SandboxPool {
 
   private spawn(): void {
     if (this.closing) return;
-    const child = fork(workerScript, [], {
-      execArgv: ["--no-node-snapshot", "--jitless"],
-      // No secrets (ADMIN_TOKEN…) in the process that runs student code, even though the isolate cannot read them.
-      env: {},
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      serialization: "json",
-    });
+    const { execArgv } = this;
+    // No secrets (ADMIN_TOKEN…) in the process that runs student code, even though the isolate cannot read them.
+    const confined = this.tools === undefined ? undefined : spawnConfined([...execArgv, fileURLToPath(workerScript)], this.tools);
+    const child = confined?.child ?? fork(workerScript, [], { execArgv, env: {}, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
     const worker: Worker = { id: this.nextWorkerId++, child, state: "starting", gradings: 0, stderrTail: "" };
+    if (confined === undefined) worker.pid = child.pid;
+    else worker.findPid = confined.hostPid;
     this.workers.add(worker);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
@@ -229,6 +280,17 @@ export class SandboxPool {
       return;
     }
     const msg = message as WorkerMessage;
+    if (msg.type === "ready" && worker.findPid !== undefined && worker.pid === undefined) {
+      // Ready once its host pid is known, so that the RSS cap applies from its first grading.
+      const findPid = worker.findPid;
+      worker.findPid = undefined;
+      void findPid().then((pid) => {
+        worker.pid = pid;
+        if (pid === undefined) this.options.logger.warn({ workerId: worker.id }, "could not find a confined worker's pid: its RSS is not watched");
+        this.onMessage(worker, message);
+      });
+      return;
+    }
     if (msg.type === "ready") {
       clearTimeout(worker.spawnTimer);
       this.consecutiveSpawnFailures = 0;
@@ -262,7 +324,8 @@ export class SandboxPool {
     }
   }
 
-  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(worker: Worker, exitCode: number | null, exitSignal: NodeJS.Signals | null): void {
+    const { code, signal } = this.tools === undefined ? { code: exitCode, signal: exitSignal } : exitOfConfined(exitCode, exitSignal);
     clearTimeout(worker.spawnTimer);
     this.workers.delete(worker);
     const job = worker.job;
@@ -358,7 +421,7 @@ export class SandboxPool {
   }
 
   private async checkRss(worker: Worker): Promise<void> {
-    const pid = worker.child.pid;
+    const pid = worker.pid;
     if (pid === undefined || worker.job === undefined) return;
     try {
       const status = await readFile(`/proc/${pid}/status`, "utf8");

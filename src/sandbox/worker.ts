@@ -1,6 +1,7 @@
 import { IsolateSession, sameSetup, sessionSetup, type SessionSetup } from "./isolate-session.js";
 import type { GradeJob, JobPhases, WorkerMessage } from "./protocol.js";
 import { runCallChecks } from "../grading/call-checks.js";
+import type { ProbeRequest } from "./probe.js";
 
 /**
  * Entry point of a grading worker process (forked by pool.ts with --no-node-snapshot --jitless).
@@ -113,6 +114,16 @@ async function handle(job: GradeJob): Promise<void> {
     session.catch(() => undefined);
     spare = { setup, session };
   }
+}
+
+// Test-only (see probe.ts): the pool never starts a worker with --probes.
+if (process.argv.includes("--probes")) {
+  process.on("message", (message: { type?: string }) => {
+    if (message?.type !== "probe") return;
+    void import("./probe.js")
+      .then(({ probe }) => probe(message as ProbeRequest))
+      .then((attempts) => process.send?.({ type: "probe-result", attempts }));
+  });
 }
 
 process.on("message", (message: GradeJob) => {
