@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp, fastLimits } from "../helpers/app.js";
-import { fixture, packFile } from "../helpers/files.js";
+import { fixture, packFile, packMutant } from "../helpers/files.js";
 
 const reference = packFile("reference/solution.mjs");
-const mutant = packFile("mutants/hardcoded-forward.mjs");
+const mutant = packMutant("hardcoded-forward");
 // Honest calls get a wide margin (a loaded machine must not turn the reference's answer into a
 // timeout); hostile ones here loop at top level, which EVAL_TIMEOUT_MS (fastLimits') bounds.
 const honestLimits = { ...fastLimits, CALL_TIMEOUT_MS: "3000", SUBMISSION_WALL_MS: "10000" };

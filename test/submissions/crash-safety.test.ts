@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { root } from "../helpers/app.js";
-import { fixture, packFile } from "../helpers/files.js";
+import { fixture, packFile, packMutant } from "../helpers/files.js";
 
 /**
  * The service as its own process, SIGKILLed (with its workers) in the middle of an async backlog,
@@ -98,8 +98,8 @@ function killGroup(service: Service): Promise<void> {
 const limits: Record<string, { callTimeoutMs: number }> = { loopInExport: { callTimeoutMs: 150 } };
 const sources: Record<string, string> = {
   reference: packFile("reference/solution.mjs"),
-  mutantForward: packFile("mutants/hardcoded-forward.mjs"),
-  mutantNumerator: packFile("mutants/gradient-check-numerator-only.mjs"),
+  mutantForward: packMutant("hardcoded-forward"),
+  mutantNumerator: packMutant("gradient-check-numerator-only"),
   syntaxError: "export function forward_propagation(x, theta) {\n  return x *;\n}\n",
   throwsAtTopLevel: "throw new Error('no');\n",
   loopAtTopLevel: fixture("hostile/loop-at-top-level.mjs"),

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { buildApp, root } from "../helpers/app.js";
-import { packFile, readRepoFile } from "../helpers/files.js";
+import { packFile, packMutant, readRepoFile } from "../helpers/files.js";
 import { deadUrl } from "../integrations/support.js";
 import { loadXqueueConfig, xqueueSettings, type XqueueConfig } from "../../src/xqueue/config.js";
 import { GradeboxDown, XqueueConnector } from "../../src/xqueue/connector.js";
@@ -20,7 +20,7 @@ const gradebox = `http://127.0.0.1:${address.port}`;
 t.teardown(() => app.close());
 
 const reference = packFile("reference/solution.mjs");
-const failsOnlyHidden = packFile("mutants/hardcoded-gradient-check-n.mjs");
+const failsOnlyHidden = packMutant("hardcoded-gradient-check-n");
 const silent = pino({ level: "silent" });
 
 async function setUp(t: { teardown: (fn: () => unknown) => void }, env: Record<string, string> = {}, delayMs = 60_000) {
