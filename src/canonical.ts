@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 
-// Hash input is handed to the hash in chunks of this many parts, not one string per value.
+// The text is handed on in chunks of this many parts, not one string per value.
 const HASH_BATCH = 8192;
 
 /** A JSON value that is not an array or object, as JSON.stringify writes it (-0 is 0, like JSON's). */
@@ -18,15 +18,12 @@ function isContainer(v: unknown): v is object {
 }
 
 /**
- * The SHA-256 of a JSON value's canonical form: its JSON text with every object's keys sorted, so
- * that the same value serialised with its keys in another order (a platform that re-serialises its
- * retries) hashes the same, and two values hash alike exactly when they are equal as JSON (0 and -0
- * are the same JSON number). The walk keeps its own stack instead of recursing, so a value nested
- * thousands of levels deep (valid JSON, and a valid request) cannot overflow the call stack; its cost
- * is linear in the value's size, plus sorting each object's keys.
+ * Writes a JSON value's canonical text in chunks: its JSON text with every object's keys sorted. The
+ * walk keeps its own stack instead of recursing, so a value nested thousands of levels deep (valid
+ * JSON, and a valid request) cannot overflow the call stack, as JSON.stringify does; its cost is linear
+ * in the value's size, plus sorting each object's keys.
  */
-export function canonicalHash(value: unknown): string {
-  const hash = createHash("sha256");
+function writeCanonical(value: unknown, emit: (chunk: string) => void): void {
   const parts: string[] = [];
   // Pending work, last first: a piece of the text (a string), or an array or object to expand.
   const stack: Array<string | object> = [isContainer(value) ? value : scalar(value)];
@@ -34,7 +31,7 @@ export function canonicalHash(value: unknown): string {
     const item = stack.pop() as string | object;
     if (typeof item === "string") {
       parts.push(item);
-      if (parts.length >= HASH_BATCH) hash.update(parts.splice(0).join(""));
+      if (parts.length >= HASH_BATCH) emit(parts.splice(0).join(""));
       continue;
     }
     if (Array.isArray(item)) {
@@ -60,6 +57,23 @@ export function canonicalHash(value: unknown): string {
       stack.push("{");
     }
   }
-  hash.update(parts.join(""));
+  emit(parts.join(""));
+}
+
+/**
+ * The SHA-256 of a JSON value's canonical form, so that the same value serialised with its keys in
+ * another order (a platform that re-serialises its retries) hashes the same, and two values hash alike
+ * exactly when they are equal as JSON (0 and -0 are the same JSON number).
+ */
+export function canonicalHash(value: unknown): string {
+  const hash = createHash("sha256");
+  writeCanonical(value, (chunk) => hash.update(chunk));
   return hash.digest("hex");
+}
+
+/** A JSON value's canonical text (keys sorted), at any depth: what the store keeps of a request's metadata. */
+export function canonicalJson(value: unknown): string {
+  const chunks: string[] = [];
+  writeCanonical(value, (chunk) => chunks.push(chunk));
+  return chunks.join("");
 }

@@ -44,7 +44,9 @@ const health: FastifyPluginAsync = async (fastify) => {
   fastify.get("/health", {
     schema: { tags: ["health"], summary: "Whether the service can grade (503 while no grading worker is ready)", response: { 200: healthSchema, 503: healthSchema } },
   }, async (_request, reply) => {
-    const workers = fastify.sandbox.stats();
+    const pool = fastify.sandbox.stats();
+    // Sync submissions wait for a worker in the grading queue (the pool gets one job per free worker).
+    const workers = { ...pool, queued: pool.queued + fastify.grading.stats().syncWaiting };
     const body = {
       status: workers.healthy ? "ok" : "degraded",
       assignments: fastify.packs.list().map((g) => ({ id: g.pack.id, assignmentVersion: g.pack.hash })),

@@ -26,11 +26,15 @@ export function newSubmissionId(): string {
   return randomUUID();
 }
 
+/** When a client refused for a full queue inside a grading may retry (a TypeScript source takes at most seconds). */
+export const BUSY_RETRY_AFTER_S = 2;
+
 /** A failed record's error, as the API error a waiting sync client gets. */
 export function recordError(record: SubmissionRecord): ApiError {
   const code = (record.error?.code ?? "internal_error") as ErrorCode;
   if (!(code in errorCatalog)) return apiError("internal_error", record.id);
-  const error = new ApiError(code, []);
+  // A refusal for a full queue (the TypeScript threads') tells the client when to come back.
+  const error = new ApiError(code, [], code === "queue_full" ? { headers: { "retry-after": String(BUSY_RETRY_AFTER_S) } } : {});
   // The stored message is already phrased; keep it rather than re-fill the template.
   Object.defineProperty(error, "message", { value: record.error?.message ?? error.message });
   return error;

@@ -4,6 +4,7 @@ import { ApiError, apiError } from "../errors.js";
 import type { Feedback } from "../grading/feedback.js";
 import { grade } from "../grading/grade.js";
 import type { StripPool } from "../grading/strip-pool.js";
+import { BUSY_RETRY_AFTER_S } from "./intake.js";
 import type { GradablePack } from "../packs/types.js";
 import { lowerLimits } from "../limits.js";
 import type { Log } from "../logger.js";
@@ -215,7 +216,7 @@ export class GradingQueue {
       return { status: "failed", error: { code: "internal_error", message: apiError("internal_error", claimed.id).message } } as Outcome;
     });
     if (outcome === undefined) return; // shutting down: the next start resumes it
-    if (outcome.status === "failed" && outcome.error.code === "sandbox_unavailable") {
+    if (outcome.status === "failed" && (outcome.error.code === "sandbox_unavailable" || outcome.error.code === "queue_full")) {
       // Not the submission's fault: it goes back to the queue (the attempt counts, so MAX_ATTEMPTS bounds it).
       await this.options.store.release(claimed.id);
       this.background++;
@@ -284,6 +285,8 @@ export class GradingQueue {
     } catch (error) {
       if (error instanceof PoolError && error.code === "closed") return undefined;
       this.options.onUngraded?.(record.assignment);
+      // The TypeScript threads' queue was full: not the submission's fault, and the client may come back.
+      if (error instanceof PoolError && error.code === "queue_full") return { status: "failed", error: { code: "queue_full", message: apiError("queue_full", BUSY_RETRY_AFTER_S).message } };
       if (error instanceof PoolError) return { status: "failed", error: { code: "sandbox_unavailable", message: apiError("sandbox_unavailable", error.message).message } };
       throw error;
     }

@@ -1,13 +1,22 @@
 import t from "tap";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { buildApp, root } from "../helpers/app.js";
+import { SqliteKeyStore } from "../../src/auth/sqlite-keys.js";
+import { buildApp, root, tempDataDir } from "../helpers/app.js";
 import { packFile, packMutant } from "../helpers/files.js";
 import { formatValidator } from "../formats/support.js";
 import { buildGradescopeKit } from "../../scripts/kit-gradescope.js";
 import { deadUrl, installKit, recordingProxy, run, tempDir } from "./support.js";
 
-const app = await buildApp();
+// The kits send an API key: real keys of this gradebox (a made-up one is refused 401 unauthorized).
+const dataDir = tempDataDir();
+const app = await buildApp({ DATA_DIR: dataDir });
+const keyStore = new SqliteKeyStore(dataDir);
+const newKey = (name: string): string => keyStore.create({ name, scopes: ["submit", "read"] }).secret;
+const testKey = newKey("kits");
+const zipKey = newKey("gradescope-zip");
+const envKey = newKey("gradescope-env");
+keyStore.close();
 await app.listen({ port: 0, host: "127.0.0.1" });
 const address = app.server.address();
 if (address === null || typeof address === "string") throw new Error("not listening");
@@ -20,7 +29,7 @@ t.teardown(async () => {
 
 const reference = packFile("reference/solution.mjs");
 const failsOnlyHidden = packMutant("hardcoded-gradient-check-n");
-const common = { GRADEBOX_ASSIGNMENT: "gradient-checking", GRADEBOX_API_KEY: "gbx_test_key", GRADEBOX_ATTEMPTS: "2", GRADEBOX_TIMEOUT_MS: "60000" };
+const common = { GRADEBOX_ASSIGNMENT: "gradient-checking", GRADEBOX_API_KEY: testKey, GRADEBOX_ATTEMPTS: "2", GRADEBOX_TIMEOUT_MS: "60000" };
 
 /**
  * What Gradescope's specification (gradescope-autograders.readthedocs.io/en/latest/specs/) asks of
@@ -44,7 +53,7 @@ function gradescopeSpecProblem(results: Record<string, unknown>): string | undef
 
 t.test("Gradescope: the zip holds setup.sh and run_autograder at its root, and run_autograder writes a results.json Gradescope reads", async (t) => {
   const dir = tempDir(t, "gradescope");
-  const zip = buildGradescopeKit(path.join(dir, "kit.zip"), { GRADEBOX_URL: proxy.url, GRADEBOX_ASSIGNMENT: "gradient-checking", GRADEBOX_API_KEY: "gbx_from_zip" });
+  const zip = buildGradescopeKit(path.join(dir, "kit.zip"), { GRADEBOX_URL: proxy.url, GRADEBOX_ASSIGNMENT: "gradient-checking", GRADEBOX_API_KEY: zipKey });
   const listing = await run("unzip", ["-Z1", zip], {});
   t.same(listing.stdout.trim().split("\n").sort(), ["gradebox-client.mjs", "gradebox.env", "gradescope.mjs", "run_autograder", "setup.sh"]);
   // Gradescope unzips the kit into /autograder/source, copies run_autograder to /autograder/ and the
@@ -63,11 +72,11 @@ t.test("Gradescope: the zip holds setup.sh and run_autograder at its root, and r
   t.ok(validate(results), `and gradebox's schema of it ${JSON.stringify(validate.errors)}`);
   t.equal(results.score, 75);
   t.equal(Math.round(results.tests.reduce((sum, test) => sum + test.score, 0)), 75, "the tests' scores add up to the score");
-  t.equal(proxy.authorizations.at(-1), "Bearer gbx_from_zip", "the API key from gradebox.env is sent as a bearer token");
+  t.equal(proxy.authorizations.at(-1), `Bearer ${zipKey}`, "the API key from gradebox.env is sent as a bearer token");
 
-  const fromEnv = await run("bash", [path.join(autograder, "run_autograder")], { GRADEBOX_AUTOGRADER_DIR: autograder, GRADEBOX_API_KEY: "gbx_from_env" });
+  const fromEnv = await run("bash", [path.join(autograder, "run_autograder")], { GRADEBOX_AUTOGRADER_DIR: autograder, GRADEBOX_API_KEY: envKey });
   t.equal(fromEnv.code, 0);
-  t.equal(proxy.authorizations.at(-1), "Bearer gbx_from_env", "the environment wins over gradebox.env");
+  t.equal(proxy.authorizations.at(-1), `Bearer ${envKey}`, "the environment wins over gradebox.env");
 });
 
 t.test("Gradescope: when gradebox is unreachable, results.json scores 0, tells the student to resubmit and is marked as a grader failure", async (t) => {
@@ -106,7 +115,7 @@ t.test("PrairieLearn: the entrypoint reads /grade/data/data.json and /grade/stud
   t.ok(validate(results), `results.json follows PrairieLearn's grading-results format ${JSON.stringify(validate.errors)}`);
   t.equal(results.gradable, true);
   t.equal(results.score, 0.75);
-  t.equal(proxy.authorizations.at(-1), "Bearer gbx_test_key");
+  t.equal(proxy.authorizations.at(-1), `Bearer ${testKey}`);
 });
 
 t.test("PrairieLearn: when gradebox is unreachable the submission is not gradable, so no attempt is used, and the student is told to resubmit", async (t) => {

@@ -1,3 +1,4 @@
+import { canonicalJson } from "../../canonical.js";
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -176,7 +177,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     s.insertSubmission.run({
       ...submission,
       exercises: submission.exercises === null ? null : JSON.stringify(submission.exercises),
-      metadata: submission.metadata === null || submission.metadata === undefined ? null : JSON.stringify(submission.metadata),
+      metadata: submission.metadata === null || submission.metadata === undefined ? null : canonicalJson(submission.metadata),
       limits: submission.limits === null ? null : JSON.stringify(submission.limits),
       background: submission.mode === "async" ? 1 : 0,
     });
