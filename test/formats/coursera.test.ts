@@ -1,9 +1,11 @@
 import t from "tap";
-import { buildApp, fastLimits } from "../helpers/app.js";
+import { buildApp } from "../helpers/app.js";
 import { COURSERA_MAX_BYTES, OUTPUT_CUT, REPORT_CUT, type CourseraResult } from "../../src/formats/coursera.js";
 import { claimsAllPassed, failsOnlyHidden, formatValidator, reference, submitAs, syntaxError } from "./support.js";
 
-const app = await buildApp({ ...fastLimits });
+// The default limits: these submissions are honest or wrong, never hostile, and a 25-call grading must
+// not miss a 400 ms limit on a loaded machine.
+const app = await buildApp();
 t.teardown(() => app.close());
 
 const validate = formatValidator("coursera");

@@ -1,11 +1,13 @@
 import t from "tap";
 import request from "supertest";
-import { buildApp, fastLimits } from "../helpers/app.js";
+import { buildApp } from "../helpers/app.js";
 import { OUTPUT_CUT, PRAIRIELEARN_MAX_BYTES, type PrairieLearnResults } from "../../src/formats/prairielearn.js";
 import { packFile } from "../helpers/files.js";
 import { claimsAllPassed, failsOnlyHidden, formatValidator, reference, submitAs, syntaxError, throwsAtTopLevel } from "./support.js";
 
-const app = await buildApp({ ...fastLimits });
+// The default limits: these submissions are honest or wrong, never hostile, and a 25-call grading must
+// not miss a 400 ms limit on a loaded machine.
+const app = await buildApp();
 t.teardown(() => app.close());
 
 const validate = formatValidator("prairielearn");
