@@ -79,6 +79,7 @@ const submissionRecords: FastifyPluginAsync = async (fastify) => {
   }, async (request) => {
     const { assignment, student, status, cursor } = request.query;
     const limit = request.query.limit === undefined ? LIST_LIMIT_DEFAULT : Number(request.query.limit);
+    const owner = ownerFilter(request.client);
     if (limit > LIST_LIMIT_MAX) throw apiError("invalid_request", `limit is ${limit}; at most ${LIST_LIMIT_MAX}`);
     try {
       const page = await fastify.store.list({
@@ -87,7 +88,7 @@ const submissionRecords: FastifyPluginAsync = async (fastify) => {
         ...(student !== undefined ? { student } : {}),
         ...(status !== undefined ? { status } : {}),
         ...(cursor !== undefined ? { cursor } : {}),
-        ...(ownerFilter(request.client) !== undefined ? { clientId: ownerFilter(request.client) } : {}),
+        ...(owner !== undefined ? { clientId: owner } : {}),
       });
       return { items: page.items.map(summaryView), nextCursor: page.nextCursor };
     } catch (error) {

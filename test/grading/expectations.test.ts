@@ -10,7 +10,7 @@ import type { GradescopeResults } from "../../src/formats/gradescope.js";
 import type { PrairieLearnResults } from "../../src/formats/prairielearn.js";
 import type { XqueueResult } from "../../src/formats/xqueue.js";
 import type { CourseraResult } from "../../src/formats/coursera.js";
-import { SandboxPool } from "../../src/sandbox/pool.js";
+import { poolOptions, SandboxPool } from "../../src/sandbox/pool.js";
 import { schemas, validator } from "../../src/schemas.js";
 import { root, testConfig } from "../helpers/app.js";
 import { fixture, readRepoFile } from "../helpers/files.js";
@@ -20,10 +20,7 @@ import { fixture, readRepoFile } from "../helpers/files.js";
 // unchanged or updated in place, NaN and Infinity, and weights.
 const config = testConfig();
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const pool = new SandboxPool({
-  size: config.workers, maxGradings: 100, rssMb: config.workerRssMb, spawnTimeoutMs: config.workerSpawnTimeoutMs,
-  killGraceMs: config.killGraceMs, queueLength: 256, resultMaxDepth: config.resultMaxDepth, logger: silent,
-});
+const pool = new SandboxPool({ ...poolOptions(config, silent), maxGradings: 100, queueLength: 256 });
 t.teardown(() => pool.close());
 const packDir = path.join(root, "test", "fixtures", "packs", "expectations");
 const prepared = await preparePack(await readPackDir(packDir), "expectations", config.limits, { pool, resultMaxDepth: config.resultMaxDepth, concurrency: 2 });

@@ -4,15 +4,12 @@ import { readPackDir } from "../../src/packs/pack-files.js";
 import type { PackFiles } from "../../src/packs/types.js";
 import { formatProblem } from "../../src/packs/problems.js";
 import { preparePack } from "../../src/packs/self-test.js";
-import { SandboxPool } from "../../src/sandbox/pool.js";
+import { poolOptions, SandboxPool } from "../../src/sandbox/pool.js";
 import { root, testConfig } from "../helpers/app.js";
 
 const config = testConfig();
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const pool = new SandboxPool({
-  size: config.workers, maxGradings: 100, rssMb: config.workerRssMb, spawnTimeoutMs: config.workerSpawnTimeoutMs,
-  killGraceMs: config.killGraceMs, queueLength: 256, resultMaxDepth: config.resultMaxDepth, logger: silent,
-});
+const pool = new SandboxPool({ ...poolOptions(config, silent), maxGradings: 100, queueLength: 256 });
 t.teardown(() => pool.close());
 const original = await readPackDir(path.join(root, "graders", "gradient-checking"));
 
