@@ -24,7 +24,9 @@ export function tempDataDir(): string {
 
 export function testConfig(env: Record<string, string> = {}): Config {
   // One TypeScript thread: every test app loads the compiler in it, and most never strip a type.
-  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", TYPESCRIPT_THREADS: "1", DATA_DIR: tempDataDir(), ...env });
+  // No per-address rate limit unless a test sets one: tests poll from one address every few ms, and a
+  // slow machine would turn their polls into 429s (test/plugins/rate-limit.test.ts sets its own).
+  return loadConfig({ LOG_LEVEL: "silent", WORKERS: "2", TYPESCRIPT_THREADS: "1", RATE_LIMIT_PER_MIN: "1000000", DATA_DIR: tempDataDir(), ...env });
 }
 
 /** Builds the same app as server.ts (without listening); close it with `app.close()`. */
