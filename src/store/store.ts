@@ -131,9 +131,10 @@ export interface SubmissionStore {
    * becomes running with a new lease and one more attempt. One that already had `maxAttempts`
    * attempts becomes failed with `exhausted` instead (returned in `failed`, so its webhook goes out).
    * With `sync: true`, a queued sync submission (oldest first) is claimed before anything else: a
-   * client holds a connection open for it, on whichever node received it.
+   * client holds a connection open for it, on whichever node received it. With `background: false`
+   * (a draining node), only sync submissions are claimed.
    */
-  claimNext(now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }, options?: { sync?: boolean }): Promise<{ claimed?: SubmissionRecord; failed: SubmissionRecord[] }>;
+  claimNext(now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }, options?: { sync?: boolean; background?: boolean }): Promise<{ claimed?: SubmissionRecord; failed: SubmissionRecord[] }>;
   /**
    * running -> graded | rejected | failed. With a callback URL, the webhook becomes pending now.
    * With `attempt`, only while the submission is still running under that claim (see Claim): of two

@@ -289,6 +289,10 @@ export function storeSuite(t: Test, open: StoreFactory): void {
     t.match(claimed.claimed, { id: sync.id, status: "running", attempts: 1, mode: "sync" }, "the sync one goes first");
     t.equal((await store.claimNext(3, LEASE, 3, EXHAUSTED, { sync: true })).claimed?.id, background.id, "then background work");
     t.same(await store.claimNext(4, LEASE, 3, EXHAUSTED, { sync: true }), { failed: [] });
+    const later = submission();
+    await store.create(later, WINDOW);
+    t.same(await store.claimNext(5, LEASE, 3, EXHAUSTED, { sync: true, background: false }), { failed: [] }, "a draining node claims sync work only");
+    t.equal((await store.claimNext(5, LEASE, 3, EXHAUSTED, { sync: true })).claimed?.id, later.id);
   });
 
   t.test("several nodes: a renewed lease keeps a submission from being claimed again, and a lost one cannot be renewed", async (t) => {

@@ -192,10 +192,10 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
   events.setMaxListeners(0);
   const emit = (event: StoreEvent) => queueMicrotask(() => events.emit("event", event));
 
-  const claimNext = db.transaction((now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }, sync: boolean) => {
+  const claimNext = db.transaction((now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }, sync: boolean, background: boolean) => {
     const failed: SubmissionRecord[] = [];
     for (;;) {
-      const next = ((sync ? s.oldestQueuedSync.get() : undefined) ?? s.expiredLeases.get({ now }) ?? s.oldestQueuedBackground.get()) as { seq: number; attempts: number } | undefined;
+      const next = ((sync ? s.oldestQueuedSync.get() : undefined) ?? (background ? s.expiredLeases.get({ now }) ?? s.oldestQueuedBackground.get() : undefined)) as { seq: number; attempts: number } | undefined;
       if (next === undefined) return { failed };
       if (next.attempts < maxAttempts) return { claimed: toRecord(s.claim.get({ seq: next.seq, now, leaseUntil: now + leaseMs }) as Row), failed };
       // Started maxAttempts times and never finished: the service, not the student, keeps dying on it.
@@ -261,7 +261,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
       return row === undefined ? undefined : toRecord(row);
     },
     async claimNext(now, leaseMs, maxAttempts, exhausted, options) {
-      const result = claimNext(now, leaseMs, maxAttempts, exhausted, options?.sync === true);
+      const result = claimNext(now, leaseMs, maxAttempts, exhausted, options?.sync === true, options?.background !== false);
       for (const failed of result.failed) emit({ kind: "finished", id: failed.id });
       return result;
     },
