@@ -23,6 +23,7 @@ import metricsRoutes from "./routes/metrics.js";
 import probeRoutes from "./routes/probes.js";
 import submissionRoutes from "./routes/submissions.js";
 import { schemas } from "./schemas.js";
+import { StoreUnavailableError } from "./store/store.js";
 
 export interface AppOptions {
   config: Config;
@@ -56,6 +57,11 @@ export function serverOptions(config: Config): FastifyServerOptions {
 /** Any error a route or fastify throws, as a catalog error: unknown ones are internal_error (a bug). */
 export function toApiError(error: FastifyError, bodyLimitKiB: number): ApiError {
   if (error instanceof ApiError) return error;
+  // The database is down or restarting: not a bug (no 500), and the client may come back. Why it is
+  // down (addresses, server messages) is for /health and the log, not for every client.
+  if (error instanceof StoreUnavailableError) {
+    return new ApiError("store_unavailable", [error.retryAfterS], { headers: { "retry-after": String(error.retryAfterS) } });
+  }
   if (error.validation !== undefined) {
     return new ApiError("invalid_request", [error.message], { details: error.validation.map((v) => ({ path: v.instancePath, message: v.message })) });
   }

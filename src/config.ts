@@ -35,6 +35,8 @@ export const settings = {
   IDEMPOTENCY_WINDOW_S: { type: "integer", default: 86400, minimum: 1, maximum: 31536000, unit: "s", description: "How long a feedback is replayed for a repeated Idempotency-Key or submissionId; after it, the key grades anew." },
   STORE: { type: "string", default: "sqlite", enum: ["sqlite", "memory"], unit: "", description: "Where submissions are kept: `sqlite` (a file in DATA_DIR) or `memory` (SQLite in memory: nothing survives a restart; for benchmarks)." },
   DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the SQLite database (`gradebox.db` and its WAL: submissions and API keys), relative to the project root unless absolute; created at start." },
+  DATABASE_URL: { type: "string", default: "", pattern: "^(postgres(ql)?://.*)?$", unit: "", description: "`postgres://user:password@host:port/database`: keep submissions, the queue and API keys in PostgreSQL (13+), shared by every node that has the same URL. Empty: SQLite in DATA_DIR (STORE)." },
+  DATABASE_POOL_MAX: { type: "integer", default: 10, minimum: 1, maximum: 1000, unit: "connections", description: "PostgreSQL connections at most per node for the submission store (the key store keeps 2 more); only with DATABASE_URL." },
   SOURCE_RETENTION_DAYS: { type: "integer", default: 0, minimum: 0, maximum: 36500, unit: "days", description: "Sources of finished submissions older than this are blanked (their sha256 and feedback stay); 0 keeps them forever." },
   ASYNC_QUEUE_MAX: { type: "integer", default: 100000, minimum: 0, maximum: 100000000, unit: "submissions", description: "Asynchronous submissions that may wait in the store; beyond it `Prefer: respond-async` is answered 503." },
   ROLE: { type: "string", default: "all", enum: ["all", "api", "worker"], unit: "", description: "What this node does when several share one database: `all` serves the API and grades; `api` serves the API and grades nothing (its sync requests are graded by other nodes; it keeps one sandbox worker for the packs' self-tests); `worker` grades and serves only /health, /health/live, /health/ready and /metrics." },
@@ -96,6 +98,9 @@ export interface Config {
   idempotencyWindowS: number;
   store: "sqlite" | "memory";
   dataDir: string;
+  /** Empty: SQLite (STORE, DATA_DIR). Never logged: it may hold a password. */
+  databaseUrl: string;
+  databasePoolMax: number;
   sourceRetentionDays: number;
   asyncQueueMax: number;
   maxAttempts: number;
@@ -155,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyWindowS: v.IDEMPOTENCY_WINDOW_S,
     store: v.STORE as Config["store"],
     dataDir: path.resolve(packageRoot, v.DATA_DIR),
+    databaseUrl: v.DATABASE_URL,
+    databasePoolMax: v.DATABASE_POOL_MAX,
     sourceRetentionDays: v.SOURCE_RETENTION_DAYS,
     asyncQueueMax: v.ASYNC_QUEUE_MAX,
     maxAttempts: v.MAX_ATTEMPTS,

@@ -29,6 +29,7 @@ export const errorCatalog = {
   header_too_large: { status: 431, message: "The request's headers are larger than %s KiB" },
   queue_full: { status: 503, message: "All graders are busy and the queue is full; retry after %s s" },
   sandbox_unavailable: { status: 503, message: "The grading sandbox is unavailable: %s" },
+  store_unavailable: { status: 503, message: "The submission store is unavailable (the database cannot be reached); retry after %s s" },
   shutting_down: { status: 503, message: "The service is shutting down" },
   grading_failed: { status: 500, message: "The submission could not be graded: %s" },
   internal_error: { status: 500, message: "Internal error (reference %s)" },

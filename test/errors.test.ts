@@ -10,6 +10,7 @@ import { poolErrorToApi } from "../src/plugins/sandbox.js";
 import { checkCallbackUrl } from "../src/submissions/intake.js";
 import { PoolError } from "../src/sandbox/pool.js";
 import { schemas, validator } from "../src/schemas.js";
+import { StoreUnavailableError } from "../src/store/store.js";
 import { testConfig } from "./helpers/app.js";
 import { fixture, readRepoFile } from "./helpers/files.js";
 
@@ -110,6 +111,10 @@ const provoke: Record<ErrorCode, (() => Promise<Answer>) | { unreachable: string
   sandbox_unavailable: {
     unreachable: "only when no grading worker can be started at all",
     error: () => poolErrorToApi(new PoolError("unavailable", "grading workers cannot be started")) as ApiError,
+  },
+  store_unavailable: {
+    unreachable: "only with DATABASE_URL while PostgreSQL is down (test/store/postgres-outage.test.ts stops a real one)",
+    error: () => toApiError(new StoreUnavailableError("the database is unreachable: connection refused", 2) as unknown as FastifyError, 1),
   },
   internal_error: {
     unreachable: "only on a bug in the service",

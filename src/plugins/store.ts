@@ -22,8 +22,14 @@ const RETENTION_SWEEP_MS = 3_600_000;
  * which resume whatever the last process left unfinished. Closes them in the reverse order.
  */
 export default fp<{ config: Config }>(async (fastify, { config }) => {
-  const store = openStore(config);
   const logger = fastify.log.child({ component: "submissions" });
+  // A shared database may go away and come back (a restart, a failover): say so once each way.
+  const store = await openStore(config, {
+    onStateChange: (reason) => {
+      if (reason === null) logger.info("the database is reachable again");
+      else logger.error({ reason }, "the database is unreachable; requests that need it answer 503 until it is back");
+    },
+  });
   const webhooks = config.webhookSecret === "" ? undefined : new WebhookDispatcher({
     store,
     exercisesOf: (assignment) => fastify.packs.get(assignment)?.pack.assignment.exercises ?? [],

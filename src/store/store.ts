@@ -179,6 +179,11 @@ export interface SubmissionStore {
   recordWebhookAttempt(id: string, attempt: { at: number; status: number | null; error: string | null; state: WebhookStateName; nextAttemptAt: number | null }): Promise<void>;
   /** Blanks the source of finished submissions received before `before`; returns how many. */
   blankSources(before: number): Promise<number>;
+  /**
+   * Why the store cannot be reached now, or null. Only a server engine (PostgreSQL) has this; an
+   * embedded one (SQLite) is reachable as long as the process runs.
+   */
+  unavailable?(): string | null;
   /** The applied migrations, for tests and the logs. */
   migrations(): Promise<number[]>;
   close(): Promise<void>;
@@ -187,4 +192,15 @@ export interface SubmissionStore {
 /** A list cursor that no page of this store handed out. */
 export class InvalidCursorError extends Error {
   override name = "InvalidCursorError";
+}
+
+/**
+ * The store cannot be reached now (a database server restarting or out of reach). Not the client's
+ * fault and not a bug: the API answers 503 store_unavailable with Retry-After.
+ */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+  constructor(readonly reason: string, readonly retryAfterS: number) {
+    super(reason);
+  }
 }
