@@ -115,9 +115,12 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(healthRoutes);
   await fastify.register(probeRoutes);
   await fastify.register(metricsRoutes, { config });
-  await fastify.register(assignmentRoutes, { config });
-  await fastify.register(submissionRoutes, { config });
-  await fastify.register(submissionRecordRoutes);
+  // A grading-only node (ROLE=worker) answers the probes and metrics above, not the API.
+  if (config.role !== "worker") {
+    await fastify.register(assignmentRoutes, { config });
+    await fastify.register(submissionRoutes, { config });
+    await fastify.register(submissionRecordRoutes);
+  }
 };
 
 export default app;

@@ -41,6 +41,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     logger: fastify.log.child({ component: "webhooks" }),
     onAttempt: (outcome) => fastify.metrics.webhookDeliveries.inc({ outcome }),
   });
+  // The dispatcher hears of finished submissions (on any node) through the store's events.
   const queue = new GradingQueue({
     store,
     pool: fastify.sandbox,
@@ -48,7 +49,6 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     packs: fastify.packs,
     config,
     logger,
-    ...(webhooks !== undefined ? { onWebhookPending: () => webhooks.notify() } : {}),
     onGraded: (feedback) => fastify.metrics.observeFeedback(feedback),
     onUngraded: (assignment) => fastify.metrics.observeFailure(assignment),
   });

@@ -92,6 +92,29 @@ export type CreateResult =
   | { kind: "replayed"; record: SubmissionRecord }
   | { kind: "conflict"; record: SubmissionRecord };
 
+/**
+ * What the store tells every node that shares it (in-process on SQLite; LISTEN/NOTIFY on PostgreSQL),
+ * so that nodes wait for events instead of polling:
+ * - `queued`: a submission became claimable (created, released, or a sync one);
+ * - `finished`: a submission reached its final state (graded, rejected, failed; its webhook may be pending);
+ * - `resync`: events may have been missed (the connection to the database was lost and is back): look again.
+ */
+export type StoreEvent =
+  | { kind: "queued" }
+  | { kind: "finished"; id: string }
+  | { kind: "resync" };
+
+/**
+ * A node's hold on a running submission: its id and the attempt number its claim produced. Every
+ * claim counts one more attempt, so the attempt is a fencing token: a node whose lease ran out and
+ * whose submission another node claimed again holds a stale attempt, and its renewals and its
+ * result are refused.
+ */
+export interface Claim {
+  id: string;
+  attempt: number;
+}
+
 export interface SubmissionStore {
   /**
    * Commits a new submission as `queued`. With an idempotency key, an earlier submission with the
@@ -107,18 +130,50 @@ export interface SubmissionStore {
    * Claims the oldest background submission that is queued, or running with an expired lease: it
    * becomes running with a new lease and one more attempt. One that already had `maxAttempts`
    * attempts becomes failed with `exhausted` instead (returned in `failed`, so its webhook goes out).
+   * With `sync: true`, a queued sync submission (oldest first) is claimed before anything else: a
+   * client holds a connection open for it, on whichever node received it. With `background: false`
+   * (a draining node), only sync submissions are claimed.
    */
-  claimNext(now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }): Promise<{ claimed?: SubmissionRecord; failed: SubmissionRecord[] }>;
-  /** running -> graded | rejected | failed. With a callback URL, the webhook becomes pending now. */
-  finish(id: string, outcome: Outcome, now: number, webhookEventId: string | null): Promise<SubmissionRecord | undefined>;
-  /** running -> queued in the background lane (the service could not grade it now; the attempt counts). */
-  release(id: string): Promise<void>;
-  /** At start, on an engine only this process uses: everything queued or running goes to the background lane, leases expired. */
+  claimNext(now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }, options?: { sync?: boolean; background?: boolean }): Promise<{ claimed?: SubmissionRecord; failed: SubmissionRecord[] }>;
+  /**
+   * running -> graded | rejected | failed. With a callback URL, the webhook becomes pending now.
+   * With `attempt`, only while the submission is still running under that claim (see Claim): of two
+   * nodes that race to finish one submission, exactly one stores its result; the other gets undefined.
+   */
+  finish(id: string, outcome: Outcome, now: number, webhookEventId: string | null, attempt?: number): Promise<SubmissionRecord | undefined>;
+  /** running -> queued in the background lane (the service could not grade it now; the attempt counts). With `attempt`, only under that claim. */
+  release(id: string, attempt?: number): Promise<void>;
+  /**
+   * Extends the lease of a submission running under this claim to `now + leaseMs`. False when the
+   * node lost it (finished elsewhere, or claimed again by another node after the lease ran out).
+   */
+  renewLease(claim: Claim, now: number, leaseMs: number): Promise<boolean>;
+  /**
+   * queued -> failed with `error`, only while no node has started it (a sync submission that waited
+   * too long for a worker anywhere). Undefined when it was already started or finished.
+   */
+  withdraw(id: string, error: { code: string; message: string }, now: number): Promise<SubmissionRecord | undefined>;
+  /**
+   * Wake-ups from every node that shares the store (see StoreEvent). Returns the unsubscribe function.
+   * Listeners run after the change is committed and must not throw.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+  /**
+   * At start, on an engine only this process uses (SQLite): everything queued or running goes to the
+   * background lane, leases expired. An engine that several nodes share must not take running work
+   * from live nodes here (their leases decide): it returns 0 and changes nothing.
+   */
   recover(): Promise<number>;
   /** Background submissions waiting to be claimed (what ASYNC_QUEUE_MAX bounds). */
   countQueued(): Promise<number>;
   /** Pending webhooks whose next attempt is due, oldest first. */
   dueWebhooks(now: number, limit: number): Promise<SubmissionRecord[]>;
+  /**
+   * Like dueWebhooks, but each one returned is held for `holdMs` (its next attempt moves to now +
+   * holdMs), so that another node does not send it at the same moment. A node that dies while
+   * sending leaves it due again when the hold runs out: delivery is at least once.
+   */
+  claimWebhooks(now: number, limit: number, holdMs: number): Promise<SubmissionRecord[]>;
   /** When the next pending webhook is due, if any. */
   nextWebhookAt(): Promise<number | null>;
   recordWebhookAttempt(id: string, attempt: { at: number; status: number | null; error: string | null; state: WebhookStateName; nextAttemptAt: number | null }): Promise<void>;

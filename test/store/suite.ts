@@ -1,6 +1,6 @@
 import type { Test } from "tap";
 import type { Feedback } from "../../src/grading/feedback.js";
-import { InvalidCursorError, type NewSubmission, type SubmissionStore } from "../../src/store/store.js";
+import { InvalidCursorError, type NewSubmission, type StoreEvent, type SubmissionStore } from "../../src/store/store.js";
 
 /**
  * The behaviour every store engine must have, run against each (sqlite.test.ts, postgres.test.ts).
@@ -52,6 +52,27 @@ function feedback(id: string, score: number, status: "graded" | "rejected" = "gr
     id, assignment: "gradient-checking", assignmentVersion: "fedcba9876543210", language: "javascript", status,
     summary: "s", score, maxScore: 100, exercises: [], output: "", outputTruncated: false, durationMs: 3,
   } as Feedback;
+}
+
+/** Collects a store's events; `until` resolves once one matches (events of a server engine arrive later). */
+function listen(store: SubmissionStore) {
+  const seen: StoreEvent[] = [];
+  const waiters: Array<{ match: (e: StoreEvent) => boolean; resolve: () => void }> = [];
+  const stop = store.subscribe((event) => {
+    seen.push(event);
+    for (const w of waiters.filter((w) => w.match(event))) w.resolve();
+  });
+  return {
+    seen,
+    stop,
+    until(match: (e: StoreEvent) => boolean, what: string): Promise<void> {
+      if (seen.some(match)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no event: ${what}`)), 10_000);
+        waiters.push({ match, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+    },
+  };
 }
 
 export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = { shared: false }): void {
@@ -150,7 +171,7 @@ export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = {
       for (const s of [running, queued]) await store.create(s, WINDOW);
       const now = Date.now();
       t.equal((await store.claimNext(now, LEASE, 3, EXHAUSTED)).claimed?.id, running.id);
-      t.equal(await store.recover(), 1, "what is claimable now: the queued one");
+      t.equal(await store.recover(), 0, "nothing is reset");
       t.match(await store.get(running.id), { status: "running", attempts: 1 }, "another node's running submission is untouched");
       t.equal((await store.claimNext(now + 1, LEASE, 3, EXHAUSTED)).claimed?.id, queued.id);
       t.same(await store.claimNext(now + 2, LEASE, 3, EXHAUSTED), { failed: [] }, "nothing while the lease holds");
@@ -279,5 +300,115 @@ export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = {
     t.match(await store.get(oldPending.id), { source: oldPending.source, sourceBlanked: false }, "a pending source is kept: it still has to be graded");
     t.match(await store.get(recent.id), { source: recent.source, sourceBlanked: false });
     t.equal(await store.blankSources(DAY), 0, "blanking twice changes nothing");
+  });
+
+  t.test("several nodes: a queued sync submission is claimed before background work and expired leases, when the claim asks for sync work", async (t) => {
+    const store = await fresh(t);
+    const background = submission();
+    const sync = submission({ mode: "sync" });
+    await store.create(background, WINDOW);
+    await store.create(sync, WINDOW);
+    t.equal((await store.claimNext(1, LEASE, 3, EXHAUSTED)).claimed?.id, background.id, "a background-only claim leaves sync work alone");
+    await store.release(background.id);
+    const claimed = await store.claimNext(2, LEASE, 3, EXHAUSTED, { sync: true });
+    t.match(claimed.claimed, { id: sync.id, status: "running", attempts: 1, mode: "sync" }, "the sync one goes first");
+    t.equal((await store.claimNext(3, LEASE, 3, EXHAUSTED, { sync: true })).claimed?.id, background.id, "then background work");
+    t.same(await store.claimNext(4, LEASE, 3, EXHAUSTED, { sync: true }), { failed: [] });
+    const later = submission();
+    await store.create(later, WINDOW);
+    t.same(await store.claimNext(5, LEASE, 3, EXHAUSTED, { sync: true, background: false }), { failed: [] }, "a draining node claims sync work only");
+    t.equal((await store.claimNext(5, LEASE, 3, EXHAUSTED, { sync: true })).claimed?.id, later.id);
+  });
+
+  t.test("several nodes: a renewed lease keeps a submission from being claimed again, and a lost one cannot be renewed", async (t) => {
+    const store = await fresh(t);
+    const input = submission();
+    await store.create(input, WINDOW);
+    const first = (await store.claimNext(0, 100, 3, EXHAUSTED)).claimed;
+    t.equal(first?.attempts, 1);
+    t.equal(await store.renewLease({ id: input.id, attempt: 1 }, 90, 100), true, "the holder renews");
+    t.same(await store.claimNext(150, 100, 3, EXHAUSTED), { failed: [] }, "past the first lease, the renewed one still holds");
+    t.match((await store.claimNext(191, 100, 3, EXHAUSTED)).claimed, { id: input.id, attempts: 2 }, "past the renewed lease, another node claims it");
+    t.equal(await store.renewLease({ id: input.id, attempt: 1 }, 192, 100), false, "the first holder lost it");
+    t.equal(await store.renewLease({ id: input.id, attempt: 2 }, 192, 100), true);
+    t.equal(await store.renewLease({ id: "nope", attempt: 1 }, 192, 100), false, "an unknown submission has no lease");
+  });
+
+  t.test("several nodes: of two nodes racing to finish one submission, exactly one result is stored", async (t) => {
+    const store = await fresh(t);
+    const input = submission({ callbackUrl: "http://127.0.0.1:1/x" });
+    await store.create(input, WINDOW);
+    await store.claimNext(0, 100, 3, EXHAUSTED);
+    await store.claimNext(200, 100, 3, EXHAUSTED); // the first node's lease ran out: claimed again (attempt 2)
+    const results = await Promise.all([
+      store.finish(input.id, { status: "graded", feedback: feedback(input.id, 10) }, 300, "evt-1", 1),
+      store.finish(input.id, { status: "graded", feedback: feedback(input.id, 20) }, 300, "evt-2", 2),
+    ]);
+    t.equal(results[0], undefined, "the stale claim's result is refused");
+    t.match(results[1], { status: "graded", score: 20, webhook: { eventId: "evt-2", state: "pending" } });
+    t.equal(await store.finish(input.id, { status: "graded", feedback: feedback(input.id, 30) }, 301, "evt-3", 2), undefined, "and the winner's cannot be stored twice");
+    t.match(await store.get(input.id), { status: "graded", score: 20, webhook: { eventId: "evt-2" } });
+    const other = submission();
+    await store.create(other, WINDOW);
+    await store.claimNext(0, 100, 3, EXHAUSTED);
+    await store.claimNext(200, 100, 3, EXHAUSTED);
+    await store.release(other.id, 1);
+    t.equal((await store.get(other.id))?.status, "running", "a stale claim cannot release it either");
+    await store.release(other.id, 2);
+    t.equal((await store.get(other.id))?.status, "queued");
+  });
+
+  t.test("several nodes: a sync submission no node started can be withdrawn as failed; a started one cannot", async (t) => {
+    const store = await fresh(t);
+    const waiting = submission({ mode: "sync" });
+    const started = submission({ mode: "sync" });
+    await store.create(waiting, WINDOW);
+    await store.create(started, WINDOW);
+    await store.start(started.id, 1, LEASE);
+    const error = { code: "queue_full", message: "no worker took it" };
+    t.match(await store.withdraw(waiting.id, error, 5), { status: "failed", error, finishedAt: 5 });
+    t.equal(await store.withdraw(waiting.id, error, 6), undefined, "once");
+    t.equal(await store.withdraw(started.id, error, 6), undefined, "a running one is left to its node");
+    t.equal((await store.get(started.id))?.status, "running");
+  });
+
+  t.test("several nodes: a claimed webhook is held so that another node does not send it too, and is due again after the hold", async (t) => {
+    const store = await fresh(t);
+    const input = submission({ callbackUrl: "http://127.0.0.1:1/x" });
+    await store.create(input, WINDOW);
+    await store.claimNext(100, LEASE, 3, EXHAUSTED);
+    await store.finish(input.id, { status: "graded", feedback: feedback(input.id, 10) }, 100, "evt");
+    const claimed = await store.claimWebhooks(150, 10, 1000);
+    t.same(claimed.map((r) => r.id), [input.id]);
+    t.match(claimed[0]?.webhook, { eventId: "evt", attempts: 0, state: "pending" });
+    t.same(await store.claimWebhooks(151, 10, 1000), [], "another node finds nothing due while it is held");
+    t.same((await store.claimWebhooks(1151, 10, 1000)).map((r) => r.id), [input.id], "a holder that died leaves it due again");
+    await store.recordWebhookAttempt(input.id, { at: 1200, status: 204, error: null, state: "delivered", nextAttemptAt: null });
+    t.same(await store.claimWebhooks(1e15, 10, 1000), []);
+  });
+
+  t.test("several nodes: the store says when work is queued and when a submission finishes", async (t) => {
+    const store = await fresh(t);
+    const events = listen(store);
+    t.teardown(events.stop);
+    const input = submission();
+    await store.create(input, WINDOW);
+    await events.until((e) => e.kind === "queued", "queued after create");
+    await store.claimNext(1, LEASE, 3, EXHAUSTED);
+    events.seen.length = 0;
+    await store.release(input.id);
+    await events.until((e) => e.kind === "queued", "queued after release");
+    await store.claimNext(2, LEASE, 3, EXHAUSTED);
+    await store.finish(input.id, { status: "graded", feedback: feedback(input.id, 10) }, 3, null);
+    await events.until((e) => e.kind === "finished" && e.id === input.id, "finished");
+    const sync = submission({ mode: "sync" });
+    await store.create(sync, WINDOW);
+    await store.withdraw(sync.id, { code: "queue_full", message: "x" }, 4);
+    await events.until((e) => e.kind === "finished" && e.id === sync.id, "finished after withdraw");
+    events.stop();
+    const count = events.seen.length;
+    await store.create(submission(), WINDOW);
+    await new Promise((r) => setTimeout(r, 50));
+    t.equal(events.seen.length, count, "no event after unsubscribing");
   });
 }

@@ -1,5 +1,6 @@
 import { canonicalJson } from "../../canonical.js";
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -11,6 +12,7 @@ import {
   type NewSubmission,
   type Outcome,
   type SubmissionRecord,
+  type StoreEvent,
   type SubmissionStatus,
   type SubmissionStore,
   type SubmissionSummary,
@@ -184,10 +186,16 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     return { kind: "created", record: toRecord(s.byId.get({ id: submission.id, clientId: null }) as Row) };
   });
 
-  const claimNext = db.transaction((now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }) => {
+  // Only this process uses the file, so its wake-ups are in-process; they go out after the commit,
+  // on a later microtask (as a PostgreSQL notification arrives later), never inside a transaction.
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const emit = (event: StoreEvent) => queueMicrotask(() => events.emit("event", event));
+
+  const claimNext = db.transaction((now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }, sync: boolean, background: boolean) => {
     const failed: SubmissionRecord[] = [];
     for (;;) {
-      const next = (s.expiredLeases.get({ now }) ?? s.oldestQueuedBackground.get()) as { seq: number; attempts: number } | undefined;
+      const next = ((sync ? s.oldestQueuedSync.get() : undefined) ?? (background ? s.expiredLeases.get({ now }) ?? s.oldestQueuedBackground.get() : undefined)) as { seq: number; attempts: number } | undefined;
       if (next === undefined) return { failed };
       if (next.attempts < maxAttempts) return { claimed: toRecord(s.claim.get({ seq: next.seq, now, leaseUntil: now + leaseMs }) as Row), failed };
       // Started maxAttempts times and never finished: the service, not the student, keeps dying on it.
@@ -199,15 +207,33 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     }
   });
 
+  const claimWebhooks = db.transaction((now: number, limit: number, holdMs: number) => {
+    const due = s.dueWebhooks.all({ now, limit }) as Row[];
+    for (const row of due) s.holdWebhook.run({ seq: row.seq, holdUntil: now + holdMs });
+    return due.map((row) => toRecord({ ...row, webhook_next_at: now + holdMs }));
+  });
+
+  const finished = (row: Row | undefined): SubmissionRecord | undefined => {
+    if (row === undefined) return undefined;
+    emit({ kind: "finished", id: row.id });
+    return toRecord(row);
+  };
+
   return {
     async create(submission, windowMs) {
-      if (submission.mode !== "async") return create(submission, windowMs);
-      db.pragma("synchronous = FULL");
-      try {
-        return create(submission, windowMs);
-      } finally {
-        db.pragma("synchronous = NORMAL");
+      let result: CreateResult;
+      if (submission.mode !== "async") {
+        result = create(submission, windowMs);
+      } else {
+        db.pragma("synchronous = FULL");
+        try {
+          result = create(submission, windowMs);
+        } finally {
+          db.pragma("synchronous = NORMAL");
+        }
       }
+      if (result.kind === "created") emit({ kind: "queued" });
+      return result;
     },
     async get(id, clientId) {
       const row = s.byId.get({ id, clientId: clientId ?? null }) as Row | undefined;
@@ -234,12 +260,15 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
       const row = s.start.get({ id, now, leaseUntil: now + leaseMs }) as Row | undefined;
       return row === undefined ? undefined : toRecord(row);
     },
-    async claimNext(now, leaseMs, maxAttempts, exhausted) {
-      return claimNext(now, leaseMs, maxAttempts, exhausted);
+    async claimNext(now, leaseMs, maxAttempts, exhausted, options) {
+      const result = claimNext(now, leaseMs, maxAttempts, exhausted, options?.sync === true, options?.background !== false);
+      for (const failed of result.failed) emit({ kind: "finished", id: failed.id });
+      return result;
     },
-    async finish(id, outcome: Outcome, now, eventId) {
+    async finish(id, outcome: Outcome, now, eventId, attempt) {
       const row = s.finish.get({
         id,
+        attempt: attempt ?? null,
         status: outcome.status,
         now,
         eventId,
@@ -250,19 +279,37 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
             assignmentVersion: outcome.feedback.assignmentVersion, errorCode: null, errorMessage: null,
           }),
       }) as Row | undefined;
-      return row === undefined ? undefined : toRecord(row);
+      return finished(row);
     },
-    async release(id) {
-      s.release.run({ id });
+    async release(id, attempt) {
+      if (s.release.run({ id, attempt: attempt ?? null }).changes > 0) emit({ kind: "queued" });
+    },
+    async renewLease(claim, now, leaseMs) {
+      return s.renewLease.run({ id: claim.id, attempt: claim.attempt, leaseUntil: now + leaseMs }).changes > 0;
+    },
+    async withdraw(id, error, now) {
+      return finished(s.withdraw.get({
+        id, status: "failed", now, feedback: null, score: null, maxScore: null, assignmentVersion: null,
+        errorCode: error.code, errorMessage: error.message, eventId: randomUUID(),
+      }) as Row | undefined);
+    },
+    subscribe(listener) {
+      events.on("event", listener);
+      return () => events.off("event", listener);
     },
     async recover() {
-      return s.recover.run().changes;
+      const changes = s.recover.run().changes;
+      if (changes > 0) emit({ kind: "queued" });
+      return changes;
     },
     async countQueued() {
       return (s.countQueued.get() as { n: number }).n;
     },
     async dueWebhooks(now, limit) {
       return (s.dueWebhooks.all({ now, limit }) as Row[]).map(toRecord);
+    },
+    async claimWebhooks(now, limit, holdMs) {
+      return claimWebhooks(now, limit, holdMs);
     },
     async nextWebhookAt() {
       return (s.nextWebhookAt.get() as { at: number | null }).at;
@@ -277,6 +324,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
       return applied;
     },
     async close() {
+      events.removeAllListeners();
       if (db.open) db.close();
     },
   };

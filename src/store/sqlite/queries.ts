@@ -46,6 +46,8 @@ UPDATE submissions SET status = 'running', attempts = attempts + 1, started_at =
 WHERE id = @id AND status = 'queued'
 RETURNING *`;
 
+export const oldestQueuedSync = "SELECT seq, attempts FROM submissions WHERE status = 'queued' AND background = 0 ORDER BY seq LIMIT 1";
+
 export const oldestQueuedBackground = "SELECT seq, attempts FROM submissions WHERE status = 'queued' AND background = 1 ORDER BY seq LIMIT 1";
 
 export const expiredLeases = "SELECT seq, attempts FROM submissions WHERE status = 'running' AND lease_until < @now ORDER BY seq LIMIT 1";
@@ -65,17 +67,26 @@ const finishedSet = `
   webhook_event_id = CASE WHEN callback_url IS NOT NULL THEN @eventId ELSE NULL END,
   webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN @now ELSE NULL END`;
 
-export const finish = `UPDATE submissions SET ${finishedSet} WHERE id = @id AND status = 'running' RETURNING *`;
+// With an attempt, only under that claim: a node whose lease ran out and whose submission was claimed
+// again cannot overwrite the result (or finish it twice).
+export const finish = `UPDATE submissions SET ${finishedSet} WHERE id = @id AND status = 'running' AND (@attempt IS NULL OR attempts = @attempt) RETURNING *`;
+
+export const withdraw = `UPDATE submissions SET ${finishedSet} WHERE id = @id AND status = 'queued' RETURNING *`;
+
+export const renewLease = "UPDATE submissions SET lease_until = @leaseUntil WHERE id = @id AND status = 'running' AND attempts = @attempt";
 
 export const exhaust = `UPDATE submissions SET ${finishedSet} WHERE seq = @seq AND status IN ('queued', 'running') RETURNING *`;
 
-export const release = "UPDATE submissions SET status = 'queued', lease_until = NULL, background = 1 WHERE id = @id AND status = 'running'";
+export const release = "UPDATE submissions SET status = 'queued', lease_until = NULL, background = 1 WHERE id = @id AND status = 'running' AND (@attempt IS NULL OR attempts = @attempt)";
 
 export const recover = "UPDATE submissions SET status = 'queued', lease_until = NULL, background = 1 WHERE status IN ('queued', 'running')";
 
 export const countQueued = "SELECT COUNT(*) AS n FROM submissions WHERE status = 'queued' AND background = 1";
 
 export const dueWebhooks = "SELECT * FROM submissions WHERE webhook_state = 'pending' AND webhook_next_at <= @now ORDER BY webhook_next_at LIMIT @limit";
+
+// A claimed webhook is held (its next attempt moved to @holdUntil) while one node sends it.
+export const holdWebhook = "UPDATE submissions SET webhook_next_at = @holdUntil WHERE seq = @seq AND webhook_state = 'pending'";
 
 export const nextWebhookAt = "SELECT MIN(webhook_next_at) AS at FROM submissions WHERE webhook_state = 'pending'";
 
