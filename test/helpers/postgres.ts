@@ -169,7 +169,9 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
       return url(name);
     },
     async restart() {
-      await pgCtl("-m", "fast", "-o", serverArgs(), "restart");
+      // -l here too: without it the new server inherits pg_ctl's stdout, and execFile waits for that
+      // pipe to close, i.e. until the server stops.
+      await pgCtl("-m", "fast", "-l", logFile, "-o", serverArgs(), "restart");
       running = true;
     },
     async stop() {
