@@ -48,8 +48,9 @@ CREATE TABLE submissions (
   webhook_first_at BIGINT
 );
 CREATE UNIQUE INDEX submissions_idempotency ON submissions (COALESCE(client_id, ''), idempotency_slot) WHERE idempotency_slot IS NOT NULL;
--- The queue's two lanes, each a small partial index: claims read them under FOR UPDATE SKIP LOCKED.
+-- The queue's lanes, each a small partial index: claims read them under FOR UPDATE SKIP LOCKED.
 CREATE INDEX submissions_queued ON submissions (seq) WHERE status = 'queued' AND background;
+CREATE INDEX submissions_queued_sync ON submissions (seq) WHERE status = 'queued' AND NOT background;
 CREATE INDEX submissions_lease ON submissions (lease_until) WHERE status = 'running';
 CREATE INDEX submissions_webhook_due ON submissions (webhook_next_at) WHERE webhook_state = 'pending';
 CREATE INDEX submissions_assignment ON submissions (assignment, seq);
