@@ -3,10 +3,19 @@ import type { Feedback } from "../../src/grading/feedback.js";
 import { InvalidCursorError, type NewSubmission, type StoreEvent, type SubmissionStore } from "../../src/store/store.js";
 
 /**
- * The behaviour every store engine must have, run against each (sqlite.test.ts today; a PostgreSQL
- * engine later passes its own factory). `open` gives a fresh, empty store.
+ * The behaviour every store engine must have, run against each (sqlite.test.ts, postgres.test.ts).
+ * `open` gives a fresh, empty store.
  */
 export type StoreFactory = () => Promise<SubmissionStore>;
+
+export interface EngineTraits {
+  /**
+   * Shared by several processes (PostgreSQL): recover() at one node's start must leave the others'
+   * running work alone; expired leases are what make it claimable again. An engine only this process
+   * uses (SQLite) takes back everything at start instead.
+   */
+  shared: boolean;
+}
 
 const DAY = 86_400_000;
 const WINDOW = DAY;
@@ -66,7 +75,7 @@ function listen(store: SubmissionStore) {
   };
 }
 
-export function storeSuite(t: Test, open: StoreFactory): void {
+export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = { shared: false }): void {
   const fresh = async (t: Test) => {
     const store = await open();
     t.teardown(() => store.close());
@@ -154,7 +163,23 @@ export function storeSuite(t: Test, open: StoreFactory): void {
     t.match((await store.claimNext(101, 100, 3, EXHAUSTED)).claimed, { id: input.id, attempts: 2 });
   });
 
-  t.test("recovery at start puts every queued or running submission, sync ones included, in the background lane", async (t) => {
+  if (traits.shared) {
+    t.test("recovery at one node's start leaves other nodes' running work alone; what a dead node held is claimed when its lease runs out", async (t) => {
+      const store = await fresh(t);
+      const queued = submission();
+      const running = submission();
+      for (const s of [running, queued]) await store.create(s, WINDOW);
+      const now = Date.now();
+      t.equal((await store.claimNext(now, LEASE, 3, EXHAUSTED)).claimed?.id, running.id);
+      t.equal(await store.recover(), 1, "what is claimable now: the queued one");
+      t.match(await store.get(running.id), { status: "running", attempts: 1 }, "another node's running submission is untouched");
+      t.equal((await store.claimNext(now + 1, LEASE, 3, EXHAUSTED)).claimed?.id, queued.id);
+      t.same(await store.claimNext(now + 2, LEASE, 3, EXHAUSTED), { failed: [] }, "nothing while the lease holds");
+      t.match((await store.claimNext(now + LEASE + 1, LEASE, 3, EXHAUSTED)).claimed, { id: running.id, attempts: 2 }, "claimed again once its lease ran out");
+    });
+  }
+
+  if (!traits.shared) t.test("recovery at start puts every queued or running submission, sync ones included, in the background lane", async (t) => {
     const store = await fresh(t);
     const syncQueued = submission({ mode: "sync" });
     const syncRunning = submission({ mode: "sync" });

@@ -55,7 +55,7 @@ ORDER BY seq DESC
 LIMIT @limit`);
 
 export const start = statement("start", `
-UPDATE submissions SET status = 'running', attempts = attempts + 1, started_at = @now, lease_until = @leaseUntil
+UPDATE submissions SET status = 'running', attempts = attempts + 1, started_at = @now::bigint, lease_until = @leaseUntil::bigint
 WHERE id = @id AND status = 'queued'
 RETURNING *`);
 
@@ -64,11 +64,11 @@ const finishedSet = (p: string) => `
   status = @${p}status::text, feedback = @${p}feedback::text, error_code = @${p}errorCode::text, error_message = @${p}errorMessage::text,
   score = @${p}score::double precision, max_score = @${p}maxScore::double precision,
   assignment_version = COALESCE(@${p}assignmentVersion::text, assignment_version),
-  finished_at = @now, lease_until = NULL,
+  finished_at = @now::bigint, lease_until = NULL,
   idempotency_slot = CASE WHEN @${p}status::text = 'failed' THEN NULL ELSE idempotency_slot END,
   webhook_state = CASE WHEN callback_url IS NOT NULL AND @${p}eventId::text IS NOT NULL THEN 'pending' ELSE NULL END,
   webhook_event_id = CASE WHEN callback_url IS NOT NULL THEN @${p}eventId::text ELSE NULL END,
-  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @${p}eventId::text IS NOT NULL THEN @now ELSE NULL END`;
+  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @${p}eventId::text IS NOT NULL THEN @now::bigint ELSE NULL END`;
 
 /**
  * The conditional finish: only a running submission finishes, so when two nodes race to finish the
@@ -85,15 +85,16 @@ export const finish = statement("finish", `UPDATE submissions SET ${finishedSet(
  * caller claims again). The two UPDATEs see the same candidate and exclude each other on attempts.
  */
 export const claim = statement("claim", `
-WITH candidate AS (
-  SELECT seq FROM (
-    (SELECT seq, 0 AS lane FROM submissions WHERE status = 'running' AND lease_until < @now ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-    UNION ALL
-    (SELECT seq, 1 AS lane FROM submissions WHERE status = 'queued' AND background ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-  ) c ORDER BY lane, seq LIMIT 1
+WITH expired AS (
+  SELECT seq FROM submissions WHERE status = 'running' AND lease_until < @now::bigint ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
 ),
+queued AS (
+  SELECT seq FROM submissions WHERE status = 'queued' AND background AND NOT EXISTS (SELECT 1 FROM expired)
+  ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
+),
+candidate AS (SELECT seq FROM expired UNION ALL SELECT seq FROM queued),
 claimed AS (
-  UPDATE submissions s SET status = 'running', attempts = s.attempts + 1, started_at = @now, lease_until = @leaseUntil, background = TRUE
+  UPDATE submissions s SET status = 'running', attempts = s.attempts + 1, started_at = @now::bigint, lease_until = @leaseUntil::bigint, background = TRUE
   FROM candidate WHERE s.seq = candidate.seq AND s.attempts < @maxAttempts
   RETURNING s.*
 ),
@@ -111,11 +112,11 @@ export const release = statement("release", "UPDATE submissions SET status = 'qu
 /** What a restarted node may resume on a shared database: nothing is reset, this only counts. */
 export const claimable = statement("claimable", `
 SELECT COUNT(*) AS n FROM submissions
-WHERE (status = 'queued' AND background) OR (status = 'running' AND lease_until < @now)`);
+WHERE (status = 'queued' AND background) OR (status = 'running' AND lease_until < @now::bigint)`);
 
 export const countQueued = statement("count_queued", "SELECT COUNT(*) AS n FROM submissions WHERE status = 'queued' AND background");
 
-export const dueWebhooks = statement("due_webhooks", "SELECT * FROM submissions WHERE webhook_state = 'pending' AND webhook_next_at <= @now ORDER BY webhook_next_at LIMIT @limit");
+export const dueWebhooks = statement("due_webhooks", "SELECT * FROM submissions WHERE webhook_state = 'pending' AND webhook_next_at <= @now::bigint ORDER BY webhook_next_at LIMIT @limit");
 
 export const nextWebhookAt = statement("next_webhook_at", "SELECT MIN(webhook_next_at) AS at FROM submissions WHERE webhook_state = 'pending'");
 
