@@ -8,12 +8,14 @@ import {
   type NewSubmission,
   type Outcome,
   type SubmissionRecord,
+  type StoreEvent,
   type SubmissionStatus,
   type SubmissionStore,
   type SubmissionSummary,
   type WebhookStateName,
 } from "../store.js";
 import { Database, type Queryable } from "./database.js";
+import { Listener } from "./listener.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
 import { bind } from "./statement.js";
@@ -171,6 +173,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Postg
     throw error;
   }
 
+  const listener = new Listener(options.url);
+  await listener.start();
+
   const one = async (q: Parameters<typeof bind>[0], values?: Record<string, unknown>, client: Queryable = db): Promise<Row | undefined> =>
     (await client.query<Row>(bind(q, values))).rows[0];
 
@@ -230,11 +235,11 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Postg
       const row = await one(sql.start, { id, now, leaseUntil: now + leaseMs });
       return row === undefined ? undefined : toRecord(row);
     },
-    async claimNext(now, leaseMs, maxAttempts, exhausted) {
+    async claimNext(now, leaseMs, maxAttempts, exhausted, claimOptions) {
       const failed: SubmissionRecord[] = [];
       for (;;) {
         const row = await one(sql.claim, {
-          now, leaseUntil: now + leaseMs, maxAttempts,
+          now, leaseUntil: now + leaseMs, maxAttempts, sync: claimOptions?.sync === true, background: claimOptions?.background !== false,
           // Started maxAttempts times and never finished: the service, not the student, keeps dying on it.
           ...outcomeValues({ status: "failed", error: exhausted }, "x_"), x_eventId: randomUUID(),
         }) as (Row & { claimed: boolean }) | undefined;
@@ -243,27 +248,40 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Postg
         failed.push(toRecord(row));
       }
     },
-    async finish(id, outcome: Outcome, now, eventId) {
-      const row = await one(sql.finish, { id, now, eventId, ...outcomeValues(outcome) });
+    async finish(id, outcome: Outcome, now, eventId, attempt) {
+      const row = await one(sql.finish, { id, now, eventId, attempt: attempt ?? null, ...outcomeValues(outcome) });
       return row === undefined ? undefined : toRecord(row);
     },
-    async release(id) {
-      await db.query(bind(sql.release, { id }));
+    async release(id, attempt) {
+      await db.query(bind(sql.release, { id, attempt: attempt ?? null }));
+    },
+    async renewLease(claim, now, leaseMs) {
+      return ((await db.query(bind(sql.renewLease, { id: claim.id, attempt: claim.attempt, leaseUntil: now + leaseMs }))).rowCount ?? 0) > 0;
+    },
+    async withdraw(id, error, now) {
+      const row = await one(sql.withdraw, { id, now, eventId: randomUUID(), ...outcomeValues({ status: "failed", error }) });
+      return row === undefined ? undefined : toRecord(row);
+    },
+    subscribe(subscriber: (event: StoreEvent) => void) {
+      return listener.subscribe(subscriber);
     },
     /**
      * On a shared database, a starting node must not take back what other nodes are grading now: a
      * running submission is theirs while its lease holds. What a dead node left running becomes
-     * claimable when its lease runs out (claimNext takes expired leases first), and queued background
-     * work is claimable as it is; so nothing is reset here, and the count is what is claimable now.
+     * claimable when its lease runs out (claimNext takes expired leases), and queued work is
+     * claimable as it is; so nothing is reset here.
      */
     async recover() {
-      return Number((await one(sql.claimable, { now: Date.now() }) as unknown as { n: number }).n);
+      return 0;
     },
     async countQueued() {
       return (await one(sql.countQueued) as unknown as { n: number }).n;
     },
     async dueWebhooks(now, limit) {
       return (await db.query<Row>(bind(sql.dueWebhooks, { now, limit }))).rows.map(toRecord);
+    },
+    async claimWebhooks(now, limit, holdMs) {
+      return (await db.query<Row>(bind(sql.claimWebhooks, { now, limit, holdUntil: now + holdMs }))).rows.map(toRecord);
     },
     async nextWebhookAt() {
       return (await one(sql.nextWebhookAt) as unknown as { at: number | null }).at;
@@ -278,6 +296,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Postg
       return applied;
     },
     async close() {
+      await listener.close();
       await db.close();
     },
   };

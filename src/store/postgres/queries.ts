@@ -6,6 +6,17 @@ import { statement } from "./statement.js";
  * file. Parameters are named (@name) and always bound, never spliced into the text.
  */
 
+/**
+ * The channel of the store's wake-ups (LISTEN/NOTIFY): payload `q` (work was queued) or `f:<id>`
+ * (a submission finished). A notification is sent by the statement that makes the change, so it
+ * costs no extra round trip, and PostgreSQL delivers it only if that change commits.
+ */
+export const CHANNEL = "gradebox";
+export const listen = `LISTEN ${CHANNEL}`;
+// Joined to a statement's returned rows: one notification per row, and no column in the result.
+const notifyQueued = `CROSS JOIN LATERAL (SELECT pg_notify('${CHANNEL}', 'q')) AS notified`;
+const notifyFinished = (table: string) => `CROSS JOIN LATERAL (SELECT pg_notify('${CHANNEL}', 'f:' || ${table}.id)) AS notified`;
+
 export const createMigrationsTable = `
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,
@@ -25,6 +36,7 @@ export const appliedMigrations = "SELECT version FROM schema_migrations ORDER BY
 export const recordMigration = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)";
 
 export const insertSubmission = statement("insert_submission", `
+WITH inserted AS (
 INSERT INTO submissions (
   id, assignment, assignment_version, language, exercises, format, source, source_sha256, student, metadata,
   limits, idempotency_key, idempotency_slot, request_hash, client_id, callback_url, mode, background, status, received_at
@@ -32,7 +44,9 @@ INSERT INTO submissions (
   @id, @assignment, @assignmentVersion, @language, @exercises, @format, @source, @sourceSha256, @student, @metadata,
   @limits, @idempotencyKey, @idempotencyKey, @requestHash, @clientId, @callbackUrl, @mode, @background, 'queued', @receivedAt
 )
-RETURNING *`);
+RETURNING *
+)
+SELECT inserted.* FROM inserted ${notifyQueued}`);
 
 // FOR UPDATE: a concurrent create with the same key (on another node) waits for this one's decision.
 export const byIdempotencySlot = statement("by_idempotency_slot", `
@@ -75,24 +89,45 @@ const finishedSet = (p: string) => `
  * same one (a lease ran out while its first node was still grading), exactly one result is stored
  * and the other gets no row back.
  */
-export const finish = statement("finish", `UPDATE submissions SET ${finishedSet("")} WHERE id = @id AND status = 'running' RETURNING *`);
+export const finish = statement("finish", `
+WITH finished AS (
+  UPDATE submissions SET ${finishedSet("")}
+  WHERE id = @id AND status = 'running' AND (@attempt::integer IS NULL OR attempts = @attempt::integer)
+  RETURNING *
+)
+SELECT finished.* FROM finished ${notifyFinished("finished")}`);
+
+/** queued -> failed, only while no node has started it (a sync submission no worker took in time). */
+export const withdraw = statement("withdraw", `
+WITH finished AS (
+  UPDATE submissions SET ${finishedSet("")} WHERE id = @id AND status = 'queued' RETURNING *
+)
+SELECT finished.* FROM finished ${notifyFinished("finished")}`);
+
+/** The attempt is the claim's fencing token: a node that lost its claim cannot renew it. */
+export const renewLease = statement("renew_lease", "UPDATE submissions SET lease_until = @leaseUntil::bigint WHERE id = @id AND status = 'running' AND attempts = @attempt::integer");
 
 /**
- * A claim in one round trip. The candidate is the oldest running submission whose lease ran out (its
- * node died), else the oldest queued background one; FOR UPDATE SKIP LOCKED lets concurrent claims
+ * A claim in one round trip. The candidate is, with @sync, the oldest queued sync submission (a
+ * client waits for it on some node); else, with @background, the oldest running submission whose
+ * lease ran out (its node died), else the oldest queued background one; FOR UPDATE SKIP LOCKED lets concurrent claims
  * (other workers, other nodes) each take a different row without waiting on each other. Under
  * MAX_ATTEMPTS it becomes running with a new lease; at MAX_ATTEMPTS it fails with `exhausted` (the
  * caller claims again). The two UPDATEs see the same candidate and exclude each other on attempts.
  */
 export const claim = statement("claim", `
-WITH expired AS (
-  SELECT seq FROM submissions WHERE status = 'running' AND lease_until < @now::bigint ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
+WITH sync AS (
+  SELECT seq FROM submissions WHERE @sync::boolean AND status = 'queued' AND NOT background ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
+),
+expired AS (
+  SELECT seq FROM submissions WHERE @background::boolean AND NOT EXISTS (SELECT 1 FROM sync)
+    AND status = 'running' AND lease_until < @now::bigint ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
 ),
 queued AS (
-  SELECT seq FROM submissions WHERE status = 'queued' AND background AND NOT EXISTS (SELECT 1 FROM expired)
-  ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
+  SELECT seq FROM submissions WHERE @background::boolean AND NOT EXISTS (SELECT 1 FROM sync) AND NOT EXISTS (SELECT 1 FROM expired)
+    AND status = 'queued' AND background ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
 ),
-candidate AS (SELECT seq FROM expired UNION ALL SELECT seq FROM queued),
+candidate AS (SELECT seq FROM sync UNION ALL SELECT seq FROM expired UNION ALL SELECT seq FROM queued),
 claimed AS (
   UPDATE submissions s SET status = 'running', attempts = s.attempts + 1, started_at = @now::bigint, lease_until = @leaseUntil::bigint, background = TRUE
   FROM candidate WHERE s.seq = candidate.seq AND s.attempts < @maxAttempts
@@ -103,20 +138,35 @@ exhausted AS (
   FROM candidate WHERE s.seq = candidate.seq AND s.attempts >= @maxAttempts
   RETURNING s.*
 )
-SELECT TRUE AS claimed, * FROM claimed
+SELECT TRUE AS claimed, claimed.* FROM claimed
 UNION ALL
-SELECT FALSE AS claimed, * FROM exhausted`);
+SELECT FALSE AS claimed, exhausted.* FROM exhausted ${notifyFinished("exhausted")}`);
 
-export const release = statement("release", "UPDATE submissions SET status = 'queued', lease_until = NULL, background = TRUE WHERE id = @id AND status = 'running'");
-
-/** What a restarted node may resume on a shared database: nothing is reset, this only counts. */
-export const claimable = statement("claimable", `
-SELECT COUNT(*) AS n FROM submissions
-WHERE (status = 'queued' AND background) OR (status = 'running' AND lease_until < @now::bigint)`);
+export const release = statement("release", `
+WITH released AS (
+  UPDATE submissions SET status = 'queued', lease_until = NULL, background = TRUE
+  WHERE id = @id AND status = 'running' AND (@attempt::integer IS NULL OR attempts = @attempt::integer)
+  RETURNING id
+)
+SELECT released.id FROM released ${notifyQueued}`);
 
 export const countQueued = statement("count_queued", "SELECT COUNT(*) AS n FROM submissions WHERE status = 'queued' AND background");
 
 export const dueWebhooks = statement("due_webhooks", "SELECT * FROM submissions WHERE webhook_state = 'pending' AND webhook_next_at <= @now::bigint ORDER BY webhook_next_at LIMIT @limit");
+
+/**
+ * Due webhooks, each held (its next attempt moved to @holdUntil) while this node sends it; SKIP
+ * LOCKED lets another node claiming at the same moment take other ones instead of waiting.
+ */
+export const claimWebhooks = statement("claim_webhooks", `
+WITH due AS (
+  SELECT seq, webhook_next_at AS due_at FROM submissions WHERE webhook_state = 'pending' AND webhook_next_at <= @now::bigint
+  ORDER BY webhook_next_at LIMIT @limit FOR UPDATE SKIP LOCKED
+),
+held AS (
+  UPDATE submissions s SET webhook_next_at = @holdUntil::bigint FROM due WHERE s.seq = due.seq RETURNING s.*, due.due_at
+)
+SELECT * FROM held ORDER BY due_at, seq`);
 
 export const nextWebhookAt = statement("next_webhook_at", "SELECT MIN(webhook_next_at) AS at FROM submissions WHERE webhook_state = 'pending'");
 
