@@ -169,7 +169,9 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
       return url(name);
     },
     async restart() {
-      await pgCtl("-m", "fast", "-o", serverArgs(), "restart");
+      // With -l: otherwise the restarted server inherits pg_ctl's stdout, the pipe never closes, and
+      // execFile waits for it until its timeout (130 s) although the server was back in half a second.
+      await pgCtl("-m", "fast", "-l", logFile, "-o", serverArgs(), "restart");
       running = true;
     },
     async stop() {

@@ -1,5 +1,6 @@
 import t, { type Test } from "tap";
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
@@ -220,6 +221,7 @@ if (cluster !== undefined) {
     const expected = await expectedVerdicts(t, second.url);
     await checkAll(t, first.url, "nodes-kill", accepted, expected);
     t.ok(first.alive() && second.alive(), "the other nodes are still running");
+    if (process.env.NODES_TEST_LOGS !== undefined) nodes.forEach((n, i) => writeFileSync(`${process.env.NODES_TEST_LOGS}-kill-${i}.log`, n.output()));
     const [a, b] = [gradedBy(first), gradedBy(second)];
     t.ok(a.size > 0 && b.size > 0, `both surviving nodes graded (${a.size} and ${b.size}; the killed one ${gradedBeforeKill})`);
   });
@@ -237,10 +239,14 @@ if (cluster !== undefined) {
     for (let i = 0; i < 6000 && [...accepted.keys()].filter((id) => deliveries.has(id)).length < total / 4; i++) await new Promise((r) => setTimeout(r, 50));
     const before = [...accepted.keys()].filter((id) => deliveries.has(id)).length;
     t.comment(`restarting PostgreSQL with ${before} of ${total} delivered`);
+    const restartAt = Date.now();
     await cluster.restart();
+    t.comment(`PostgreSQL answered again after ${Date.now() - restartAt} ms`);
     t.ok(before < total, "the restart came while submissions were still waiting");
 
     await settle(first.url, "nodes-restart", accepted);
+    t.comment(`all ${total} settled ${Date.now() - restartAt} ms after the restart began`);
+    if (process.env.NODES_TEST_LOGS !== undefined) nodes.forEach((n, i) => writeFileSync(`${process.env.NODES_TEST_LOGS}-${i}.log`, n.output()));
     const expected = await expectedVerdicts(t, first.url);
     await checkAll(t, first.url, "nodes-restart", accepted, expected);
     t.ok(nodes.every((n) => n.alive()), "no node exited");
