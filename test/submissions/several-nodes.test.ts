@@ -269,5 +269,22 @@ if (cluster !== undefined) {
     t.notOk(gradedBy(api).has(id), "the api node did not");
     t.equal((await json(`${worker.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status, 404, "the worker node serves no API");
     t.equal((await json(`${worker.url}/health`)).status, 200, "but answers /health");
+    t.equal((await json(`${worker.url}/health/ready`)).status, 200, "and its probes");
+    t.equal((await fetch(`${worker.url}/metrics`)).status, 200, "and /metrics");
+  });
+
+  t.test("an api-only node with no worker node anywhere answers a sync request 503 queue_full after LEASE_S and records it failed; an async one waits queued", async (t) => {
+    const api = await startService(nodeEnv(await cluster.createDatabase(), { ROLE: "api", LEASE_S: "1" }));
+    t.teardown(() => killGroup(api));
+    t.equal((await json(`${api.url}/health`)).body.workers?.workers, 1, "one sandbox worker, for the packs' self-tests only");
+    const queued = await json(`${api.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json", prefer: "respond-async" }, body: JSON.stringify({ assignment: "gradient-checking", source: sources.reference }) });
+    t.equal(queued.status, 202);
+    const response = await fetch(`${api.url}/v1/submissions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ assignment: "gradient-checking", source: sources.reference, student: "nobody-grades" }) });
+    t.equal(response.status, 503);
+    t.equal(((await response.json()) as { error: { code: string } }).error.code, "queue_full");
+    t.ok(Number(response.headers.get("retry-after")) >= 1, "with Retry-After");
+    const [id] = (await idsWithStatus(api.url, "nobody-grades")) ?? [];
+    t.match((await json(`${api.url}/v1/submissions/${id}`)).body, { status: "failed", error: { code: "queue_full" } }, "recorded failed, so its idempotency key grades anew");
+    t.equal((await json(`${api.url}/v1/submissions/${queued.body.id}`)).body.status, "queued", "no node graded the async one");
   });
 }
