@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { Database } from "../store/postgres/database.js";
+import { sharedDatabase, type Database } from "../store/postgres/database.js";
 import { hashSecret, isScope, keyIdOf, newKeyId, newSecret, secretMatches, type ApiKey, type KeyStore, type NewKey } from "./keys.js";
 
 /**
@@ -24,9 +24,6 @@ export const postgresAuthMigrations: ReadonlyArray<{ version: number; name: stri
     `,
   },
 ];
-
-/** Connections the key store keeps: a lookup per request is one short indexed read. */
-const KEY_POOL_MAX = 2;
 
 interface Row {
   id: string;
@@ -108,9 +105,12 @@ export class PostgresKeyStore implements KeyStore {
   }
 }
 
-/** Opens the key store on DATABASE_URL, applying its migrations (one node at a time). */
-export async function openPostgresKeyStore(url: string): Promise<PostgresKeyStore> {
-  const db = new Database({ url, poolMax: KEY_POOL_MAX });
+/**
+ * Opens the key store on DATABASE_URL, applying its migrations (one node at a time). It shares the
+ * process's pool with the submission store (sharedDatabase), so both see the database's health alike.
+ */
+export async function openPostgresKeyStore(url: string, poolMax: number): Promise<PostgresKeyStore> {
+  const db = sharedDatabase({ url, poolMax });
   try {
     await db.transaction(async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext('gradebox.migrations'))");

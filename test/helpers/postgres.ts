@@ -169,8 +169,8 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
       return url(name);
     },
     async restart() {
-      // With -l: otherwise the restarted server inherits pg_ctl's stdout, the pipe never closes, and
-      // execFile waits for it until its timeout (130 s) although the server was back in half a second.
+      // -l here too: without it the new server inherits pg_ctl's stdout, and execFile waits for that
+      // pipe to close, i.e. until the server stops.
       await pgCtl("-m", "fast", "-l", logFile, "-o", serverArgs(), "restart");
       running = true;
     },

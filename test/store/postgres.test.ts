@@ -20,7 +20,7 @@ if (cluster !== undefined) {
     t.same(migrations.map((m) => m.version), sqliteMigrations.map((m) => m.version), "the same versions as the SQLite engine");
     const url = await cluster.createDatabase();
     // Three nodes opening a new database at once: the migrations run once.
-    const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore({ url, poolMax: 2 })));
+    const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore({ url, poolMax: 2, isolated: true })));
     t.teardown(() => Promise.all(stores.map((s) => s.close())));
     for (const store of stores) t.same(await store.migrations(), [1]);
     const db = new Database({ url, poolMax: 1 });
@@ -33,7 +33,7 @@ if (cluster !== undefined) {
 
   t.test("concurrent claims from several nodes take each queued submission exactly once", async (t) => {
     const url = await cluster.createDatabase();
-    const nodes = await Promise.all([1, 2, 3].map(() => openPostgresStore({ url, poolMax: 4 })));
+    const nodes = await Promise.all([1, 2, 3].map(() => openPostgresStore({ url, poolMax: 4, isolated: true })));
     t.teardown(() => Promise.all(nodes.map((s) => s.close())));
     const ids = [];
     for (let i = 0; i < 120; i++) {
@@ -58,7 +58,7 @@ if (cluster !== undefined) {
 
   t.test("two nodes racing to finish the same submission store exactly one result", async (t) => {
     const url = await cluster.createDatabase();
-    const [a, b] = await Promise.all([1, 2].map(() => openPostgresStore({ url, poolMax: 2 })));
+    const [a, b] = await Promise.all([1, 2].map(() => openPostgresStore({ url, poolMax: 2, isolated: true })));
     t.teardown(() => Promise.all([a!.close(), b!.close()]));
     let wins = 0;
     for (let i = 0; i < 20; i++) {
@@ -82,7 +82,7 @@ if (cluster !== undefined) {
 
   t.test("an idempotency key replayed on another node at the same moment gives the same submission", async (t) => {
     const url = await cluster.createDatabase();
-    const nodes = await Promise.all([1, 2, 3].map(() => openPostgresStore({ url, poolMax: 2 })));
+    const nodes = await Promise.all([1, 2, 3].map(() => openPostgresStore({ url, poolMax: 2, isolated: true })));
     t.teardown(() => Promise.all(nodes.map((s) => s.close())));
     for (let round = 0; round < 10; round++) {
       const key = `key-${round}`;

@@ -20,6 +20,33 @@ export interface DatabaseOptions {
   onStateChange?: (reason: string | null) => void;
 }
 
+const sharedByUrl = new Map<string, { db: Database; users: number }>();
+
+/**
+ * The process's one Database for a URL: the submission store and the key store of a node share its
+ * pool and, above all, its view of the database's health (one probe, one "down since", one answer
+ * to /health). Each opener closes its handle; the pool ends with the last one.
+ */
+export function sharedDatabase(options: DatabaseOptions): Database {
+  let entry = sharedByUrl.get(options.url);
+  if (entry === undefined) {
+    const db: Database = new Database(options, () => {
+      const current = sharedByUrl.get(options.url);
+      if (current === undefined || current.db !== db) return true;
+      current.users--;
+      if (current.users > 0) return false;
+      sharedByUrl.delete(options.url);
+      return true;
+    });
+    entry = { db, users: 0 };
+    sharedByUrl.set(options.url, entry);
+  } else if (options.onStateChange !== undefined) {
+    entry.db.onStateChange(options.onStateChange);
+  }
+  entry.users++;
+  return entry.db;
+}
+
 /** First pause before probing a lost database again, and the longest pause between probes. */
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
@@ -63,7 +90,14 @@ export class Database {
   private probeTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly options: DatabaseOptions) {
+  private readonly stateListeners: Array<(reason: string | null) => void> = [];
+
+  /**
+   * A pool of its own (tests that play several nodes in one process want one each); a node uses
+   * sharedDatabase(). `release` says whether close() may end the pool (the last user of a shared one).
+   */
+  constructor(options: DatabaseOptions, private readonly release: () => boolean = () => true) {
+    if (options.onStateChange !== undefined) this.stateListeners.push(options.onStateChange);
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolMax,
@@ -74,6 +108,11 @@ export class Database {
     });
     // An idle client lost its connection (server restart, network): the pool already dropped it; say so.
     this.pool.on("error", (error) => this.lost(error));
+  }
+
+  /** Also tell `listener` when the database goes away and comes back. */
+  onStateChange(listener: (reason: string | null) => void): void {
+    this.stateListeners.push(listener);
   }
 
   /** Why the database is unreachable, or null while it answers. */
@@ -128,6 +167,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    if (this.closed || !this.release()) return;
     this.closed = true;
     clearTimeout(this.probeTimer);
     await this.pool.end().catch(() => undefined);
@@ -149,8 +189,12 @@ export class Database {
     if (this.closed || this.down !== null) return;
     const reason = `the database is unreachable: ${error.message}`;
     this.down = { reason, since: Date.now(), delayMs: BACKOFF_FIRST_MS, nextProbeAt: Date.now() + BACKOFF_FIRST_MS };
-    this.options.onStateChange?.(reason);
+    this.changed(reason);
     this.scheduleProbe();
+  }
+
+  private changed(reason: string | null): void {
+    for (const listener of this.stateListeners) listener(reason);
   }
 
   private scheduleProbe(): void {
@@ -168,7 +212,7 @@ export class Database {
     try {
       await this.pool.query("SELECT 1");
       this.down = null;
-      this.options.onStateChange?.(null);
+      this.changed(null);
     } catch (error) {
       if (this.down === null) return;
       if (!isConnectionError(error)) this.down.reason = `the database is unreachable: ${(error as Error).message}`;

@@ -14,7 +14,7 @@ import {
   type SubmissionSummary,
   type WebhookStateName,
 } from "../store.js";
-import { Database, type Queryable } from "./database.js";
+import { Database, sharedDatabase, type Queryable } from "./database.js";
 import { Listener } from "./listener.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
@@ -136,6 +136,11 @@ export interface PostgresOptions {
   poolMax: number;
   /** Told when the database becomes unreachable (with why) and when it is back (null). */
   onStateChange?: (reason: string | null) => void;
+  /**
+   * A pool of its own instead of the process's shared one (sharedDatabase): for tests that play
+   * several nodes in one process.
+   */
+  isolated?: boolean;
 }
 
 /** A PostgreSQL store: what the service uses, plus what only a server engine has. */
@@ -164,7 +169,8 @@ const UNIQUE_VIOLATION = "23505";
  * on the row still running, so exactly one result is stored. Opening applies the migrations.
  */
 export async function openPostgresStore(options: PostgresOptions): Promise<PostgresStore> {
-  const db = new Database({ url: options.url, poolMax: options.poolMax, ...(options.onStateChange !== undefined ? { onStateChange: options.onStateChange } : {}) });
+  const dbOptions = { url: options.url, poolMax: options.poolMax, ...(options.onStateChange !== undefined ? { onStateChange: options.onStateChange } : {}) };
+  const db = options.isolated === true ? new Database(dbOptions) : sharedDatabase(dbOptions);
   let applied: number[];
   try {
     applied = await migrate(db);
