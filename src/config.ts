@@ -39,7 +39,7 @@ export const settings = {
   DATABASE_POOL_MAX: { type: "integer", default: 10, minimum: 1, maximum: 1000, unit: "connections", description: "PostgreSQL connections at most per node (the submission store and the API keys share them; the store's wake-ups hold one more); only with DATABASE_URL." },
   SOURCE_RETENTION_DAYS: { type: "integer", default: 0, minimum: 0, maximum: 36500, unit: "days", description: "Sources of finished submissions older than this are blanked (their sha256 and feedback stay); 0 keeps them forever." },
   ASYNC_QUEUE_MAX: { type: "integer", default: 100000, minimum: 0, maximum: 100000000, unit: "submissions", description: "Asynchronous submissions that may wait in the store; beyond it `Prefer: respond-async` is answered 503." },
-  ROLE: { type: "string", default: "all", enum: ["all", "api", "worker"], unit: "", description: "What this node does when several share one database: `all` serves the API and grades; `api` serves the API and grades nothing (its sync requests are graded by other nodes; it keeps one sandbox worker for the packs' self-tests); `worker` grades and serves only /health, /health/live, /health/ready and /metrics." },
+  ROLE: { type: "string", default: "all", enum: ["all", "api", "worker"], unit: "", description: "What this node does when several share one database: `all` serves the API and grades; `api` serves the API and grades nothing (its sync requests are graded by other nodes; it keeps one sandbox worker for the packs' self-tests); `worker` grades and serves only /health, /health/live, /health/ready and /metrics. `api` and `worker` need DATABASE_URL." },
   LEASE_S: { type: "integer", default: 30, minimum: 1, maximum: 3600, unit: "s", description: "A node's hold on a submission it grades, renewed every third of it; when a node dies, its submissions are claimed again after this. A sync submission no node starts within it is answered 503 queue_full." },
   MAX_ATTEMPTS: { type: "integer", default: 3, minimum: 1, maximum: 100, unit: "attempts", description: "Times a submission is started before it is marked failed (the service stopped while grading it each time)." },
   WEBHOOK_SECRET: { type: "string", default: "", pattern: "^(whsec_[A-Za-z0-9+/]+={0,2})?$", unit: "", description: "Standard Webhooks signing secret, `whsec_<base64>`. Empty turns webhooks off (a callbackUrl is refused)." },
@@ -187,6 +187,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   if (config.requestKiB < config.sourceKiB) {
     throw new ConfigError("Invalid configuration: REQUEST_KIB must be at least SOURCE_KIB");
+  }
+  // On SQLite no other node shares the queue: an api node's submissions would never be graded, and a
+  // worker node would never receive any.
+  if (config.role !== "all" && config.databaseUrl === "") {
+    throw new ConfigError(`Invalid configuration: ROLE=${config.role} needs DATABASE_URL (a PostgreSQL shared with other nodes); with SQLite use ROLE=all`);
   }
   return config;
 }
