@@ -35,6 +35,8 @@ export interface RegradeRequest {
 /** Where a running regrade is, in this process. */
 interface Run {
   cancelled: boolean;
+  /** Packs that name the cases of stored gradings (the one a real regrade replaced). */
+  packs: GradablePack["pack"][];
   finished: Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export class RegradeRunner {
     const { packs, store } = this.options;
     if (this.stopped) throw apiError("shutting_down");
     let gradable = packs.get(assignment);
+    const previous = gradable;
     if (request.pack === undefined && gradable === undefined) throw apiError("assignment_not_found", assignment);
     if (request.pack !== undefined) {
       gradable = request.dryRun ? (await packs.prepare(assignment, request.pack)).gradable : (await packs.install(assignment, request.pack)).gradable;
@@ -83,7 +86,7 @@ export class RegradeRunner {
       createdAt: Date.now(),
     });
     this.options.logger.info({ regrade: record.id, assignment, assignmentVersion: record.version, dryRun: record.dryRun, scope: record.scope, total: record.total }, "regrade started");
-    this.launch(record, gradable);
+    this.launch(record, gradable, previous === undefined ? [] : [previous.pack]);
     return record;
   }
 
@@ -143,8 +146,8 @@ export class RegradeRunner {
     await Promise.all([...this.runs.values()].map((r) => r.finished));
   }
 
-  private launch(record: RegradeRecord, gradable: GradablePack): void {
-    const run: Run = { cancelled: false, finished: Promise.resolve() };
+  private launch(record: RegradeRecord, gradable: GradablePack, packs: GradablePack["pack"][] = []): void {
+    const run: Run = { cancelled: false, packs, finished: Promise.resolve() };
     run.finished = this.run(record, gradable, run)
       .catch(async (error: unknown) => {
         if (error instanceof Stopped || this.stopped) {
@@ -209,7 +212,9 @@ export class RegradeRunner {
       await store.recordRegradeItem(record.id, id, { outcome: "errored", change: null });
       return;
     }
-    const result = compareGradings(submission, before, after);
+    // The packs that name the tests' cases: the one graded against, and the live one (most stored gradings').
+    const live = this.options.packs.get(record.assignment);
+    const result = compareGradings(submission, before, after, [gradable.pack, ...(live === undefined ? [] : [live.pack]), ...run.packs]);
     if (record.dryRun) {
       await store.recordRegradeItem(record.id, id, result);
       return;
