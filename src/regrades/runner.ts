@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
 import type { Config } from "../config.js";
 import { apiError } from "../errors.js";
 import type { Feedback } from "../grading/feedback.js";
@@ -56,10 +57,16 @@ export class RegradeRunner {
 
   constructor(private readonly options: RegradeRunnerOptions) {}
 
-  /** Workers a regrade occupies at once: REGRADE_WORKERS, or all but one. */
+  /**
+   * Gradings (live ones included) below which a regrade starts another: REGRADE_WORKERS, or by
+   * default one per core and never every worker. Workers past the cores (WORKERS defaults to two per
+   * core) are there for live gradings that wait on a limit; a regrade on them would only take CPU
+   * from live traffic, which is what the live p50's target forbids.
+   */
   private concurrency(): number {
     const { workers, regradeWorkers } = this.options.config;
-    return Math.max(1, regradeWorkers > 0 ? Math.min(regradeWorkers, workers) : workers - 1);
+    if (regradeWorkers > 0) return Math.min(regradeWorkers, workers);
+    return Math.max(1, Math.min(workers - 1, availableParallelism()));
   }
 
   /**
