@@ -10,6 +10,8 @@ const routeScopes: Record<string, Scope | "any"> = {
   "GET /v1/submissions": "read",
   "GET /v1/submissions/:id": "read",
   "PUT /v1/assignments/:id": "admin",
+  // The matrix names hidden cases and what they catch: instructors only.
+  "GET /v1/assignments/:id/matrix": "admin",
 };
 
 export function isV1Path(url: string): boolean {
