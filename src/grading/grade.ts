@@ -29,7 +29,7 @@ export async function grade(gradable: GradablePack, source: string, limits: Limi
   const { assignment, files } = gradable.pack;
   const report = await runJob({ assignment, files, ...(gradable.budgets !== undefined ? { budgets: gradable.budgets } : {}) }, cases, source, limits, options, submission);
   // With budgets, the time a submission may use up is its total CPU budget, and "Not run" says that one.
-  const budget = gradable.budgets === undefined ? undefined : jobBudget(gradable.budgets, cases, limits).totalMs;
+  const budget = gradable.budgets?.enforced !== true ? undefined : jobBudget(gradable.budgets, cases, limits).totalMs;
   const shown = budget === undefined ? limits : { ...limits, submissionWallMs: Math.min(limits.submissionWallMs, budget) };
   const feedback = feedbackFrom({ gradable, cases, report, limits: shown, resultMaxDepth: options.resultMaxDepth, id: randomUUID(), durationMs: Date.now() - started, submission });
   return { feedback, report, cases };

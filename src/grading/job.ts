@@ -20,7 +20,7 @@ export function casesToRun(pack: Pick<Pack, "cases">, exercises?: readonly strin
 /** The sandbox job for a source: one call per case, in the order given. */
 export function jobFor(pack: PackSource, cases: readonly Case[], source: string, limits: Limits): JobSpec {
   const allOrNothing = new Set(pack.assignment.exercises.filter((e) => e.scoring === "all-or-nothing").map((e) => e.name));
-  const { budgets } = pack;
+  const budgets = pack.budgets?.enforced === true ? pack.budgets : undefined;
   return {
     source,
     helpers: helperModules(pack),

@@ -8,17 +8,20 @@ import type { Case, CaseBudgets } from "./types.js";
  * limit (CALL_TIMEOUT_MS, a second) although the reference answers the same case in a few ms. The
  * self-test runs the reference BUDGET_RUNS times; each case's budget is BUDGET_FACTOR times its median
  * CPU time, clamped to BUDGET_MIN_MS … the call limit (the load's likewise, up to the load limit).
- * Budgets count the isolate's CPU time, not the clock, so an honest solution is not failed by a busy
+ * Budgets count CPU time (the worker process's), not the clock, so an honest solution is not failed by a busy
  * machine; the wall-clock limits stay as the outer guard.
  */
 
 export interface BudgetSettings {
+  /** False (BUDGETS=off): the budgets are the wall-clock limits, and jobs carry none. */
+  enforce: boolean;
   factor: number;
   minMs: number;
   runs: number;
 }
 
 export const defaultBudgetSettings: BudgetSettings = {
+  enforce: settings.BUDGETS.default === "learnt",
   factor: settings.BUDGET_FACTOR.default,
   minMs: settings.BUDGET_MIN_MS.default,
   runs: settings.BUDGET_RUNS.default,
@@ -48,15 +51,16 @@ export function learnBudgets(runs: readonly JobReport[], cases: readonly Case[],
     const times = runs.map((r) => callMs(r.calls[index])).filter((ms): ms is number => ms !== undefined);
     const ms = median(times);
     referenceMs.set(testCase.id, ms);
-    budgets.set(testCase.id, clampBudget(ms, limits.callTimeoutMs, s));
+    budgets.set(testCase.id, s.enforce ? clampBudget(ms, limits.callTimeoutMs, s) : limits.callTimeoutMs);
   });
   const referenceLoadMs = median(runs.map((r) => r.phases?.loadCpuMs ?? r.phases?.loadMs).filter((ms): ms is number => ms !== undefined));
   return {
+    enforced: s.enforce,
     factor: s.factor,
     minMs: s.minMs,
     runs: runs.length,
     referenceLoadMs,
-    loadMs: clampBudget(referenceLoadMs, limits.evalTimeoutMs, s),
+    loadMs: s.enforce ? clampBudget(referenceLoadMs, limits.evalTimeoutMs, s) : limits.evalTimeoutMs,
     referenceMs,
     cases: budgets,
   };

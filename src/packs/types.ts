@@ -53,6 +53,8 @@ export interface Pack {
  * budgets it sets (packs/budgets.ts). Stored with the pack version: a new version learns anew.
  */
 export interface CaseBudgets {
+  /** False with BUDGETS=off: the budgets below are the wall-clock limits, and gradings carry none. */
+  enforced: boolean;
   factor: number;
   minMs: number;
   runs: number;

@@ -74,7 +74,7 @@ export interface SessionTimings {
   contextMs: number;
   /** Compiling, linking and evaluating the submission and its helpers. */
   loadMs: number;
-  /** The isolate's CPU time during the load, once the job has run it. */
+  /** The worker's CPU time during the load, once the job has run it. */
   loadCpuMs?: number;
 }
 
@@ -103,9 +103,9 @@ export class IsolateSession {
   private rssAtStart: number;
   /** CPU-time budgets of the job (learnt from the reference), and the CPU time its earlier sessions used. */
   private budget: JobBudget | undefined;
-  private cpuAtBegin = 0n;
-  private cpuBefore = 0;
-  /** The isolate's CPU time (ms) during the last load or call. */
+  /** CPU ms of the job's load and calls so far, this session's and earlier sessions'. */
+  private cpuSpent = 0;
+  /** The CPU time (ms) of the last load or call. */
   lastCpuMs = 0;
 
   private constructor(
@@ -139,8 +139,7 @@ export class IsolateSession {
     this.deadline = options.deadline ?? Date.now() + limits.submissionWallMs;
     this.rssAtStart = process.memoryUsage.rss();
     this.budget = options.budget;
-    this.cpuBefore = options.cpuUsedMs ?? 0;
-    this.cpuAtBegin = this.cpuTime();
+    this.cpuSpent = options.cpuUsedMs ?? 0;
   }
 
   /** The job's wall-clock deadline (Date.now() scale). */
@@ -150,7 +149,7 @@ export class IsolateSession {
 
   /** CPU time (ms) the job has used in isolates so far, earlier sessions included. */
   cpuUsedMs(): number {
-    return this.cpuBefore + Number(this.cpuTime() - this.cpuAtBegin) / 1e6;
+    return this.cpuSpent;
   }
 
   /** True once the isolate was stopped (a limit or a budget) and can run nothing more. */
@@ -158,18 +157,16 @@ export class IsolateSession {
     return this.lost !== undefined;
   }
 
-  private lastCpu = 0n;
-
-  /** The isolate's CPU time (ns); a disposed isolate's last reading. */
-  private cpuTime(): bigint {
-    if (!this.isolate.isDisposed) {
-      try {
-        this.lastCpu = this.isolate.cpuTime;
-      } catch {
-        // disposed meanwhile: keep the last reading
-      }
-    }
-    return this.lastCpu;
+  /**
+   * CPU time is read from the worker process (all its threads), not from the isolate: isolated-vm's
+   * `cpuTime` counts a running isolate's time by the clock (a thread's CPU clock can only be read once
+   * it pauses), so it would fail an honest call on a busy machine just as a wall-clock limit does. The
+   * process runs one job at a time and its main thread waits while a call runs, so nearly all of its CPU
+   * time during a call is the call's (garbage collection included).
+   */
+  private cpuTime(): number {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
   }
 
   /** Creates the context and runs the prelude in it; `prepare` does it once, before any submission's code. */
@@ -198,7 +195,8 @@ export class IsolateSession {
       return await this.loadModules(request);
     } finally {
       this.timings.loadMs = performance.now() - started;
-      this.lastCpuMs = Number(this.cpuTime() - cpuStarted) / 1e6;
+      this.lastCpuMs = this.cpuTime() - cpuStarted;
+      this.cpuSpent += this.lastCpuMs;
     }
   }
 
@@ -259,10 +257,11 @@ export class IsolateSession {
     const cpuStarted = this.cpuTime();
     let result = await this.harnessCall(["invoke", exportName, argsJson, watchArgs], limitMs, cpuBudget);
     if (result.ok && result.value === '{"kind":"pending"}') {
-      const used = Number(this.cpuTime() - cpuStarted) / 1e6;
+      const used = this.cpuTime() - cpuStarted;
       result = await this.harnessCall(["settle"], limitMs, cpuBudget === undefined ? undefined : Math.max(0, cpuBudget - used));
     }
-    this.lastCpuMs = Number(this.cpuTime() - cpuStarted) / 1e6;
+    this.lastCpuMs = this.cpuTime() - cpuStarted;
+    this.cpuSpent += this.lastCpuMs;
     if (!result.ok) {
       if (result.fault === "cpu") return { kind: "timeout", limitMs: Math.round(cpuBudget ?? limitMs) };
       if (result.fault === "timeout") return { kind: "timeout", limitMs };
@@ -309,7 +308,7 @@ export class IsolateSession {
     const cpuStarted = this.cpuTime();
     const overrun = cpuBudgetMs === undefined ? undefined : new Promise<"cpu">((resolve) => {
       cpuTimer = setInterval(() => {
-        if (Number(this.cpuTime() - cpuStarted) / 1e6 >= cpuBudgetMs) resolve("cpu");
+        if (this.cpuTime() - cpuStarted >= cpuBudgetMs) resolve("cpu");
       }, Math.max(1, Math.min(CPU_POLL_MS, cpuBudgetMs / 4)));
     });
     const running = operation().then(
@@ -319,6 +318,11 @@ export class IsolateSession {
     try {
       const settled = await Promise.race(overrun === undefined ? [running, watchdog] : [running, watchdog, overrun]);
       if (settled === "cpu") {
+        // As for the watchdog below: a worker that grew by the isolate's whole heap limit was filling memory.
+        if ((process.memoryUsage.rss() - this.rssAtStart) / (1024 * 1024) >= this.limits.isolateMemoryMb) {
+          this.lose("memory");
+          return { ok: false, fault: "memory" };
+        }
         this.cpuStopped = true;
         this.lose("timeout");
         // Disposing stops plain JavaScript at once; a thread still busy past the grace (in C++) taints the worker.

@@ -75,7 +75,7 @@ export interface JobReport {
   loadOutput: string;
   /** `durationMs` is absent for calls that never reported (not run, or cut off by a dead worker). */
   /** `checks`: the worker's verdicts on output and arguments, for calls that asked for them. */
-  /** `cpuMs`: the isolate's CPU time during the call. */
+  /** `cpuMs`: the worker's CPU time during the call. */
   calls: Array<{ outcome: CallOutcome; output: string; durationMs?: number; cpuMs?: number; droppedOutput?: number; checks?: CheckVerdicts }>;
   droppedOutput: number;
   workerId: number;

@@ -33,7 +33,7 @@ export interface JobCall {
    */
   checks?: CallChecks;
   /**
-   * The call's budget of isolate CPU time (ms), learnt from the reference (packs/budgets.ts). CPU time, not
+   * The call's budget of CPU time (ms, the worker process's while the call runs), learnt from the reference (packs/budgets.ts). CPU time, not
    * the clock, so that a loaded machine does not fail an honest call; CALL_TIMEOUT_MS stays the wall-clock guard.
    */
   budgetMs?: number;
@@ -81,7 +81,7 @@ const jobPhasesSchema = Type.Object({
   loadMs: ms,
   /** Running the calls, host round trips and reports included. */
   testsMs: ms,
-  /** The isolate's CPU time while loading the submission (the reference's gives the load budget). */
+  /** The worker's CPU time while loading the submission (the reference's gives the load budget). */
   loadCpuMs: Type.Optional(ms),
   /** Disposing of the previous job's isolate, done after that job's reply. */
   previousDisposeMs: Type.Optional(ms),
@@ -106,7 +106,7 @@ export const workerMessageSchema = Type.Union([
     dropped: Type.Integer(),
     /** How long the call ran in the worker, host round trips included. */
     ms,
-    /** The isolate's CPU time during the call (the reference's gives the call budgets). */
+    /** The worker's CPU time during the call (the reference's gives the call budgets). */
     cpuMs: Type.Optional(ms),
     checks: Type.Optional(checkVerdictsSchema),
   }),
