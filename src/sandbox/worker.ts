@@ -68,7 +68,7 @@ async function runJob(job: GradeJob, first: IsolateSession): Promise<{ testsMs: 
   await send({ type: "loaded", jobId: job.jobId, outcome: loaded, output: loadOutput.text, dropped: loadOutput.dropped });
   const testsStarted = performance.now();
   session.timings.loadCpuMs = loadCpuMs;
-  if (loaded.kind !== "loaded") return { testsMs: 0, session, tainted };
+  if (loaded.kind !== "loaded") return { testsMs: 0, session, tainted: session.tainted };
   const stopped = new Set<string>();
   for (const [index, call] of job.calls.entries()) {
     if (call.stopGroup !== undefined && stopped.has(call.stopGroup)) {
