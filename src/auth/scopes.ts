@@ -14,6 +14,8 @@ const routeScopes: Record<string, Scope | "any"> = {
   "POST /v1/assignments/:id/regrades": "admin",
   "GET /v1/regrades/:id": "admin",
   "DELETE /v1/regrades/:id": "admin",
+  // The matrix names hidden cases and what they catch: instructors only.
+  "GET /v1/assignments/:id/matrix": "admin",
 };
 
 export function isV1Path(url: string): boolean {
