@@ -17,7 +17,7 @@ import { compareGradings, scoreMoved } from "./compare.js";
 export interface RegradeRunnerOptions {
   store: SubmissionStore;
   queue: GradingQueue;
-  packs: Pick<Registry, "get" | "install" | "prepare">;
+  packs: Pick<Registry, "get" | "install" | "prepare" | "previous">;
   pool: SandboxPool;
   typescript?: StripPool;
   config: Pick<Config, "workers" | "regradeWorkers" | "resultMaxDepth" | "webhookSecret">;
@@ -219,9 +219,11 @@ export class RegradeRunner {
       await store.recordRegradeItem(record.id, id, { outcome: "errored", change: null });
       return;
     }
-    // The packs that name the tests' cases: the one graded against, and the live one (most stored gradings').
+    // The packs that name the tests' cases: the one graded against, the live one (most stored gradings'), and the one it replaced.
     const live = this.options.packs.get(record.assignment);
-    const result = compareGradings(submission, before, after, [gradable.pack, ...(live === undefined ? [] : [live.pack]), ...run.packs]);
+    const previous = this.options.packs.previous(record.assignment);
+    const known = [gradable, live, previous].flatMap((g) => (g === undefined ? [] : [g.pack]));
+    const result = compareGradings(submission, before, after, [...known, ...run.packs]);
     if (record.dryRun) {
       await store.recordRegradeItem(record.id, id, result);
       return;
