@@ -87,6 +87,9 @@ export class GradingQueue {
   private readonly leaseMs: number;
   /** Gradings at once on this node: none on an api-only node. */
   private readonly slots: number;
+  /** Low-priority work (regrades), run only on workers no live submission wants. */
+  private readonly idleWaiting: Array<{ run: () => Promise<void>; reject: (error: unknown) => void }> = [];
+  private idleActive = 0;
 
   constructor(private readonly options: GradingQueueOptions) {
     this.leaseMs = options.config.leaseS * 1000;
@@ -163,6 +166,33 @@ export class GradingQueue {
     return result;
   }
 
+  /**
+   * Runs `work` (one regrade grading) when no live submission, sync or async, waits for a worker and
+   * fewer than `limit` gradings of any kind run: live gradings count against the limit, so a regrade
+   * takes what live traffic leaves (all of `limit` when there is none), and live work that arrives
+   * finds a free worker and a free core. Resolves with `work`'s result.
+   */
+  whenIdle<T>(work: () => Promise<T>, limit: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = async () => {
+        try {
+          resolve(await work());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (this.closed) {
+        reject(apiError("shutting_down"));
+        return;
+      }
+      this.idleLimit = Math.max(1, limit);
+      this.idleWaiting.push({ run, reject });
+      this.pump();
+    });
+  }
+
+  private idleLimit = 1;
+
   /** A stored async submission is waiting in the store. */
   enqueued(): void {
     this.background++;
@@ -198,6 +228,7 @@ export class GradingQueue {
       this.waiters.delete(id);
       for (const waiter of list) waiter.reject(apiError("shutting_down"));
     }
+    for (const idle of this.idleWaiting.splice(0)) idle.reject(apiError("shutting_down"));
   }
 
   private waitFor(id: string): Promise<SubmissionRecord> {
@@ -273,12 +304,26 @@ export class GradingQueue {
   }
 
   private pump(): void {
-    if (this.closed || this.active >= this.slots || this.claiming || this.paused !== undefined || !this.wanted) return;
-    this.active++;
-    this.claiming = true;
-    // Cleared before the claim: an event during it sets it again, so no wake-up is lost.
-    this.wanted = false;
-    this.track(this.claimAndGrade());
+    if (this.closed) return;
+    if (this.active < this.slots && !this.claiming && this.paused === undefined && this.wanted) {
+      this.active++;
+      this.claiming = true;
+      // Cleared before the claim: an event during it sets it again, so no wake-up is lost.
+      this.wanted = false;
+      this.track(this.claimAndGrade());
+      return;
+    }
+    // Regrades take only what live work leaves: no claim under way or wanted (the last one found the
+    // store empty), and fewer than their limit of gradings of any kind running.
+    while (!this.closed && !this.wanted && !this.claiming && this.paused === undefined && this.active < Math.min(this.slots, this.idleLimit)) {
+      const idle = this.idleWaiting.shift();
+      if (idle === undefined) return;
+      this.active++;
+      this.idleActive++;
+      this.track(idle.run().finally(() => {
+        this.idleActive--;
+      }));
+    }
   }
 
   private pause(ms: number): void {

@@ -22,13 +22,15 @@ if (cluster !== undefined) {
     // Three nodes opening a new database at once: the migrations run once.
     const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore({ url, poolMax: 2, isolated: true })));
     t.teardown(() => Promise.all(stores.map((s) => s.close())));
-    for (const store of stores) t.same(await store.migrations(), [1]);
+    const versions = migrations.map((m) => m.version);
+    for (const store of stores) t.same(await store.migrations(), versions);
     const db = new Database({ url, poolMax: 1 });
     t.teardown(() => db.close());
-    t.same((await db.query({ text: "SELECT version, name FROM schema_migrations" })).rows, [{ version: 1, name: "submissions" }]);
-    t.same(await migrate(db, [...migrations, { version: 2, name: "test", sql: "CREATE TABLE later (x INTEGER)" }]), [1, 2], "a new migration is applied on top");
-    await t.rejects(migrate(db, [...migrations, { version: 3, name: "broken", sql: "NOT SQL" }]));
-    t.same(await migrate(db), [1, 2], "a failing migration leaves nothing behind");
+    t.same((await db.query({ text: "SELECT version, name FROM schema_migrations ORDER BY version" })).rows, migrations.map((m) => ({ version: m.version, name: m.name })));
+    const next = versions.length + 1;
+    t.same(await migrate(db, [...migrations, { version: next, name: "test", sql: "CREATE TABLE later (x INTEGER)" }]), [...versions, next], "a new migration is applied on top");
+    await t.rejects(migrate(db, [...migrations, { version: next + 1, name: "broken", sql: "NOT SQL" }]));
+    t.same(await migrate(db), [...versions, next], "a failing migration leaves nothing behind");
   });
 
   t.test("concurrent claims from several nodes take each queued submission exactly once", async (t) => {

@@ -12,10 +12,12 @@ import {
   type SubmissionStatus,
   type SubmissionStore,
   type SubmissionSummary,
+  type WebhookEvent,
   type WebhookStateName,
 } from "../store.js";
 import { Database, sharedDatabase, type Queryable } from "./database.js";
 import { Listener } from "./listener.js";
+import { postgresRegrades } from "./regrades.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
 import { bind } from "./statement.js";
@@ -57,6 +59,7 @@ interface Row {
   webhook_last_error: string | null;
   webhook_next_at: number | null;
   webhook_first_at: number | null;
+  webhook_event: WebhookEvent | null;
 }
 
 function parse<T>(text: string | null): T | null {
@@ -93,6 +96,7 @@ function toRecord(row: Row): SubmissionRecord {
     finishedAt: row.finished_at,
     webhook: row.webhook_state === null || row.webhook_event_id === null ? null : {
       state: row.webhook_state,
+      event: row.webhook_event ?? "submission.completed",
       eventId: row.webhook_event_id,
       attempts: row.webhook_attempts,
       lastStatus: row.webhook_last_status,
@@ -201,6 +205,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Postg
   });
 
   return {
+    ...postgresRegrades<Row>(db, toRecord),
     database: db,
     unavailable: () => db.unavailable(),
     async create(submission, windowMs) {

@@ -82,7 +82,8 @@ const finishedSet = (p: string) => `
   idempotency_slot = CASE WHEN @${p}status::text = 'failed' THEN NULL ELSE idempotency_slot END,
   webhook_state = CASE WHEN callback_url IS NOT NULL AND @${p}eventId::text IS NOT NULL THEN 'pending' ELSE NULL END,
   webhook_event_id = CASE WHEN callback_url IS NOT NULL THEN @${p}eventId::text ELSE NULL END,
-  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @${p}eventId::text IS NOT NULL THEN @now::bigint ELSE NULL END`;
+  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @${p}eventId::text IS NOT NULL THEN @now::bigint ELSE NULL END,
+  webhook_event = NULL`;
 
 /**
  * The conditional finish: only a running submission finishes, so when two nodes race to finish the
@@ -94,6 +95,12 @@ WITH finished AS (
   UPDATE submissions SET ${finishedSet("")}
   WHERE id = @id AND status = 'running' AND (@attempt::integer IS NULL OR attempts = @attempt::integer)
   RETURNING *
+),
+-- A graded or rejected submission's first grading starts its history (issue #16), in the same statement.
+history AS (
+  INSERT INTO gradings (submission_id, version, score, max_score, graded_at, reason, feedback)
+  SELECT id, assignment_version, score, max_score, finished_at, 'submitted', feedback FROM finished
+  WHERE status IN ('graded', 'rejected') AND feedback IS NOT NULL
 )
 SELECT finished.* FROM finished ${notifyFinished("finished")}`);
 
@@ -179,3 +186,68 @@ WHERE id = @id AND webhook_state = 'pending'`);
 export const blankSources = statement("blank_sources", `
 UPDATE submissions SET source = '', source_blanked = TRUE
 WHERE NOT source_blanked AND finished_at IS NOT NULL AND received_at < @before`);
+
+// Issue #16: grading history and regrade jobs (the same statements as SQLite's, in PostgreSQL's dialect).
+
+export const gradings = statement("gradings", "SELECT * FROM gradings WHERE submission_id = @id ORDER BY seq");
+
+export const insertRegrade = statement("insert_regrade", `
+INSERT INTO regrades (id, assignment, version, dry_run, scope, draft, status, total, created_at)
+VALUES (@id, @assignment, @version, @dryRun, @scope, @draft, 'running', 0, @createdAt)`);
+
+// Scope "latest": the newest graded or rejected submission of each student; those without a student count one each.
+export const insertRegradeItems = statement("insert_regrade_items", `
+INSERT INTO regrade_items (regrade_id, submission_seq, submission_id)
+SELECT @id::text, s.seq, s.id FROM submissions s
+WHERE s.assignment = @assignment::text AND s.status IN ('graded', 'rejected')
+  AND (@scope::text = 'all' OR s.student IS NULL OR s.seq = (
+    SELECT MAX(l.seq) FROM submissions l WHERE l.student = s.student AND l.assignment = s.assignment AND l.status IN ('graded', 'rejected')))
+ORDER BY s.seq`);
+
+export const setRegradeTotal = statement("set_regrade_total", "UPDATE regrades SET total = (SELECT COUNT(*) FROM regrade_items WHERE regrade_id = @id::text) WHERE id = @id::text");
+
+export const regradeById = statement("regrade_by_id", "SELECT * FROM regrades WHERE id = @id");
+
+export const runningRegrades = statement("running_regrades", "SELECT * FROM regrades WHERE status = 'running' ORDER BY created_at");
+
+export const regradeCounts = statement("regrade_counts", "SELECT outcome, COUNT(*) AS n FROM regrade_items WHERE regrade_id = @id AND outcome IS NOT NULL GROUP BY outcome");
+
+export const pendingRegradeItems = statement("pending_regrade_items", "SELECT submission_id FROM regrade_items WHERE regrade_id = @id AND outcome IS NULL ORDER BY submission_seq");
+
+// Only while the regrade runs and the item is not done: a cancelled regrade records nothing more.
+export const recordRegradeItem = statement("record_regrade_item", `
+UPDATE regrade_items SET outcome = @outcome::text, change = @change::text
+WHERE regrade_id = @id::text AND submission_id = @submission::text AND outcome IS NULL
+  AND EXISTS (SELECT 1 FROM regrades WHERE id = @id::text AND status = 'running')`);
+
+export const regradeItems = statement("regrade_items", `
+SELECT submission_id, outcome, change FROM regrade_items
+WHERE regrade_id = @id AND outcome IS NOT NULL AND (NOT @changedOnly::boolean OR change IS NOT NULL)
+ORDER BY submission_seq`);
+
+/** Locks the regrade's row, so that a cancel and an item's application do not interleave. */
+export const lockRunningRegrade = statement("lock_running_regrade", "SELECT status FROM regrades WHERE id = @id AND status = 'running' FOR UPDATE");
+
+// A regrade's new grading becomes the submission's; its status stays graded or rejected (the feedback's).
+const regraded = "callback_url IS NOT NULL AND @eventId::text IS NOT NULL";
+export const applyRegrade = statement("apply_regrade", `
+UPDATE submissions SET
+  status = @status::text, feedback = @feedback::text, score = @score::double precision, max_score = @maxScore::double precision, assignment_version = @version::text,
+  webhook_state = CASE WHEN ${regraded} THEN 'pending' ELSE webhook_state END,
+  webhook_event_id = CASE WHEN ${regraded} THEN @eventId::text ELSE webhook_event_id END,
+  webhook_event = CASE WHEN ${regraded} THEN 'submission.regraded' ELSE webhook_event END,
+  webhook_attempts = CASE WHEN ${regraded} THEN 0 ELSE webhook_attempts END,
+  webhook_last_status = CASE WHEN ${regraded} THEN NULL ELSE webhook_last_status END,
+  webhook_last_error = CASE WHEN ${regraded} THEN NULL ELSE webhook_last_error END,
+  webhook_first_at = CASE WHEN ${regraded} THEN NULL ELSE webhook_first_at END,
+  webhook_next_at = CASE WHEN ${regraded} THEN @now::bigint ELSE webhook_next_at END
+WHERE id = @submission::text AND status IN ('graded', 'rejected')
+RETURNING *`);
+
+export const insertRegradeGrading = statement("insert_regrade_grading", `
+INSERT INTO gradings (submission_id, version, score, max_score, graded_at, reason, regrade_id, feedback)
+VALUES (@submission, @version, @score, @maxScore, @now, 'regrade', @id, @feedback)`);
+
+export const finishRegrade = statement("finish_regrade", `
+UPDATE regrades SET status = @status, finished_at = @now, error = @error::text
+WHERE id = @id AND status = 'running'`);
