@@ -15,14 +15,17 @@ import packsPlugin from "./plugins/packs.js";
 import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
 import storePlugin from "./plugins/store.js";
+import regradesPlugin from "./plugins/regrades.js";
 import typescriptPlugin from "./plugins/typescript.js";
 import assignmentRoutes from "./routes/assignments.js";
 import healthRoutes from "./routes/health.js";
 import submissionRecordRoutes from "./routes/submission-records.js";
+import regradeRoutes from "./routes/regrades.js";
 import metricsRoutes from "./routes/metrics.js";
 import probeRoutes from "./routes/probes.js";
 import submissionRoutes from "./routes/submissions.js";
 import { schemas } from "./schemas.js";
+import { StoreUnavailableError } from "./store/store.js";
 
 export interface AppOptions {
   config: Config;
@@ -56,6 +59,11 @@ export function serverOptions(config: Config): FastifyServerOptions {
 /** Any error a route or fastify throws, as a catalog error: unknown ones are internal_error (a bug). */
 export function toApiError(error: FastifyError, bodyLimitKiB: number): ApiError {
   if (error instanceof ApiError) return error;
+  // The database is down or restarting: not a bug (no 500), and the client may come back. Why it is
+  // down (addresses, server messages) is for /health and the log, not for every client.
+  if (error instanceof StoreUnavailableError) {
+    return new ApiError("store_unavailable", [error.retryAfterS], { headers: { "retry-after": String(error.retryAfterS) } });
+  }
   if (error.validation !== undefined) {
     return new ApiError("invalid_request", [error.message], { details: error.validation.map((v) => ({ path: v.instancePath, message: v.message })) });
   }
@@ -105,13 +113,18 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(typescriptPlugin, { config });
   await fastify.register(packsPlugin, { config });
   await fastify.register(storePlugin, { config });
+  await fastify.register(regradesPlugin, { config });
   await fastify.register(readinessPlugin);
   await fastify.register(healthRoutes);
   await fastify.register(probeRoutes);
   await fastify.register(metricsRoutes, { config });
-  await fastify.register(assignmentRoutes, { config });
-  await fastify.register(submissionRoutes, { config });
-  await fastify.register(submissionRecordRoutes);
+  // A grading-only node (ROLE=worker) answers the probes and metrics above, not the API.
+  if (config.role !== "worker") {
+    await fastify.register(assignmentRoutes, { config });
+    await fastify.register(submissionRoutes, { config });
+    await fastify.register(submissionRecordRoutes);
+    await fastify.register(regradeRoutes, { config });
+  }
 };
 
 export default app;

@@ -24,6 +24,10 @@ export const settings = {
   CALL_TIMEOUT_MS: { type: "integer", default: 1000, minimum: 10, maximum: 60000, unit: "ms", description: "Time one call of a graded function may run (including its promise settling)." },
   EVAL_TIMEOUT_MS: { type: "integer", default: 1000, minimum: 10, maximum: 60000, unit: "ms", description: "Time the submission's top-level module code may run." },
   SUBMISSION_WALL_MS: { type: "integer", default: 5000, minimum: 100, maximum: 600000, unit: "ms", description: "Wall-clock budget for grading one submission, all tests included." },
+  BUDGETS: { type: "string", default: "learnt", enum: ["learnt", "off"], unit: "", description: "`learnt`: each call and load gets a CPU budget learnt from the reference (BUDGET_FACTOR, BUDGET_MIN_MS, BUDGET_RUNS), under the wall-clock limits. `off`: only the wall-clock limits apply (the matrix still shows the reference's costs)." },
+  BUDGET_FACTOR: { type: "number", default: 20, minimum: 1, maximum: 10000, unit: "×", description: "Each case's call budget is this many times the reference's median CPU time on it (clamped to BUDGET_MIN_MS … CALL_TIMEOUT_MS); the load's likewise, up to EVAL_TIMEOUT_MS." },
+  BUDGET_MIN_MS: { type: "integer", default: 50, minimum: 1, maximum: 60000, unit: "ms", description: "The smallest CPU budget of a call or a load, however fast the reference." },
+  BUDGET_RUNS: { type: "integer", default: 3, minimum: 1, maximum: 25, unit: "runs", description: "Runs of the reference in a pack's self-test whose median CPU time per case sets the budgets." },
   KILL_GRACE_MS: { type: "integer", default: 500, minimum: 50, maximum: 10000, unit: "ms", description: "Extra time past a limit before the worker disposes the isolate, or the service kills the worker." },
   OUTPUT_KIB: { type: "integer", default: 64, minimum: 1, maximum: 4096, unit: "KiB", description: "Console output kept per submission; the rest is dropped and counted." },
   RESULT_KIB: { type: "integer", default: 64, minimum: 1, maximum: 4096, unit: "KiB", description: "Largest value a graded function may return (as JSON)." },
@@ -35,8 +39,13 @@ export const settings = {
   IDEMPOTENCY_WINDOW_S: { type: "integer", default: 86400, minimum: 1, maximum: 31536000, unit: "s", description: "How long a feedback is replayed for a repeated Idempotency-Key or submissionId; after it, the key grades anew." },
   STORE: { type: "string", default: "sqlite", enum: ["sqlite", "memory"], unit: "", description: "Where submissions are kept: `sqlite` (a file in DATA_DIR) or `memory` (SQLite in memory: nothing survives a restart; for benchmarks)." },
   DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the SQLite database (`gradebox.db` and its WAL: submissions and API keys), relative to the project root unless absolute; created at start." },
+  DATABASE_URL: { type: "string", default: "", pattern: "^(postgres(ql)?://.*)?$", unit: "", description: "`postgres://user:password@host:port/database`: keep submissions, the queue and API keys in PostgreSQL (13+), shared by every node that has the same URL. Empty: SQLite in DATA_DIR (STORE)." },
+  DATABASE_POOL_MAX: { type: "integer", default: 10, minimum: 1, maximum: 1000, unit: "connections", description: "PostgreSQL connections at most per node (the submission store and the API keys share them; the store's wake-ups hold one more); only with DATABASE_URL." },
   SOURCE_RETENTION_DAYS: { type: "integer", default: 0, minimum: 0, maximum: 36500, unit: "days", description: "Sources of finished submissions older than this are blanked (their sha256 and feedback stay); 0 keeps them forever." },
   ASYNC_QUEUE_MAX: { type: "integer", default: 100000, minimum: 0, maximum: 100000000, unit: "submissions", description: "Asynchronous submissions that may wait in the store; beyond it `Prefer: respond-async` is answered 503." },
+  ROLE: { type: "string", default: "all", enum: ["all", "api", "worker"], unit: "", description: "What this node does when several share one database: `all` serves the API and grades; `api` serves the API and grades nothing (its sync requests are graded by other nodes; it keeps one sandbox worker for the packs' self-tests); `worker` grades and serves only /health, /health/live, /health/ready and /metrics. `api` and `worker` need DATABASE_URL." },
+  LEASE_S: { type: "integer", default: 30, minimum: 1, maximum: 3600, unit: "s", description: "A node's hold on a submission it grades, renewed every third of it; when a node dies, its submissions are claimed again after this. A sync submission no node starts within it is answered 503 queue_full." },
+  REGRADE_WORKERS: { type: "integer", default: 0, minimum: 0, maximum: 256, unit: "workers", description: "Gradings (live ones included) below which a regrade starts another: it takes only workers no live submission wants, and live gradings leave it fewer. 0: one per core, at most all workers but one (with one worker, that one)." },
   MAX_ATTEMPTS: { type: "integer", default: 3, minimum: 1, maximum: 100, unit: "attempts", description: "Times a submission is started before it is marked failed (the service stopped while grading it each time)." },
   WEBHOOK_SECRET: { type: "string", default: "", pattern: "^(whsec_[A-Za-z0-9+/]+={0,2})?$", unit: "", description: "Standard Webhooks signing secret, `whsec_<base64>`. Empty turns webhooks off (a callbackUrl is refused)." },
   WEBHOOK_TIMEOUT_MS: { type: "integer", default: 10000, minimum: 10, maximum: 120000, unit: "ms", description: "Time a webhook receiver has to answer before the attempt counts as failed." },
@@ -94,9 +103,15 @@ export interface Config {
   idempotencyWindowS: number;
   store: "sqlite" | "memory";
   dataDir: string;
+  /** Empty: SQLite (STORE, DATA_DIR). Never logged: it may hold a password. */
+  databaseUrl: string;
+  databasePoolMax: number;
   sourceRetentionDays: number;
   asyncQueueMax: number;
+  regradeWorkers: number;
   maxAttempts: number;
+  role: "all" | "api" | "worker";
+  leaseS: number;
   webhookSecret: string;
   webhookTimeoutMs: number;
   webhookRetryMs: number[];
@@ -106,6 +121,8 @@ export interface Config {
   metricsToken: string;
   shutdownGraceS: number;
   typescript: { threads: number; timeoutMs: number; queueLength: number; memoryMb: number };
+  /** How CPU budgets are learnt from the reference (packs/budgets.ts). */
+  budget: { enforce: boolean; factor: number; minMs: number; runs: number };
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -151,9 +168,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyWindowS: v.IDEMPOTENCY_WINDOW_S,
     store: v.STORE as Config["store"],
     dataDir: path.resolve(packageRoot, v.DATA_DIR),
+    databaseUrl: v.DATABASE_URL,
+    databasePoolMax: v.DATABASE_POOL_MAX,
     sourceRetentionDays: v.SOURCE_RETENTION_DAYS,
     asyncQueueMax: v.ASYNC_QUEUE_MAX,
+    regradeWorkers: v.REGRADE_WORKERS,
     maxAttempts: v.MAX_ATTEMPTS,
+    role: v.ROLE as Config["role"],
+    leaseS: v.LEASE_S,
     webhookSecret: v.WEBHOOK_SECRET,
     webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
     webhookRetryMs: v.WEBHOOK_RETRY_MS.split(",").map(Number),
@@ -163,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: v.METRICS_TOKEN,
     shutdownGraceS: v.SHUTDOWN_GRACE_S,
     typescript: { threads: v.TYPESCRIPT_THREADS, timeoutMs: v.TYPESCRIPT_TIMEOUT_MS, queueLength: v.TYPESCRIPT_QUEUE_LENGTH, memoryMb: v.TYPESCRIPT_MEMORY_MB },
+    budget: { enforce: v.BUDGETS === "learnt", factor: v.BUDGET_FACTOR, minMs: v.BUDGET_MIN_MS, runs: v.BUDGET_RUNS },
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,
@@ -174,6 +197,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   if (config.requestKiB < config.sourceKiB) {
     throw new ConfigError("Invalid configuration: REQUEST_KIB must be at least SOURCE_KIB");
+  }
+  // On SQLite no other node shares the queue: an api node's submissions would never be graded, and a
+  // worker node would never receive any.
+  if (config.role !== "all" && config.databaseUrl === "") {
+    throw new ConfigError(`Invalid configuration: ROLE=${config.role} needs DATABASE_URL (a PostgreSQL shared with other nodes); with SQLite use ROLE=all`);
   }
   return config;
 }

@@ -40,3 +40,10 @@ t.test("the README's configuration table lists every setting with its default an
   const readme = readRepoFile("README.md");
   for (const line of configTable().split("\n")) t.ok(readme.includes(line), `README has: ${line.slice(0, 60)}…`);
 });
+
+t.test("ROLE=api or ROLE=worker without DATABASE_URL stops the start: on SQLite no other node shares the queue", async (t) => {
+  for (const role of ["api", "worker"]) t.throws(() => loadConfig({ ROLE: role }), { name: "ConfigError", message: new RegExp(`ROLE=${role} needs DATABASE_URL`) });
+  t.equal(loadConfig({ ROLE: "worker", DATABASE_URL: "postgres://127.0.0.1:1/x" }).role, "worker");
+  t.equal(loadConfig({}).role, "all");
+  t.equal(loadConfig({}).leaseS, 30);
+});

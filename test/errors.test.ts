@@ -10,6 +10,7 @@ import { poolErrorToApi } from "../src/plugins/sandbox.js";
 import { checkCallbackUrl } from "../src/submissions/intake.js";
 import { PoolError } from "../src/sandbox/pool.js";
 import { schemas, validator } from "../src/schemas.js";
+import { StoreUnavailableError } from "../src/store/store.js";
 import { testConfig } from "./helpers/app.js";
 import { fixture, readRepoFile } from "./helpers/files.js";
 
@@ -28,7 +29,8 @@ t.test("every error code the API can answer is documented, in the error schema a
 // catalog without a way to provoke it here fails this test.
 
 const ADMIN_TOKEN = "walk-admin";
-const config = testConfig({ WORKERS: "1", QUEUE_LENGTH: "0", SOURCE_KIB: "4", REQUEST_KIB: "16", ADMIN_TOKEN, WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CALLBACK_HOSTS: "hooks.example.edu" });
+// BUDGETS=off: the slow fixture's 300 ms of top-level work must hold the worker, past any budget learnt from the reference.
+const config = testConfig({ BUDGETS: "off", WORKERS: "1", QUEUE_LENGTH: "0", SOURCE_KIB: "4", REQUEST_KIB: "16", ADMIN_TOKEN, WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", CALLBACK_HOSTS: "hooks.example.edu" });
 const drain = new Drain();
 const server = Fastify(serverOptions(config));
 await server.register(gradebox, { config, drain });
@@ -76,6 +78,7 @@ const provoke: Record<ErrorCode, (() => Promise<Answer>) | { unreachable: string
   bad_url: async () => asAnswer(await http().get("/v1/assignments/%C0%AE")),
   uri_too_long: async () => asAnswer(await http().get(`/v1/assignments/${"a".repeat(10_000)}`)),
   submission_not_found: async () => asAnswer(await http().get("/v1/submissions/00000000-0000-4000-8000-000000000000")),
+  regrade_not_found: async () => asAnswer(await http().get("/v1/regrades/00000000-0000-4000-8000-000000000000").set("authorization", `Bearer ${ADMIN_TOKEN}`)),
   callback_not_allowed: async () => asAnswer(await http().post("/v1/submissions").send({ ...submission, callbackUrl: "http://169.254.169.254/latest/meta-data" })),
   webhooks_disabled: {
     unreachable: "only on a service without WEBHOOK_SECRET (this walk's app has one, to reach callback_not_allowed)",
@@ -110,6 +113,10 @@ const provoke: Record<ErrorCode, (() => Promise<Answer>) | { unreachable: string
   sandbox_unavailable: {
     unreachable: "only when no grading worker can be started at all",
     error: () => poolErrorToApi(new PoolError("unavailable", "grading workers cannot be started")) as ApiError,
+  },
+  store_unavailable: {
+    unreachable: "only with DATABASE_URL while PostgreSQL is down (test/store/postgres-outage.test.ts stops a real one)",
+    error: () => toApiError(new StoreUnavailableError("the database is unreachable: connection refused", 2) as unknown as FastifyError, 1),
   },
   internal_error: {
     unreachable: "only on a bug in the service",

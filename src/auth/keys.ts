@@ -35,25 +35,31 @@ export interface NewKey {
   rateLimitPerMin?: number | null;
 }
 
-/** Where keys live. Small on purpose: the submission store's engines can implement it too. */
+/**
+ * Where keys live. Small on purpose: the submission store's engines can implement it too. A method
+ * may answer at once (SQLite: no event-loop turn on the hot path of every request) or with a promise
+ * (PostgreSQL, shared by every node); callers await either.
+ */
 export interface KeyStore {
   /** Creates a key and returns it with its secret, which is not kept and cannot be read again. */
-  create(key: NewKey): { key: ApiKey; secret: string };
+  create(key: NewKey): Awaitable<{ key: ApiKey; secret: string }>;
   /** Every key, revoked ones included (oldest first); never a secret or its hash. */
-  list(): ApiKey[];
+  list(): Awaitable<ApiKey[]>;
   /** Revokes a key; false if no key has this id or it was already revoked. */
-  revoke(id: string): boolean;
+  revoke(id: string): Awaitable<boolean>;
   /** The key a secret belongs to, if that key exists and is not revoked. */
-  verify(secret: string): ApiKey | undefined;
+  verify(secret: string): Awaitable<ApiKey | undefined>;
   /**
    * Whether any key was ever created. Revoked keys count: revoking the last key must not open the
    * service to everyone.
    */
-  anyKeys(): boolean;
+  anyKeys(): Awaitable<boolean>;
   /** Throws if the store cannot answer (for readiness). */
-  ping(): void;
-  close(): void;
+  ping(): Awaitable<void>;
+  close(): Awaitable<void>;
 }
+
+export type Awaitable<T> = T | Promise<T>;
 
 const SECRET_PREFIX = "gbx_";
 const ID_BYTES = 8;

@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import { ApiError, apiError } from "../errors.js";
 import { hasScope, tokenMatches, type Client, type KeyStore } from "../auth/keys.js";
 import { isV1Path, requiredScope } from "../auth/scopes.js";
-import { SqliteKeyStore } from "../auth/sqlite-keys.js";
+import { openKeyStore } from "../auth/open.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -37,13 +37,13 @@ export function bearerToken(header: string | undefined): string | undefined {
  * The client a request's bearer token names: null with no Authorization header, "unknown" for a token
  * that is neither ADMIN_TOKEN nor a live key (or a header that is not a bearer token).
  */
-export function authenticate(request: FastifyRequest, keys: KeyStore, adminToken: string): Client | null | "unknown" {
+export async function authenticate(request: FastifyRequest, keys: KeyStore, adminToken: string): Promise<Client | null | "unknown"> {
   const header = request.headers.authorization;
   if (header === undefined) return null;
   const secret = bearerToken(header);
   if (secret === undefined) return "unknown";
   if (adminToken !== "" && tokenMatches(secret, adminToken)) return adminTokenClient;
-  const key = keys.verify(secret);
+  const key = await keys.verify(secret);
   if (key === undefined) return "unknown";
   return { id: key.id, name: key.name, scopes: key.scopes, rateLimitPerMin: key.rateLimitPerMin };
 }
@@ -54,25 +54,25 @@ export function authenticate(request: FastifyRequest, keys: KeyStore, adminToken
  * needs `Authorization: Bearer <secret>` with the route's scope (src/auth/scopes.ts).
  */
 export default fp<{ config: Config; keys?: KeyStore }>(async (fastify, { config, keys: given }) => {
-  const keys = given ?? new SqliteKeyStore(config.dataDir);
+  const keys = given ?? await openKeyStore(config);
   fastify.decorate("keys", keys);
   fastify.decorateRequest("client", null);
   fastify.addHook("onClose", async () => keys.close());
 
   const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(config.host);
-  if (!loopback && !keys.anyKeys()) {
+  if (!loopback && !(await keys.anyKeys())) {
     fastify.log.warn({ host: config.host }, "no API key exists: every /v1 route is open to anyone who can reach this address; create one with gradebox-keys create");
   }
 
   fastify.addHook("onRequest", async (request) => {
     if (!isV1Path(request.url)) return;
-    const client = authenticate(request, keys, config.adminToken);
+    const client = await authenticate(request, keys, config.adminToken);
     if (client === "unknown") throw new ApiError("unauthorized", ["the bearer token is not a valid key"]);
     request.client = client;
     const scope = requiredScope(request.method, request.routeOptions.url);
     if (client === null) {
       if (scope === "admin") throw new ApiError("unauthorized", ["this route needs an admin key"]);
-      if (keys.anyKeys()) throw new ApiError("unauthorized", ["this route needs an API key"]);
+      if (await keys.anyKeys()) throw new ApiError("unauthorized", ["this route needs an API key"]);
       return;
     }
     if (scope !== "any" && !hasScope(client, scope)) throw apiError("forbidden", scope);

@@ -47,7 +47,7 @@ export default fp(async (fastify) => {
   readiness.add("packs", () => (fastify.packs.list().length > 0 ? null : "no pack is installed"));
   readiness.add("workers", () => (fastify.sandbox.stats().ready > 0 ? null : "no grading worker is ready"));
   readiness.add("store", async () => {
-    fastify.keys.ping();
+    await fastify.keys.ping();
     await fastify.store.countQueued();
     return null;
   });

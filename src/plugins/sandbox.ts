@@ -12,7 +12,10 @@ declare module "fastify" {
 /** Starts the grading workers and stops them when the app closes. */
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const metrics = fastify.metrics;
-  const pool = new SandboxPool({ ...poolOptions(config, fastify.log.child({ component: "sandbox" })), onEvent: (event) => metrics.onPoolEvent(event) });
+  // An api-only node grades no submission, but a pack is proven by its self-test before this node
+  // accepts work for it (at start, and on install): one worker does that.
+  const size = config.role === "api" ? { ...config, workers: 1 } : config;
+  const pool = new SandboxPool({ ...poolOptions(size, fastify.log.child({ component: "sandbox" })), onEvent: (event) => metrics.onPoolEvent(event) });
   fastify.decorate("sandbox", pool);
   fastify.addHook("onClose", async () => pool.close());
   try {

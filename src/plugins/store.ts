@@ -9,6 +9,8 @@ declare module "fastify" {
   interface FastifyInstance {
     store: SubmissionStore;
     grading: GradingQueue;
+    /** The webhook dispatcher (undefined without WEBHOOK_SECRET): regrades wake it. */
+    webhooks: WebhookDispatcher | undefined;
   }
 }
 
@@ -22,8 +24,14 @@ const RETENTION_SWEEP_MS = 3_600_000;
  * which resume whatever the last process left unfinished. Closes them in the reverse order.
  */
 export default fp<{ config: Config }>(async (fastify, { config }) => {
-  const store = openStore(config);
   const logger = fastify.log.child({ component: "submissions" });
+  // A shared database may go away and come back (a restart, a failover): say so once each way.
+  const store = await openStore(config, {
+    onStateChange: (reason) => {
+      if (reason === null) logger.info("the database is reachable again");
+      else logger.error({ reason }, "the database is unreachable; requests that need it answer 503 until it is back");
+    },
+  });
   const webhooks = config.webhookSecret === "" ? undefined : new WebhookDispatcher({
     store,
     exercisesOf: (assignment) => fastify.packs.get(assignment)?.pack.assignment.exercises ?? [],
@@ -35,6 +43,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     logger: fastify.log.child({ component: "webhooks" }),
     onAttempt: (outcome) => fastify.metrics.webhookDeliveries.inc({ outcome }),
   });
+  // The dispatcher hears of finished submissions (on any node) through the store's events.
   const queue = new GradingQueue({
     store,
     pool: fastify.sandbox,
@@ -42,12 +51,12 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     packs: fastify.packs,
     config,
     logger,
-    ...(webhooks !== undefined ? { onWebhookPending: () => webhooks.notify() } : {}),
     onGraded: (feedback) => fastify.metrics.observeFeedback(feedback),
     onUngraded: (assignment) => fastify.metrics.observeFailure(assignment),
   });
   fastify.decorate("store", store);
   fastify.decorate("grading", queue);
+  fastify.decorate("webhooks", webhooks);
   // Drain (issue #14), steps 3 and 4: async work not yet started stays queued; webhook retries pause.
   fastify.drain.onDrain("async queue", () => queue.stopBackground());
   if (webhooks !== undefined) fastify.drain.onDrain("webhook retries", () => webhooks.pause());

@@ -4,7 +4,16 @@ const healthSchema = {
   type: "object",
   required: ["status", "assignments", "workers"],
   properties: {
-    status: { enum: ["ok", "degraded"], description: "ok while at least one worker can grade." },
+    status: { enum: ["ok", "degraded"], description: "ok while at least one worker can grade and the store answers." },
+    store: {
+      type: "object",
+      description: "The submission store: its engine, and while it cannot be reached (a PostgreSQL restart or outage), why.",
+      properties: {
+        engine: { enum: ["sqlite", "postgres"] },
+        ok: { type: "boolean" },
+        reason: { type: "string" },
+      },
+    },
     assignments: {
       type: "array",
       items: { type: "object", properties: { id: { type: "string" }, assignmentVersion: { type: "string" } } },
@@ -42,18 +51,21 @@ const healthSchema = {
 /** Liveness and readiness in one: 200 while at least one worker can grade, 503 otherwise. */
 const health: FastifyPluginAsync = async (fastify) => {
   fastify.get("/health", {
-    schema: { tags: ["health"], summary: "Whether the service can grade (503 while no grading worker is ready)", response: { 200: healthSchema, 503: healthSchema } },
+    schema: { tags: ["health"], summary: "Whether the service can grade (503 while no grading worker is ready or the store cannot be reached)", response: { 200: healthSchema, 503: healthSchema } },
   }, async (_request, reply) => {
     const pool = fastify.sandbox.stats();
     // Sync submissions wait for a worker in the grading queue (the pool gets one job per free worker).
     const workers = { ...pool, queued: pool.queued + fastify.grading.stats().syncWaiting };
+    const storeDown = fastify.store.unavailable?.() ?? null;
+    const healthy = workers.healthy && storeDown === null;
     const body = {
-      status: workers.healthy ? "ok" : "degraded",
+      status: healthy ? "ok" : "degraded",
+      store: { engine: fastify.store.unavailable === undefined ? "sqlite" : "postgres", ok: storeDown === null, ...(storeDown === null ? {} : { reason: storeDown }) },
       assignments: fastify.packs.list().map((g) => ({ id: g.pack.id, assignmentVersion: g.pack.hash })),
       workers,
       confinement: { ...fastify.sandbox.confinementState(), jit: fastify.sandbox.jitEnabled() },
     };
-    return reply.code(workers.healthy ? 200 : 503).send(body);
+    return reply.code(healthy ? 200 : 503).send(body);
   });
 };
 

@@ -7,11 +7,11 @@ import { authenticate, bearerToken } from "../plugins/auth.js";
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 /** Prometheus scrapes from the machine itself are open; from elsewhere they need METRICS_TOKEN or an admin key. */
-function mayScrape(request: FastifyRequest, config: Config): void {
+async function mayScrape(request: FastifyRequest, config: Config): Promise<void> {
   if (LOOPBACK.test(request.socket.remoteAddress ?? "")) return;
   const secret = bearerToken(request.headers.authorization);
   if (secret !== undefined && config.metricsToken !== "" && tokenMatches(secret, config.metricsToken)) return;
-  const client = authenticate(request, request.server.keys, config.adminToken);
+  const client = await authenticate(request, request.server.keys, config.adminToken);
   if (client === null) throw new ApiError("unauthorized", ["metrics are open only on loopback; send METRICS_TOKEN or an admin key"]);
   if (client === "unknown") throw new ApiError("unauthorized", ["the bearer token is neither METRICS_TOKEN nor a valid key"]);
   if (!hasScope(client, "admin")) throw apiError("forbidden", "admin");

@@ -90,7 +90,7 @@ const submissions: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     if (header !== undefined && submissionId !== undefined && header !== submissionId) throw apiError("idempotency_key_mismatch", header, submissionId);
     const key = header ?? submissionId;
     const async = prefersAsync(request.headers.prefer);
-    if (async) fastify.grading.admitAsync();
+    if (async) await fastify.grading.admitAsync();
     else fastify.grading.admitSync();
     // Everything that changes the grading is part of the request's identity.
     const identity = {

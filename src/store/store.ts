@@ -12,8 +12,12 @@ export const SUBMISSION_STATUSES: readonly SubmissionStatus[] = ["queued", "runn
 
 export type WebhookStateName = "pending" | "delivered" | "gave_up";
 
+/** What a webhook tells: a first grading, or a regrade that changed the score (old and new in its body). */
+export type WebhookEvent = "submission.completed" | "submission.regraded";
+
 export interface WebhookState {
   state: WebhookStateName;
+  event: WebhookEvent;
   /** Same on every attempt of the one event (the Standard Webhooks `webhook-id`). */
   eventId: string;
   attempts: number;
@@ -92,7 +96,30 @@ export type CreateResult =
   | { kind: "replayed"; record: SubmissionRecord }
   | { kind: "conflict"; record: SubmissionRecord };
 
-export interface SubmissionStore {
+/**
+ * What the store tells every node that shares it (in-process on SQLite; LISTEN/NOTIFY on PostgreSQL),
+ * so that nodes wait for events instead of polling:
+ * - `queued`: a submission became claimable (created, released, or a sync one);
+ * - `finished`: a submission reached its final state (graded, rejected, failed; its webhook may be pending);
+ * - `resync`: events may have been missed (the connection to the database was lost and is back): look again.
+ */
+export type StoreEvent =
+  | { kind: "queued" }
+  | { kind: "finished"; id: string }
+  | { kind: "resync" };
+
+/**
+ * A node's hold on a running submission: its id and the attempt number its claim produced. Every
+ * claim counts one more attempt, so the attempt is a fencing token: a node whose lease ran out and
+ * whose submission another node claimed again holds a stale attempt, and its renewals and its
+ * result are refused.
+ */
+export interface Claim {
+  id: string;
+  attempt: number;
+}
+
+export interface SubmissionStore extends RegradeStore {
   /**
    * Commits a new submission as `queued`. With an idempotency key, an earlier submission with the
    * same key (and client) within `idempotencyWindowMs` that has not failed is returned instead
@@ -107,29 +134,163 @@ export interface SubmissionStore {
    * Claims the oldest background submission that is queued, or running with an expired lease: it
    * becomes running with a new lease and one more attempt. One that already had `maxAttempts`
    * attempts becomes failed with `exhausted` instead (returned in `failed`, so its webhook goes out).
+   * With `sync: true`, a queued sync submission (oldest first) is claimed before anything else: a
+   * client holds a connection open for it, on whichever node received it. With `background: false`
+   * (a draining node), only sync submissions are claimed.
    */
-  claimNext(now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }): Promise<{ claimed?: SubmissionRecord; failed: SubmissionRecord[] }>;
-  /** running -> graded | rejected | failed. With a callback URL, the webhook becomes pending now. */
-  finish(id: string, outcome: Outcome, now: number, webhookEventId: string | null): Promise<SubmissionRecord | undefined>;
-  /** running -> queued in the background lane (the service could not grade it now; the attempt counts). */
-  release(id: string): Promise<void>;
-  /** At start, on an engine only this process uses: everything queued or running goes to the background lane, leases expired. */
+  claimNext(now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }, options?: { sync?: boolean; background?: boolean }): Promise<{ claimed?: SubmissionRecord; failed: SubmissionRecord[] }>;
+  /**
+   * running -> graded | rejected | failed. With a callback URL, the webhook becomes pending now.
+   * With `attempt`, only while the submission is still running under that claim (see Claim): of two
+   * nodes that race to finish one submission, exactly one stores its result; the other gets undefined.
+   */
+  finish(id: string, outcome: Outcome, now: number, webhookEventId: string | null, attempt?: number): Promise<SubmissionRecord | undefined>;
+  /** running -> queued in the background lane (the service could not grade it now; the attempt counts). With `attempt`, only under that claim. */
+  release(id: string, attempt?: number): Promise<void>;
+  /**
+   * Extends the lease of a submission running under this claim to `now + leaseMs`. False when the
+   * node lost it (finished elsewhere, or claimed again by another node after the lease ran out).
+   */
+  renewLease(claim: Claim, now: number, leaseMs: number): Promise<boolean>;
+  /**
+   * queued -> failed with `error`, only while no node has started it (a sync submission that waited
+   * too long for a worker anywhere). Undefined when it was already started or finished.
+   */
+  withdraw(id: string, error: { code: string; message: string }, now: number): Promise<SubmissionRecord | undefined>;
+  /**
+   * Wake-ups from every node that shares the store (see StoreEvent). Returns the unsubscribe function.
+   * Listeners run after the change is committed and must not throw.
+   */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+  /**
+   * At start, on an engine only this process uses (SQLite): everything queued or running goes to the
+   * background lane, leases expired. An engine that several nodes share must not take running work
+   * from live nodes here (their leases decide): it returns 0 and changes nothing.
+   */
   recover(): Promise<number>;
   /** Background submissions waiting to be claimed (what ASYNC_QUEUE_MAX bounds). */
   countQueued(): Promise<number>;
   /** Pending webhooks whose next attempt is due, oldest first. */
   dueWebhooks(now: number, limit: number): Promise<SubmissionRecord[]>;
+  /**
+   * Like dueWebhooks, but each one returned is held for `holdMs` (its next attempt moves to now +
+   * holdMs), so that another node does not send it at the same moment. A node that dies while
+   * sending leaves it due again when the hold runs out: delivery is at least once.
+   */
+  claimWebhooks(now: number, limit: number, holdMs: number): Promise<SubmissionRecord[]>;
   /** When the next pending webhook is due, if any. */
   nextWebhookAt(): Promise<number | null>;
   recordWebhookAttempt(id: string, attempt: { at: number; status: number | null; error: string | null; state: WebhookStateName; nextAttemptAt: number | null }): Promise<void>;
   /** Blanks the source of finished submissions received before `before`; returns how many. */
   blankSources(before: number): Promise<number>;
+  /**
+   * Why the store cannot be reached now, or null. Only a server engine (PostgreSQL) has this; an
+   * embedded one (SQLite) is reachable as long as the process runs.
+   */
+  unavailable?(): string | null;
   /** The applied migrations, for tests and the logs. */
   migrations(): Promise<number[]>;
   close(): Promise<void>;
 }
 
+/** Why a submission was graded: when it was received, or by a regrade (issue #16). */
+export type GradingReason = "submitted" | "regrade";
+
+/** One grading of a submission; the submission's own feedback and score are its latest. */
+export interface Grading {
+  /** The pack's version (its hash) the grading used. */
+  version: string;
+  score: number;
+  maxScore: number;
+  gradedAt: number;
+  reason: GradingReason;
+  /** The regrade that made it (null for the first grading). */
+  regrade: string | null;
+  feedback: Feedback;
+}
+
+export type RegradeScope = "latest" | "all";
+export type RegradeStatus = "running" | "done" | "failed" | "cancelled";
+export const REGRADE_OUTCOMES = ["improved", "worsened", "unchanged", "errored"] as const;
+export type RegradeOutcome = (typeof REGRADE_OUTCOMES)[number];
+
+export interface NewRegrade {
+  id: string;
+  assignment: string;
+  /** The pack version the submissions are graded against (the draft's hash for a dry run with a pack). */
+  version: string;
+  dryRun: boolean;
+  scope: RegradeScope;
+  /** A dry run's draft pack files (kept so that a restart can prepare it again); null: the live pack. */
+  draft: Record<string, string> | null;
+  createdAt: number;
+}
+
+export interface RegradeRecord extends NewRegrade {
+  status: RegradeStatus;
+  /** The submissions it grades, chosen when it was created. */
+  total: number;
+  done: number;
+  counts: Record<RegradeOutcome, number>;
+  finishedAt: number | null;
+  /** Why it failed (or was cancelled), for people. */
+  error: string | null;
+}
+
+/** One submission's result in a regrade. `change` describes what moved (null when nothing did). */
+export interface RegradeItemResult {
+  outcome: RegradeOutcome;
+  change: unknown;
+}
+
+export interface RegradeItem extends RegradeItemResult {
+  submission: string;
+}
+
+/**
+ * Grading history and regrade jobs (issue #16). A regrade chooses its submissions when created (the
+ * items), records each item's result as it goes, so a restart resumes with the items not yet done.
+ */
+export interface RegradeStore {
+  /**
+   * Stores a running regrade and chooses its items: the assignment's graded or rejected submissions
+   * (scope "all"), or the latest of each student, those without a student counting one each ("latest").
+   */
+  createRegrade(regrade: NewRegrade): Promise<RegradeRecord>;
+  getRegrade(id: string): Promise<RegradeRecord | undefined>;
+  /** Regrades still running (at start: the ones a stop cut off). */
+  runningRegrades(): Promise<RegradeRecord[]>;
+  /** The submission ids of a regrade not yet done, in submission order. */
+  pendingRegradeItems(id: string): Promise<string[]>;
+  /** A dry run's (or a failed grading's) result for one item; stores nothing about the submission. */
+  recordRegradeItem(id: string, submission: string, result: RegradeItemResult): Promise<void>;
+  /**
+   * A real regrade's result for one item, in one transaction: the submission's feedback and score
+   * become `feedback`'s, a grading (reason regrade) is added to its history, and the item is done.
+   * With `webhookEventId` (a changed score and a callback URL) a `submission.regraded` webhook becomes
+   * pending. Nothing happens (undefined) if the regrade is no longer running or the item is done.
+   */
+  applyRegradeItem(id: string, submission: string, feedback: Feedback, result: RegradeItemResult, now: number, webhookEventId: string | null): Promise<SubmissionRecord | undefined>;
+  /** The items done, in submission order; `changed` keeps only those whose change is not null. */
+  regradeItems(id: string, options: { changedOnly: boolean }): Promise<RegradeItem[]>;
+  /** running -> done | failed | cancelled (once: false if it was not running). */
+  finishRegrade(id: string, status: Exclude<RegradeStatus, "running">, now: number, error: string | null): Promise<boolean>;
+  /** A submission's gradings, oldest first (the first is `submitted`). */
+  gradings(submission: string): Promise<Grading[]>;
+}
+
 /** A list cursor that no page of this store handed out. */
 export class InvalidCursorError extends Error {
   override name = "InvalidCursorError";
+}
+
+/**
+ * The store cannot be reached now (a database server restarting or out of reach). Not the client's
+ * fault and not a bug: the API answers 503 store_unavailable with Retry-After.
+ */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+  constructor(readonly reason: string, readonly retryAfterS: number) {
+    super(reason);
+  }
 }

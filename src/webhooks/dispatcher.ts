@@ -1,7 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import type { Log } from "../logger.js";
 import type { SubmissionRecord, SubmissionStore, WebhookStateName } from "../store/store.js";
-import { webhookPayload, type HintedExercises } from "../submissions/views.js";
+import { regradedPayload, webhookPayload, type HintedExercises } from "../submissions/views.js";
 import { deliver } from "./deliver.js";
 
 export interface WebhookOptions {
@@ -24,6 +24,13 @@ export interface WebhookOptions {
 
 /** The longest the dispatcher sleeps without looking at the store (a webhook another process queued, a clock jump). */
 const MAX_SLEEP_MS = 60_000;
+/**
+ * A claimed delivery is held from other nodes this long past the receiver's timeout (signing, recording
+ * the attempt). A node that dies while sending leaves it due again after that: at least once.
+ */
+const HOLD_MARGIN_MS = 5_000;
+/** How soon the dispatcher looks again after the store failed to answer. */
+const STORE_RETRY_MS = 2_000;
 /** ± this fraction of a delay, so that receivers that failed together are not retried together. */
 const JITTER = 0.2;
 
@@ -35,10 +42,13 @@ export function nextAttempt(options: Pick<WebhookOptions, "retryMs" | "retryHour
 }
 
 /**
- * Delivers the `submission.completed` webhooks recorded in the store, signed per Standard Webhooks,
+ * Delivers the `submission.completed` and `submission.regraded` webhooks recorded in the store, signed per Standard Webhooks,
  * and retries failures on a schedule. All of its state is in the store (attempts, last status, the
  * next attempt's time), so a restart resumes where the last process stopped; a delivery cut off by
  * a crash is sent again (at least once, with the same webhook-id, so receivers can deduplicate).
+ * Every node that shares the store runs one: each hears of every finished submission through the
+ * store's events, and a node claims (holds) a due delivery before sending it, so two nodes do not
+ * normally send the same one at the same moment.
  */
 export class WebhookDispatcher {
   private readonly signer: Webhook;
@@ -47,9 +57,14 @@ export class WebhookDispatcher {
   private ticking = false;
   private again = false;
   private closed = false;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly options: WebhookOptions) {
     this.signer = new Webhook(options.secret);
+    // A submission finished on any node may have a webhook to send; after a lost connection, look again.
+    this.unsubscribe = options.store.subscribe((event) => {
+      if (event.kind !== "queued") this.notify();
+    });
   }
 
   /** Looks for due deliveries now (a submission just finished, or the service started). */
@@ -63,6 +78,7 @@ export class WebhookDispatcher {
    */
   close(): void {
     this.closed = true;
+    this.unsubscribe();
     clearTimeout(this.timer);
   }
 
@@ -92,12 +108,18 @@ export class WebhookDispatcher {
         this.again = false;
         const room = this.options.concurrency - this.inFlight.size;
         if (room <= 0) break;
-        const due = await this.options.store.dueWebhooks(Date.now(), room + this.inFlight.size);
-        for (const record of due.filter((r) => !this.inFlight.has(r.id)).slice(0, room)) this.launch(record);
+        const due = await this.options.store.claimWebhooks(Date.now(), room, this.options.timeoutMs + HOLD_MARGIN_MS);
+        for (const record of due.filter((r) => !this.inFlight.has(r.id))) this.launch(record);
       } while (this.again && !this.closed);
       await this.schedule();
     } catch (error) {
       this.options.logger.error({ err: error }, "webhook dispatcher could not read the store");
+      // The database may be restarting: look again soon rather than wait for an event.
+      clearTimeout(this.timer);
+      if (!this.closed) {
+        this.timer = setTimeout(() => void this.tick(), STORE_RETRY_MS);
+        this.timer.unref();
+      }
     } finally {
       this.ticking = false;
     }
@@ -126,10 +148,22 @@ export class WebhookDispatcher {
     this.inFlight.set(record.id, work);
   }
 
+  /** The event's body: a first grading's result, or a regrade's old and new score (from the history). */
+  private async payload(record: SubmissionRecord): Promise<string> {
+    const exercises = this.options.exercisesOf?.(record.assignment);
+    if (record.webhook?.event === "submission.regraded") {
+      const gradings = await this.options.store.gradings(record.id);
+      const latest = gradings.at(-1);
+      const previous = gradings.at(-2);
+      if (latest !== undefined && previous !== undefined) return regradedPayload(record, previous, latest, exercises);
+    }
+    return webhookPayload(record, exercises);
+  }
+
   private async attempt(record: SubmissionRecord): Promise<void> {
     const webhook = record.webhook;
     if (webhook === null || record.callbackUrl === null) return;
-    const body = webhookPayload(record, this.options.exercisesOf?.(record.assignment));
+    const body = await this.payload(record);
     const result = await deliver(record.callbackUrl, this.sign(webhook.eventId, body), body, this.options.timeoutMs);
     const now = Date.now();
     const attempts = webhook.attempts + 1;

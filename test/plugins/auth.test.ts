@@ -69,7 +69,7 @@ t.test("the authenticated client is on the request, for routes that record who s
   await bare.ready();
   const anonymous = await bare.inject({ url: "/v1/whoami" });
   t.same(anonymous.json(), { client: null }, "no client while the service is open");
-  const platform = bare.keys.create({ name: "platform-b", scopes: ["submit", "read"] });
+  const platform = await bare.keys.create({ name: "platform-b", scopes: ["submit", "read"] });
   const seen = await bare.inject({ url: "/v1/whoami", headers: { authorization: `Bearer ${platform.secret}` } });
   t.same(seen.json(), { client: { id: platform.key.id, name: "platform-b", scopes: ["submit", "read"], rateLimitPerMin: null } });
 });

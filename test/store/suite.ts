@@ -1,12 +1,21 @@
 import type { Test } from "tap";
 import type { Feedback } from "../../src/grading/feedback.js";
-import { InvalidCursorError, type NewSubmission, type SubmissionStore } from "../../src/store/store.js";
+import { InvalidCursorError, type NewRegrade, type NewSubmission, type StoreEvent, type SubmissionStore } from "../../src/store/store.js";
 
 /**
- * The behaviour every store engine must have, run against each (sqlite.test.ts today; a PostgreSQL
- * engine later passes its own factory). `open` gives a fresh, empty store.
+ * The behaviour every store engine must have, run against each (sqlite.test.ts, postgres.test.ts).
+ * `open` gives a fresh, empty store.
  */
 export type StoreFactory = () => Promise<SubmissionStore>;
+
+export interface EngineTraits {
+  /**
+   * Shared by several processes (PostgreSQL): recover() at one node's start must leave the others'
+   * running work alone; expired leases are what make it claimable again. An engine only this process
+   * uses (SQLite) takes back everything at start instead.
+   */
+  shared: boolean;
+}
 
 const DAY = 86_400_000;
 const WINDOW = DAY;
@@ -45,7 +54,28 @@ function feedback(id: string, score: number, status: "graded" | "rejected" = "gr
   } as Feedback;
 }
 
-export function storeSuite(t: Test, open: StoreFactory): void {
+/** Collects a store's events; `until` resolves once one matches (events of a server engine arrive later). */
+function listen(store: SubmissionStore) {
+  const seen: StoreEvent[] = [];
+  const waiters: Array<{ match: (e: StoreEvent) => boolean; resolve: () => void }> = [];
+  const stop = store.subscribe((event) => {
+    seen.push(event);
+    for (const w of waiters.filter((w) => w.match(event))) w.resolve();
+  });
+  return {
+    seen,
+    stop,
+    until(match: (e: StoreEvent) => boolean, what: string): Promise<void> {
+      if (seen.some(match)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no event: ${what}`)), 10_000);
+        waiters.push({ match, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+    },
+  };
+}
+
+export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = { shared: false }): void {
   const fresh = async (t: Test) => {
     const store = await open();
     t.teardown(() => store.close());
@@ -133,7 +163,23 @@ export function storeSuite(t: Test, open: StoreFactory): void {
     t.match((await store.claimNext(101, 100, 3, EXHAUSTED)).claimed, { id: input.id, attempts: 2 });
   });
 
-  t.test("recovery at start puts every queued or running submission, sync ones included, in the background lane", async (t) => {
+  if (traits.shared) {
+    t.test("recovery at one node's start leaves other nodes' running work alone; what a dead node held is claimed when its lease runs out", async (t) => {
+      const store = await fresh(t);
+      const queued = submission();
+      const running = submission();
+      for (const s of [running, queued]) await store.create(s, WINDOW);
+      const now = Date.now();
+      t.equal((await store.claimNext(now, LEASE, 3, EXHAUSTED)).claimed?.id, running.id);
+      t.equal(await store.recover(), 0, "nothing is reset");
+      t.match(await store.get(running.id), { status: "running", attempts: 1 }, "another node's running submission is untouched");
+      t.equal((await store.claimNext(now + 1, LEASE, 3, EXHAUSTED)).claimed?.id, queued.id);
+      t.same(await store.claimNext(now + 2, LEASE, 3, EXHAUSTED), { failed: [] }, "nothing while the lease holds");
+      t.match((await store.claimNext(now + LEASE + 1, LEASE, 3, EXHAUSTED)).claimed, { id: running.id, attempts: 2 }, "claimed again once its lease ran out");
+    });
+  }
+
+  if (!traits.shared) t.test("recovery at start puts every queued or running submission, sync ones included, in the background lane", async (t) => {
     const store = await fresh(t);
     const syncQueued = submission({ mode: "sync" });
     const syncRunning = submission({ mode: "sync" });
@@ -254,5 +300,223 @@ export function storeSuite(t: Test, open: StoreFactory): void {
     t.match(await store.get(oldPending.id), { source: oldPending.source, sourceBlanked: false }, "a pending source is kept: it still has to be graded");
     t.match(await store.get(recent.id), { source: recent.source, sourceBlanked: false });
     t.equal(await store.blankSources(DAY), 0, "blanking twice changes nothing");
+  });
+
+  t.test("several nodes: a queued sync submission is claimed before background work and expired leases, when the claim asks for sync work", async (t) => {
+    const store = await fresh(t);
+    const background = submission();
+    const sync = submission({ mode: "sync" });
+    await store.create(background, WINDOW);
+    await store.create(sync, WINDOW);
+    t.equal((await store.claimNext(1, LEASE, 3, EXHAUSTED)).claimed?.id, background.id, "a background-only claim leaves sync work alone");
+    await store.release(background.id);
+    const claimed = await store.claimNext(2, LEASE, 3, EXHAUSTED, { sync: true });
+    t.match(claimed.claimed, { id: sync.id, status: "running", attempts: 1, mode: "sync" }, "the sync one goes first");
+    t.equal((await store.claimNext(3, LEASE, 3, EXHAUSTED, { sync: true })).claimed?.id, background.id, "then background work");
+    t.same(await store.claimNext(4, LEASE, 3, EXHAUSTED, { sync: true }), { failed: [] });
+    const later = submission();
+    await store.create(later, WINDOW);
+    t.same(await store.claimNext(5, LEASE, 3, EXHAUSTED, { sync: true, background: false }), { failed: [] }, "a draining node claims sync work only");
+    t.equal((await store.claimNext(5, LEASE, 3, EXHAUSTED, { sync: true })).claimed?.id, later.id);
+  });
+
+  t.test("several nodes: a renewed lease keeps a submission from being claimed again, and a lost one cannot be renewed", async (t) => {
+    const store = await fresh(t);
+    const input = submission();
+    await store.create(input, WINDOW);
+    const first = (await store.claimNext(0, 100, 3, EXHAUSTED)).claimed;
+    t.equal(first?.attempts, 1);
+    t.equal(await store.renewLease({ id: input.id, attempt: 1 }, 90, 100), true, "the holder renews");
+    t.same(await store.claimNext(150, 100, 3, EXHAUSTED), { failed: [] }, "past the first lease, the renewed one still holds");
+    t.match((await store.claimNext(191, 100, 3, EXHAUSTED)).claimed, { id: input.id, attempts: 2 }, "past the renewed lease, another node claims it");
+    t.equal(await store.renewLease({ id: input.id, attempt: 1 }, 192, 100), false, "the first holder lost it");
+    t.equal(await store.renewLease({ id: input.id, attempt: 2 }, 192, 100), true);
+    t.equal(await store.renewLease({ id: "nope", attempt: 1 }, 192, 100), false, "an unknown submission has no lease");
+  });
+
+  t.test("several nodes: of two nodes racing to finish one submission, exactly one result is stored", async (t) => {
+    const store = await fresh(t);
+    const input = submission({ callbackUrl: "http://127.0.0.1:1/x" });
+    await store.create(input, WINDOW);
+    await store.claimNext(0, 100, 3, EXHAUSTED);
+    await store.claimNext(200, 100, 3, EXHAUSTED); // the first node's lease ran out: claimed again (attempt 2)
+    const results = await Promise.all([
+      store.finish(input.id, { status: "graded", feedback: feedback(input.id, 10) }, 300, "evt-1", 1),
+      store.finish(input.id, { status: "graded", feedback: feedback(input.id, 20) }, 300, "evt-2", 2),
+    ]);
+    t.equal(results[0], undefined, "the stale claim's result is refused");
+    t.match(results[1], { status: "graded", score: 20, webhook: { eventId: "evt-2", state: "pending" } });
+    t.equal(await store.finish(input.id, { status: "graded", feedback: feedback(input.id, 30) }, 301, "evt-3", 2), undefined, "and the winner's cannot be stored twice");
+    t.match(await store.get(input.id), { status: "graded", score: 20, webhook: { eventId: "evt-2" } });
+    const other = submission();
+    await store.create(other, WINDOW);
+    await store.claimNext(0, 100, 3, EXHAUSTED);
+    await store.claimNext(200, 100, 3, EXHAUSTED);
+    await store.release(other.id, 1);
+    t.equal((await store.get(other.id))?.status, "running", "a stale claim cannot release it either");
+    await store.release(other.id, 2);
+    t.equal((await store.get(other.id))?.status, "queued");
+  });
+
+  t.test("several nodes: a sync submission no node started can be withdrawn as failed; a started one cannot", async (t) => {
+    const store = await fresh(t);
+    const waiting = submission({ mode: "sync" });
+    const started = submission({ mode: "sync" });
+    await store.create(waiting, WINDOW);
+    await store.create(started, WINDOW);
+    await store.start(started.id, 1, LEASE);
+    const error = { code: "queue_full", message: "no worker took it" };
+    t.match(await store.withdraw(waiting.id, error, 5), { status: "failed", error, finishedAt: 5 });
+    t.equal(await store.withdraw(waiting.id, error, 6), undefined, "once");
+    t.equal(await store.withdraw(started.id, error, 6), undefined, "a running one is left to its node");
+    t.equal((await store.get(started.id))?.status, "running");
+  });
+
+  t.test("several nodes: a claimed webhook is held so that another node does not send it too, and is due again after the hold", async (t) => {
+    const store = await fresh(t);
+    const input = submission({ callbackUrl: "http://127.0.0.1:1/x" });
+    await store.create(input, WINDOW);
+    await store.claimNext(100, LEASE, 3, EXHAUSTED);
+    await store.finish(input.id, { status: "graded", feedback: feedback(input.id, 10) }, 100, "evt");
+    const claimed = await store.claimWebhooks(150, 10, 1000);
+    t.same(claimed.map((r) => r.id), [input.id]);
+    t.match(claimed[0]?.webhook, { eventId: "evt", attempts: 0, state: "pending" });
+    t.same(await store.claimWebhooks(151, 10, 1000), [], "another node finds nothing due while it is held");
+    t.same((await store.claimWebhooks(1151, 10, 1000)).map((r) => r.id), [input.id], "a holder that died leaves it due again");
+    await store.recordWebhookAttempt(input.id, { at: 1200, status: 204, error: null, state: "delivered", nextAttemptAt: null });
+    t.same(await store.claimWebhooks(1e15, 10, 1000), []);
+  });
+
+  t.test("several nodes: the store says when work is queued and when a submission finishes", async (t) => {
+    const store = await fresh(t);
+    const events = listen(store);
+    t.teardown(events.stop);
+    const input = submission();
+    await store.create(input, WINDOW);
+    await events.until((e) => e.kind === "queued", "queued after create");
+    await store.claimNext(1, LEASE, 3, EXHAUSTED);
+    events.seen.length = 0;
+    await store.release(input.id);
+    await events.until((e) => e.kind === "queued", "queued after release");
+    await store.claimNext(2, LEASE, 3, EXHAUSTED);
+    await store.finish(input.id, { status: "graded", feedback: feedback(input.id, 10) }, 3, null);
+    await events.until((e) => e.kind === "finished" && e.id === input.id, "finished");
+    const sync = submission({ mode: "sync" });
+    await store.create(sync, WINDOW);
+    await store.withdraw(sync.id, { code: "queue_full", message: "x" }, 4);
+    await events.until((e) => e.kind === "finished" && e.id === sync.id, "finished after withdraw");
+    events.stop();
+    const count = events.seen.length;
+    await store.create(submission(), WINDOW);
+    await new Promise((r) => setTimeout(r, 50));
+    t.equal(events.seen.length, count, "no event after unsubscribing");
+  });
+
+  // Issue #16: grading history and regrade jobs.
+  const gradeSync = async (store: SubmissionStore, input: NewSubmission, score: number, now: number, status: "graded" | "rejected" | "failed" = "graded") => {
+    await store.create(input, WINDOW);
+    await store.start(input.id, now, LEASE);
+    const outcome = status === "failed" ? { status, error: EXHAUSTED } : { status, feedback: feedback(input.id, score, status) };
+    return store.finish(input.id, outcome, now, input.callbackUrl === null ? null : `evt-${input.id}`);
+  };
+  const regrade = (overrides: Partial<NewRegrade> = {}): NewRegrade => ({
+    id: `rg-${++counter}`, assignment: "gradient-checking", version: "v2", dryRun: false, scope: "all", draft: null, createdAt: 1000, ...overrides,
+  });
+
+  t.test("a graded or rejected submission's first grading starts its history as submitted; a failed one has none", async (t) => {
+    const store = await fresh(t);
+    const graded = submission({ mode: "sync" });
+    const rejected = submission({ mode: "sync" });
+    const failed = submission({ mode: "sync" });
+    await gradeSync(store, graded, 40, 50);
+    await gradeSync(store, rejected, 0, 60, "rejected");
+    await gradeSync(store, failed, 0, 70, "failed");
+    t.match(await store.gradings(graded.id), [{ version: "fedcba9876543210", score: 40, maxScore: 100, gradedAt: 50, reason: "submitted", regrade: null, feedback: { score: 40 } }]);
+    t.match(await store.gradings(rejected.id), [{ score: 0, reason: "submitted", feedback: { status: "rejected" } }]);
+    t.same(await store.gradings(failed.id), []);
+    t.same(await store.gradings("nope"), []);
+  });
+
+  t.test("a regrade chooses the assignment's graded submissions: all, or the latest per student (no student: one each)", async (t) => {
+    const store = await fresh(t);
+    const made: Record<string, NewSubmission> = {};
+    let now = 100;
+    for (const [name, student, status, assignment] of [
+      ["ann1", "ann", "graded", "gradient-checking"], ["bob1", "bob", "rejected", "gradient-checking"], ["ann2", "ann", "graded", "gradient-checking"],
+      ["anon1", null, "graded", "gradient-checking"], ["anon2", null, "graded", "gradient-checking"], ["bob2", "bob", "failed", "gradient-checking"],
+      ["ann-other", "ann", "graded", "other"],
+    ] as const) {
+      made[name] = submission({ mode: "sync", student, assignment });
+      await gradeSync(store, made[name], 10, now++, status);
+    }
+    const queued = submission({ student: "ann" });
+    await store.create(queued, WINDOW);
+    const all = await store.createRegrade(regrade({ scope: "all" }));
+    t.match(all, { status: "running", total: 5, done: 0, counts: { improved: 0, worsened: 0, unchanged: 0, errored: 0 }, dryRun: false, scope: "all", draft: null, finishedAt: null, error: null });
+    const ids = (names: string[]) => names.map((n) => made[n]?.id);
+    t.same(await store.pendingRegradeItems(all.id), ids(["ann1", "bob1", "ann2", "anon1", "anon2"]), "graded and rejected ones of the assignment, oldest first");
+    const latest = await store.createRegrade(regrade({ scope: "latest", dryRun: true, draft: { "assignment.json": "{}" } }));
+    t.same(await store.pendingRegradeItems(latest.id), ids(["bob1", "ann2", "anon1", "anon2"]), "a failed latest does not hide the student's graded one");
+    t.match(await store.getRegrade(latest.id), { dryRun: true, scope: "latest", draft: { "assignment.json": "{}" }, total: 4 });
+    t.equal(await store.getRegrade("nope"), undefined);
+  });
+
+  t.test("a dry run's item results are counted and listed, and nothing of the submission changes", async (t) => {
+    const store = await fresh(t);
+    const a = submission({ mode: "sync" });
+    const b = submission({ mode: "sync" });
+    const c = submission({ mode: "sync" });
+    for (const s of [a, b, c]) await gradeSync(store, s, 50, 10);
+    const job = await store.createRegrade(regrade({ dryRun: true }));
+    await store.recordRegradeItem(job.id, a.id, { outcome: "improved", change: { after: 60 } });
+    await store.recordRegradeItem(job.id, b.id, { outcome: "unchanged", change: null });
+    await store.recordRegradeItem(job.id, b.id, { outcome: "worsened", change: { after: 1 } });
+    t.match(await store.getRegrade(job.id), { total: 3, done: 2, counts: { improved: 1, worsened: 0, unchanged: 1, errored: 0 } }, "an item is recorded once");
+    t.same(await store.pendingRegradeItems(job.id), [c.id]);
+    t.same(await store.regradeItems(job.id, { changedOnly: true }), [{ submission: a.id, outcome: "improved", change: { after: 60 } }]);
+    t.same((await store.regradeItems(job.id, { changedOnly: false })).map((i) => i.submission), [a.id, b.id]);
+    t.match(await store.get(a.id), { score: 50 });
+    t.equal((await store.gradings(a.id)).length, 1);
+    t.ok(await store.finishRegrade(job.id, "done", 99, null));
+    t.notOk(await store.finishRegrade(job.id, "failed", 100, "late"), "a finished regrade finishes once");
+    t.match(await store.getRegrade(job.id), { status: "done", finishedAt: 99, error: null });
+  });
+
+  t.test("a real regrade's item replaces the submission's grading, extends its history, and makes a regraded webhook pending", async (t) => {
+    const store = await fresh(t);
+    const hooked = submission({ mode: "sync", callbackUrl: "http://127.0.0.1:1/h" });
+    const quiet = submission({ mode: "sync" });
+    await gradeSync(store, hooked, 50, 10);
+    await gradeSync(store, quiet, 50, 10);
+    await store.recordWebhookAttempt(hooked.id, { at: 11, status: 204, error: null, state: "delivered", nextAttemptAt: null });
+    t.equal((await store.get(hooked.id))?.webhook?.event, "submission.completed");
+    const job = await store.createRegrade(regrade());
+    const after = { ...feedback(hooked.id, 80), assignmentVersion: "v2" };
+    const record = await store.applyRegradeItem(job.id, hooked.id, after, { outcome: "improved", change: { x: 1 } }, 500, "evt-regraded");
+    t.match(record, { score: 80, maxScore: 100, assignmentVersion: "v2", status: "graded", webhook: { state: "pending", event: "submission.regraded", eventId: "evt-regraded", attempts: 0, lastStatus: null, nextAttemptAt: 500, firstAttemptAt: null } });
+    t.equal(record?.feedback?.score, 80);
+    t.same((await store.dueWebhooks(500, 10)).map((r) => r.id), [hooked.id]);
+    t.match(await store.gradings(hooked.id), [{ reason: "submitted", score: 50, regrade: null }, { reason: "regrade", score: 80, version: "v2", gradedAt: 500, regrade: job.id }]);
+    t.equal(await store.applyRegradeItem(job.id, hooked.id, after, { outcome: "improved", change: null }, 600, null), undefined, "an item is applied once");
+    t.equal((await store.gradings(hooked.id)).length, 2);
+    const same = await store.applyRegradeItem(job.id, quiet.id, { ...feedback(quiet.id, 50), assignmentVersion: "v2" }, { outcome: "unchanged", change: null }, 700, null);
+    t.match(same, { score: 50, assignmentVersion: "v2", webhook: null }, "no event id, no webhook");
+    t.match(await store.getRegrade(job.id), { done: 2, counts: { improved: 1, unchanged: 1 } });
+  });
+
+  t.test("a cancelled regrade records no more items, and running ones are listed for a restart", async (t) => {
+    const store = await fresh(t);
+    const a = submission({ mode: "sync" });
+    const b = submission({ mode: "sync" });
+    for (const s of [a, b]) await gradeSync(store, s, 50, 10);
+    const cancelled = await store.createRegrade(regrade());
+    const running = await store.createRegrade(regrade({ dryRun: true }));
+    await store.applyRegradeItem(cancelled.id, a.id, feedback(a.id, 70), { outcome: "improved", change: {} }, 20, null);
+    t.ok(await store.finishRegrade(cancelled.id, "cancelled", 30, "cancelled by a client"));
+    t.equal(await store.applyRegradeItem(cancelled.id, b.id, feedback(b.id, 70), { outcome: "improved", change: {} }, 40, null), undefined);
+    await store.recordRegradeItem(cancelled.id, b.id, { outcome: "errored", change: null });
+    t.match(await store.getRegrade(cancelled.id), { status: "cancelled", done: 1, total: 2, error: "cancelled by a client" }, "what was done stays done");
+    t.match(await store.get(b.id), { score: 50 });
+    t.same((await store.runningRegrades()).map((r) => r.id), [running.id]);
   });
 }

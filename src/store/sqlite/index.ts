@@ -1,5 +1,6 @@
 import { canonicalJson } from "../../canonical.js";
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -9,12 +10,22 @@ import {
   type CreateResult,
   type ListQuery,
   type NewSubmission,
+  type NewRegrade,
+  type RegradeItemResult,
   type Outcome,
   type SubmissionRecord,
+  type StoreEvent,
   type SubmissionStatus,
   type SubmissionStore,
   type SubmissionSummary,
   type WebhookStateName,
+  type WebhookEvent,
+  type GradingReason,
+  type RegradeScope,
+  type RegradeStatus,
+  type RegradeRecord,
+  type RegradeOutcome,
+  REGRADE_OUTCOMES,
 } from "../store.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
@@ -56,6 +67,31 @@ interface Row {
   webhook_last_error: string | null;
   webhook_next_at: number | null;
   webhook_first_at: number | null;
+  webhook_event: WebhookEvent | null;
+}
+
+interface GradingRow {
+  version: string;
+  score: number;
+  max_score: number;
+  graded_at: number;
+  reason: GradingReason;
+  regrade_id: string | null;
+  feedback: string;
+}
+
+interface RegradeRow {
+  id: string;
+  assignment: string;
+  version: string;
+  dry_run: number;
+  scope: RegradeScope;
+  draft: string | null;
+  status: RegradeStatus;
+  total: number;
+  created_at: number;
+  finished_at: number | null;
+  error: string | null;
 }
 
 function parse<T>(text: string | null): T | null {
@@ -92,6 +128,7 @@ function toRecord(row: Row): SubmissionRecord {
     finishedAt: row.finished_at,
     webhook: row.webhook_state === null || row.webhook_event_id === null ? null : {
       state: row.webhook_state,
+      event: row.webhook_event ?? "submission.completed",
       eventId: row.webhook_event_id,
       attempts: row.webhook_attempts,
       lastStatus: row.webhook_last_status,
@@ -184,10 +221,16 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     return { kind: "created", record: toRecord(s.byId.get({ id: submission.id, clientId: null }) as Row) };
   });
 
-  const claimNext = db.transaction((now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }) => {
+  // Only this process uses the file, so its wake-ups are in-process; they go out after the commit,
+  // on a later microtask (as a PostgreSQL notification arrives later), never inside a transaction.
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const emit = (event: StoreEvent) => queueMicrotask(() => events.emit("event", event));
+
+  const claimNext = db.transaction((now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }, sync: boolean, background: boolean) => {
     const failed: SubmissionRecord[] = [];
     for (;;) {
-      const next = (s.expiredLeases.get({ now }) ?? s.oldestQueuedBackground.get()) as { seq: number; attempts: number } | undefined;
+      const next = ((sync ? s.oldestQueuedSync.get() : undefined) ?? (background ? s.expiredLeases.get({ now }) ?? s.oldestQueuedBackground.get() : undefined)) as { seq: number; attempts: number } | undefined;
       if (next === undefined) return { failed };
       if (next.attempts < maxAttempts) return { claimed: toRecord(s.claim.get({ seq: next.seq, now, leaseUntil: now + leaseMs }) as Row), failed };
       // Started maxAttempts times and never finished: the service, not the student, keeps dying on it.
@@ -199,15 +242,69 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     }
   });
 
+  const claimWebhooks = db.transaction((now: number, limit: number, holdMs: number) => {
+    const due = s.dueWebhooks.all({ now, limit }) as Row[];
+    for (const row of due) s.holdWebhook.run({ seq: row.seq, holdUntil: now + holdMs });
+    return due.map((row) => toRecord({ ...row, webhook_next_at: now + holdMs }));
+  });
+
+  const finished = (row: Row | undefined): SubmissionRecord | undefined => {
+    if (row === undefined) return undefined;
+    emit({ kind: "finished", id: row.id });
+    return toRecord(row);
+  };
+
+  const finish = db.transaction((params: Record<string, unknown>): Row | undefined => {
+    const row = s.finish.get(params) as Row | undefined;
+    if (row !== undefined) s.insertSubmittedGrading.run({ id: row.id });
+    return row;
+  });
+
+  const createRegrade = db.transaction((regrade: NewRegrade) => {
+    s.insertRegrade.run({ ...regrade, dryRun: regrade.dryRun ? 1 : 0, draft: regrade.draft === null ? null : JSON.stringify(regrade.draft) });
+    s.insertRegradeItems.run({ id: regrade.id, assignment: regrade.assignment, scope: regrade.scope });
+    s.setRegradeTotal.run({ id: regrade.id });
+  });
+
+  const toRegrade = (row: RegradeRow): RegradeRecord => {
+    const counts = Object.fromEntries(REGRADE_OUTCOMES.map((o) => [o, 0])) as Record<RegradeOutcome, number>;
+    for (const c of s.regradeCounts.all({ id: row.id }) as Array<{ outcome: RegradeOutcome; n: number }>) counts[c.outcome] = c.n;
+    return {
+      id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run === 1, scope: row.scope,
+      draft: parse<Record<string, string>>(row.draft), createdAt: row.created_at, status: row.status, total: row.total,
+      done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
+    };
+  };
+
+  const isRunning = (id: string) => (s.regradeById.get({ id }) as RegradeRow | undefined)?.status === "running";
+
+  const applyRegradeItem = db.transaction((id: string, submission: string, feedback: Feedback, result: RegradeItemResult, now: number, eventId: string | null): Row | undefined => {
+    if (!isRunning(id)) return undefined;
+    const item = { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) };
+    if (s.recordRegradeItem.run(item).changes === 0) return undefined;
+    const text = JSON.stringify(feedback);
+    const common = { id, submission, version: feedback.assignmentVersion, score: feedback.score, maxScore: feedback.maxScore, now, feedback: text };
+    const row = s.applyRegrade.get({ ...common, status: feedback.status, eventId }) as Row | undefined;
+    // A submission no longer graded (it cannot happen today: graded is final) keeps its item done, untouched.
+    if (row !== undefined) s.insertRegradeGrading.run(common);
+    return row;
+  });
+
   return {
     async create(submission, windowMs) {
-      if (submission.mode !== "async") return create(submission, windowMs);
-      db.pragma("synchronous = FULL");
-      try {
-        return create(submission, windowMs);
-      } finally {
-        db.pragma("synchronous = NORMAL");
+      let result: CreateResult;
+      if (submission.mode !== "async") {
+        result = create(submission, windowMs);
+      } else {
+        db.pragma("synchronous = FULL");
+        try {
+          result = create(submission, windowMs);
+        } finally {
+          db.pragma("synchronous = NORMAL");
+        }
       }
+      if (result.kind === "created") emit({ kind: "queued" });
+      return result;
     },
     async get(id, clientId) {
       const row = s.byId.get({ id, clientId: clientId ?? null }) as Row | undefined;
@@ -234,12 +331,15 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
       const row = s.start.get({ id, now, leaseUntil: now + leaseMs }) as Row | undefined;
       return row === undefined ? undefined : toRecord(row);
     },
-    async claimNext(now, leaseMs, maxAttempts, exhausted) {
-      return claimNext(now, leaseMs, maxAttempts, exhausted);
+    async claimNext(now, leaseMs, maxAttempts, exhausted, options) {
+      const result = claimNext(now, leaseMs, maxAttempts, exhausted, options?.sync === true, options?.background !== false);
+      for (const failed of result.failed) emit({ kind: "finished", id: failed.id });
+      return result;
     },
-    async finish(id, outcome: Outcome, now, eventId) {
-      const row = s.finish.get({
+    async finish(id, outcome: Outcome, now, eventId, attempt) {
+      const row = finish({
         id,
+        attempt: attempt ?? null,
         status: outcome.status,
         now,
         eventId,
@@ -249,20 +349,38 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
             feedback: JSON.stringify(outcome.feedback), score: outcome.feedback.score, maxScore: outcome.feedback.maxScore,
             assignmentVersion: outcome.feedback.assignmentVersion, errorCode: null, errorMessage: null,
           }),
-      }) as Row | undefined;
-      return row === undefined ? undefined : toRecord(row);
+      });
+      return finished(row);
     },
-    async release(id) {
-      s.release.run({ id });
+    async release(id, attempt) {
+      if (s.release.run({ id, attempt: attempt ?? null }).changes > 0) emit({ kind: "queued" });
+    },
+    async renewLease(claim, now, leaseMs) {
+      return s.renewLease.run({ id: claim.id, attempt: claim.attempt, leaseUntil: now + leaseMs }).changes > 0;
+    },
+    async withdraw(id, error, now) {
+      return finished(s.withdraw.get({
+        id, status: "failed", now, feedback: null, score: null, maxScore: null, assignmentVersion: null,
+        errorCode: error.code, errorMessage: error.message, eventId: randomUUID(),
+      }) as Row | undefined);
+    },
+    subscribe(listener) {
+      events.on("event", listener);
+      return () => events.off("event", listener);
     },
     async recover() {
-      return s.recover.run().changes;
+      const changes = s.recover.run().changes;
+      if (changes > 0) emit({ kind: "queued" });
+      return changes;
     },
     async countQueued() {
       return (s.countQueued.get() as { n: number }).n;
     },
     async dueWebhooks(now, limit) {
       return (s.dueWebhooks.all({ now, limit }) as Row[]).map(toRecord);
+    },
+    async claimWebhooks(now, limit, holdMs) {
+      return claimWebhooks(now, limit, holdMs);
     },
     async nextWebhookAt() {
       return (s.nextWebhookAt.get() as { at: number | null }).at;
@@ -273,10 +391,44 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     async blankSources(before) {
       return s.blankSources.run({ before }).changes;
     },
+    async createRegrade(regrade) {
+      createRegrade(regrade);
+      return toRegrade(s.regradeById.get({ id: regrade.id }) as RegradeRow);
+    },
+    async getRegrade(id) {
+      const row = s.regradeById.get({ id }) as RegradeRow | undefined;
+      return row === undefined ? undefined : toRegrade(row);
+    },
+    async runningRegrades() {
+      return (s.runningRegrades.all() as RegradeRow[]).map(toRegrade);
+    },
+    async pendingRegradeItems(id) {
+      return (s.pendingRegradeItems.all({ id }) as Array<{ submission_id: string }>).map((r) => r.submission_id);
+    },
+    async recordRegradeItem(id, submission, result) {
+      s.recordRegradeItem.run({ id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) });
+    },
+    async applyRegradeItem(id, submission, feedback, result, now, eventId) {
+      const row = applyRegradeItem(id, submission, feedback, result, now, eventId);
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async regradeItems(id, options) {
+      return (s.regradeItems.all({ id, changedOnly: options.changedOnly ? 1 : 0 }) as Array<{ submission_id: string; outcome: RegradeOutcome; change: string | null }>)
+        .map((r) => ({ submission: r.submission_id, outcome: r.outcome, change: parse<unknown>(r.change) }));
+    },
+    async finishRegrade(id, status, now, error) {
+      return s.finishRegrade.run({ id, status, now, error }).changes === 1;
+    },
+    async gradings(submission) {
+      return (s.gradings.all({ id: submission }) as GradingRow[]).map((r) => ({
+        version: r.version, score: r.score, maxScore: r.max_score, gradedAt: r.graded_at, reason: r.reason, regrade: r.regrade_id, feedback: JSON.parse(r.feedback) as Feedback,
+      }));
+    },
     async migrations() {
       return applied;
     },
     async close() {
+      events.removeAllListeners();
       if (db.open) db.close();
     },
   };

@@ -1,0 +1,324 @@
+import { randomUUID } from "node:crypto";
+import { canonicalJson } from "../../canonical.js";
+import type { Feedback } from "../../grading/feedback.js";
+import {
+  InvalidCursorError,
+  type CreateResult,
+  type ListQuery,
+  type NewSubmission,
+  type Outcome,
+  type SubmissionRecord,
+  type StoreEvent,
+  type SubmissionStatus,
+  type SubmissionStore,
+  type SubmissionSummary,
+  type WebhookEvent,
+  type WebhookStateName,
+} from "../store.js";
+import { Database, sharedDatabase, type Queryable } from "./database.js";
+import { Listener } from "./listener.js";
+import { postgresRegrades } from "./regrades.js";
+import { migrations as allMigrations, type Migration } from "./migrations/index.js";
+import * as sql from "./queries.js";
+import { bind } from "./statement.js";
+
+/** A row of the submissions table, as pg returns it (BIGINTs as numbers: see database.ts). */
+interface Row {
+  seq: number;
+  id: string;
+  assignment: string;
+  assignment_version: string;
+  language: string;
+  exercises: string | null;
+  format: string;
+  source: string;
+  source_sha256: string;
+  source_blanked: boolean;
+  student: string | null;
+  metadata: string | null;
+  limits: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  client_id: string | null;
+  callback_url: string | null;
+  mode: "sync" | "async";
+  status: SubmissionStatus;
+  attempts: number;
+  feedback: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  score: number | null;
+  max_score: number | null;
+  received_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  webhook_state: WebhookStateName | null;
+  webhook_event_id: string | null;
+  webhook_attempts: number;
+  webhook_last_status: number | null;
+  webhook_last_error: string | null;
+  webhook_next_at: number | null;
+  webhook_first_at: number | null;
+  webhook_event: WebhookEvent | null;
+}
+
+function parse<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+function toRecord(row: Row): SubmissionRecord {
+  return {
+    id: row.id,
+    assignment: row.assignment,
+    assignmentVersion: row.assignment_version,
+    language: row.language,
+    exercises: parse<string[]>(row.exercises),
+    format: row.format,
+    source: row.source,
+    sourceSha256: row.source_sha256,
+    sourceBlanked: row.source_blanked,
+    student: row.student,
+    metadata: parse<unknown>(row.metadata),
+    limits: parse<Record<string, number>>(row.limits),
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    clientId: row.client_id,
+    callbackUrl: row.callback_url,
+    mode: row.mode,
+    receivedAt: row.received_at,
+    status: row.status,
+    attempts: row.attempts,
+    feedback: parse<Feedback>(row.feedback),
+    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? "" },
+    score: row.score,
+    maxScore: row.max_score,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    webhook: row.webhook_state === null || row.webhook_event_id === null ? null : {
+      state: row.webhook_state,
+      event: row.webhook_event ?? "submission.completed",
+      eventId: row.webhook_event_id,
+      attempts: row.webhook_attempts,
+      lastStatus: row.webhook_last_status,
+      lastError: row.webhook_last_error,
+      nextAttemptAt: row.webhook_next_at,
+      firstAttemptAt: row.webhook_first_at,
+    },
+  };
+}
+
+// The same cursor shape as SQLite's: a client cannot tell the engines apart.
+function encodeCursor(seq: number): string {
+  return Buffer.from(`s${seq}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
+  if (match === null) throw new InvalidCursorError("the cursor is not one this service handed out");
+  return Number(match[1]);
+}
+
+/** Applies the migrations not yet recorded, all in one transaction, one node at a time. */
+export async function migrate(db: Database, migrations: readonly Migration[] = allMigrations): Promise<number[]> {
+  return db.transaction(async (client) => {
+    await client.query(sql.lockMigrations);
+    await client.query(sql.createMigrationsTable);
+    const applied = new Set((await client.query<{ version: number }>(sql.appliedMigrations)).rows.map((r) => r.version));
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query(sql.recordMigration, [migration.version, migration.name, Date.now()]);
+    }
+    return (await client.query<{ version: number }>(sql.appliedMigrations)).rows.map((r) => r.version);
+  });
+}
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database (DATABASE_URL). */
+  url: string;
+  /** Connections at most in this store's pool (DATABASE_POOL_MAX). */
+  poolMax: number;
+  /** Told when the database becomes unreachable (with why) and when it is back (null). */
+  onStateChange?: (reason: string | null) => void;
+  /**
+   * A pool of its own instead of the process's shared one (sharedDatabase): for tests that play
+   * several nodes in one process.
+   */
+  isolated?: boolean;
+}
+
+/** A PostgreSQL store: what the service uses, plus what only a server engine has. */
+export interface PostgresStore extends SubmissionStore {
+  /** Why the database is unreachable now, or null (for /health). */
+  unavailable(): string | null;
+  /** The connection pool's layer (the bench counts round trips through it). */
+  readonly database: Database;
+}
+
+function outcomeValues(outcome: Outcome, prefix = ""): Record<string, unknown> {
+  const values = outcome.status === "failed"
+    ? { status: "failed", feedback: null, score: null, maxScore: null, assignmentVersion: null, errorCode: outcome.error.code, errorMessage: outcome.error.message }
+    : {
+      status: outcome.status, feedback: JSON.stringify(outcome.feedback), score: outcome.feedback.score, maxScore: outcome.feedback.maxScore,
+      assignmentVersion: outcome.feedback.assignmentVersion, errorCode: null, errorMessage: null,
+    };
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+/**
+ * The server engine: any number of gradebox processes share one PostgreSQL database. Claims take
+ * rows with FOR UPDATE SKIP LOCKED and hold them with a lease (lease_until); a finish is conditional
+ * on the row still running, so exactly one result is stored. Opening applies the migrations.
+ */
+export async function openPostgresStore(options: PostgresOptions): Promise<PostgresStore> {
+  const dbOptions = { url: options.url, poolMax: options.poolMax, ...(options.onStateChange !== undefined ? { onStateChange: options.onStateChange } : {}) };
+  const db = options.isolated === true ? new Database(dbOptions) : sharedDatabase(dbOptions);
+  let applied: number[];
+  try {
+    applied = await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+
+  const listener = new Listener(options.url);
+  await listener.start();
+
+  const one = async (q: Parameters<typeof bind>[0], values?: Record<string, unknown>, client: Queryable = db): Promise<Row | undefined> =>
+    (await client.query<Row>(bind(q, values))).rows[0];
+
+  const createOnce = (submission: NewSubmission, windowMs: number) => db.transaction(async (client): Promise<CreateResult> => {
+    if (submission.idempotencyKey !== null) {
+      const existing = await one(sql.byIdempotencySlot, { clientId: submission.clientId, key: submission.idempotencyKey }, client);
+      if (existing !== undefined) {
+        const expired = submission.receivedAt - existing.received_at >= windowMs;
+        if (!expired && existing.status !== "failed") {
+          return { kind: existing.request_hash === submission.requestHash ? "replayed" : "conflict", record: toRecord(existing) };
+        }
+        await client.query(bind(sql.releaseIdempotencySlot, { seq: existing.seq }));
+      }
+    }
+    const row = await one(sql.insertSubmission, insertValues(submission), client);
+    return { kind: "created", record: toRecord(row as Row) };
+  });
+
+  return {
+    ...postgresRegrades<Row>(db, toRecord),
+    database: db,
+    unavailable: () => db.unavailable(),
+    async create(submission, windowMs) {
+      // Without a key, one INSERT (one round trip, committed before the 202).
+      if (submission.idempotencyKey === null) return { kind: "created", record: toRecord((await one(sql.insertSubmission, insertValues(submission))) as Row) };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await createOnce(submission, windowMs);
+        } catch (error) {
+          // Two nodes inserted the same new key at once: the unique index let one win; the other
+          // looks again and replays (or conflicts with) the winner.
+          if ((error as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 3) throw error;
+        }
+      }
+    },
+    async get(id, clientId) {
+      const row = await one(sql.byId, { id, clientId: clientId ?? null });
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async list(query: ListQuery) {
+      const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
+      const rows = (await db.query<Row>(bind(sql.list, {
+        assignment: query.assignment ?? null,
+        student: query.student ?? null,
+        status: query.status ?? null,
+        clientId: query.clientId ?? null,
+        before,
+        limit: query.limit + 1,
+      }))).rows;
+      const page = rows.slice(0, query.limit);
+      const items: SubmissionSummary[] = page.map((r) => ({
+        id: r.id, assignment: r.assignment, student: r.student, status: r.status, score: r.score, maxScore: r.max_score, receivedAt: r.received_at,
+      }));
+      const last = page.at(-1);
+      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null };
+    },
+    async start(id, now, leaseMs) {
+      const row = await one(sql.start, { id, now, leaseUntil: now + leaseMs });
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async claimNext(now, leaseMs, maxAttempts, exhausted, claimOptions) {
+      const failed: SubmissionRecord[] = [];
+      for (;;) {
+        const row = await one(sql.claim, {
+          now, leaseUntil: now + leaseMs, maxAttempts, sync: claimOptions?.sync === true, background: claimOptions?.background !== false,
+          // Started maxAttempts times and never finished: the service, not the student, keeps dying on it.
+          ...outcomeValues({ status: "failed", error: exhausted }, "x_"), x_eventId: randomUUID(),
+        }) as (Row & { claimed: boolean }) | undefined;
+        if (row === undefined) return { failed };
+        if (row.claimed) return { claimed: toRecord(row), failed };
+        failed.push(toRecord(row));
+      }
+    },
+    async finish(id, outcome: Outcome, now, eventId, attempt) {
+      const row = await one(sql.finish, { id, now, eventId, attempt: attempt ?? null, ...outcomeValues(outcome) });
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async release(id, attempt) {
+      await db.query(bind(sql.release, { id, attempt: attempt ?? null }));
+    },
+    async renewLease(claim, now, leaseMs) {
+      return ((await db.query(bind(sql.renewLease, { id: claim.id, attempt: claim.attempt, leaseUntil: now + leaseMs }))).rowCount ?? 0) > 0;
+    },
+    async withdraw(id, error, now) {
+      const row = await one(sql.withdraw, { id, now, eventId: randomUUID(), ...outcomeValues({ status: "failed", error }) });
+      return row === undefined ? undefined : toRecord(row);
+    },
+    subscribe(subscriber: (event: StoreEvent) => void) {
+      return listener.subscribe(subscriber);
+    },
+    /**
+     * On a shared database, a starting node must not take back what other nodes are grading now: a
+     * running submission is theirs while its lease holds. What a dead node left running becomes
+     * claimable when its lease runs out (claimNext takes expired leases), and queued work is
+     * claimable as it is; so nothing is reset here.
+     */
+    async recover() {
+      return 0;
+    },
+    async countQueued() {
+      return (await one(sql.countQueued) as unknown as { n: number }).n;
+    },
+    async dueWebhooks(now, limit) {
+      return (await db.query<Row>(bind(sql.dueWebhooks, { now, limit }))).rows.map(toRecord);
+    },
+    async claimWebhooks(now, limit, holdMs) {
+      return (await db.query<Row>(bind(sql.claimWebhooks, { now, limit, holdUntil: now + holdMs }))).rows.map(toRecord);
+    },
+    async nextWebhookAt() {
+      return (await one(sql.nextWebhookAt) as unknown as { at: number | null }).at;
+    },
+    async recordWebhookAttempt(id, attempt) {
+      await db.query(bind(sql.recordWebhookAttempt, { id, ...attempt }));
+    },
+    async blankSources(before) {
+      return (await db.query(bind(sql.blankSources, { before }))).rowCount ?? 0;
+    },
+    async migrations() {
+      return applied;
+    },
+    async close() {
+      await listener.close();
+      await db.close();
+    },
+  };
+}
+
+function insertValues(submission: NewSubmission): Record<string, unknown> {
+  return {
+    ...submission,
+    exercises: submission.exercises === null ? null : JSON.stringify(submission.exercises),
+    metadata: submission.metadata === null || submission.metadata === undefined ? null : canonicalJson(submission.metadata),
+    limits: submission.limits === null ? null : JSON.stringify(submission.limits),
+    background: submission.mode === "async",
+  };
+}

@@ -1,0 +1,107 @@
+import type { Feedback } from "../../grading/feedback.js";
+import {
+  REGRADE_OUTCOMES,
+  type GradingReason,
+  type RegradeOutcome,
+  type RegradeRecord,
+  type RegradeScope,
+  type RegradeStatus,
+  type RegradeStore,
+  type SubmissionRecord,
+} from "../store.js";
+import type { Database } from "./database.js";
+import * as sql from "./queries.js";
+import { bind } from "./statement.js";
+
+/**
+ * Grading history and regrade jobs (issue #16) on PostgreSQL: the same behaviour as the SQLite
+ * engine's, against the shared store suite. A regrade may run on one node while another serves its
+ * GET or DELETE, so applying an item locks the regrade's row: a cancel waits for the item in flight,
+ * and no item is applied after it.
+ */
+
+interface GradingRow {
+  version: string;
+  score: number;
+  max_score: number;
+  graded_at: number;
+  reason: GradingReason;
+  regrade_id: string | null;
+  feedback: string;
+}
+
+interface RegradeRow {
+  id: string;
+  assignment: string;
+  version: string;
+  dry_run: boolean;
+  scope: RegradeScope;
+  draft: string | null;
+  status: RegradeStatus;
+  total: number;
+  created_at: number;
+  finished_at: number | null;
+  error: string | null;
+}
+
+export function postgresRegrades<Row extends { id: string }>(db: Database, toRecord: (row: Row) => SubmissionRecord): RegradeStore {
+  const toRegrade = async (row: RegradeRow): Promise<RegradeRecord> => {
+    const counts = Object.fromEntries(REGRADE_OUTCOMES.map((o) => [o, 0])) as Record<RegradeOutcome, number>;
+    for (const c of (await db.query<{ outcome: RegradeOutcome; n: number }>(bind(sql.regradeCounts, { id: row.id }))).rows) counts[c.outcome] = c.n;
+    return {
+      id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run, scope: row.scope,
+      draft: row.draft === null ? null : (JSON.parse(row.draft) as Record<string, string>), createdAt: row.created_at, status: row.status, total: row.total,
+      done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
+    };
+  };
+  const regradeRow = async (id: string) => (await db.query<RegradeRow>(bind(sql.regradeById, { id }))).rows[0];
+
+  return {
+    async createRegrade(regrade) {
+      await db.transaction(async (client) => {
+        await client.query(bind(sql.insertRegrade, { ...regrade, draft: regrade.draft === null ? null : JSON.stringify(regrade.draft) }));
+        await client.query(bind(sql.insertRegradeItems, { id: regrade.id, assignment: regrade.assignment, scope: regrade.scope }));
+        await client.query(bind(sql.setRegradeTotal, { id: regrade.id }));
+      });
+      return toRegrade((await regradeRow(regrade.id)) as RegradeRow);
+    },
+    async getRegrade(id) {
+      const row = await regradeRow(id);
+      return row === undefined ? undefined : toRegrade(row);
+    },
+    async runningRegrades() {
+      return Promise.all((await db.query<RegradeRow>(bind(sql.runningRegrades))).rows.map(toRegrade));
+    },
+    async pendingRegradeItems(id) {
+      return (await db.query<{ submission_id: string }>(bind(sql.pendingRegradeItems, { id }))).rows.map((r) => r.submission_id);
+    },
+    async recordRegradeItem(id, submission, result) {
+      await db.query(bind(sql.recordRegradeItem, { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) }));
+    },
+    async applyRegradeItem(id, submission, feedback: Feedback, result, now, eventId) {
+      const row = await db.transaction(async (client): Promise<Row | undefined> => {
+        if ((await client.query(bind(sql.lockRunningRegrade, { id }))).rowCount === 0) return undefined;
+        const item = { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) };
+        if ((await client.query(bind(sql.recordRegradeItem, item))).rowCount === 0) return undefined;
+        const common = { id, submission, version: feedback.assignmentVersion, score: feedback.score, maxScore: feedback.maxScore, now, feedback: JSON.stringify(feedback) };
+        const updated = (await client.query<Row>(bind(sql.applyRegrade, { ...common, status: feedback.status, eventId }))).rows[0];
+        // A submission no longer graded (it cannot happen today: graded is final) keeps its item done, untouched.
+        if (updated !== undefined) await client.query(bind(sql.insertRegradeGrading, common));
+        return updated;
+      });
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async regradeItems(id, options) {
+      return (await db.query<{ submission_id: string; outcome: RegradeOutcome; change: string | null }>(bind(sql.regradeItems, { id, changedOnly: options.changedOnly })))
+        .rows.map((r) => ({ submission: r.submission_id, outcome: r.outcome, change: r.change === null ? null : (JSON.parse(r.change) as unknown) }));
+    },
+    async finishRegrade(id, status, now, error) {
+      return (await db.query(bind(sql.finishRegrade, { id, status, now, error }))).rowCount === 1;
+    },
+    async gradings(submission) {
+      return (await db.query<GradingRow>(bind(sql.gradings, { id: submission }))).rows.map((r) => ({
+        version: r.version, score: r.score, maxScore: r.max_score, gradedAt: r.graded_at, reason: r.reason, regrade: r.regrade_id, feedback: JSON.parse(r.feedback) as Feedback,
+      }));
+    },
+  };
+}
