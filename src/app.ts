@@ -16,7 +16,11 @@ import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
 import storePlugin from "./plugins/store.js";
 import typescriptPlugin from "./plugins/typescript.js";
+import activityRoutes from "./routes/activity.js";
 import assignmentRoutes from "./routes/assignments.js";
+import consolePlugin from "./plugins/console.js";
+import instructorRoutes from "./routes/instructor.js";
+import submissionSourceRoutes from "./routes/submission-source.js";
 import healthRoutes from "./routes/health.js";
 import submissionRecordRoutes from "./routes/submission-records.js";
 import metricsRoutes from "./routes/metrics.js";
@@ -112,6 +116,11 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(assignmentRoutes, { config });
   await fastify.register(submissionRoutes, { config });
   await fastify.register(submissionRecordRoutes);
+  // The instructor's routes and console (issue #20).
+  await fastify.register(instructorRoutes, { config });
+  await fastify.register(activityRoutes);
+  await fastify.register(submissionSourceRoutes);
+  await fastify.register(consolePlugin, { config });
 };
 
 export default app;

@@ -10,6 +10,12 @@ const routeScopes: Record<string, Scope | "any"> = {
   "GET /v1/submissions": "read",
   "GET /v1/submissions/:id": "read",
   "PUT /v1/assignments/:id": "admin",
+  // The instructor's reads (src/routes/instructor.ts, activity.ts): hidden cases, the pack's files, cohort figures.
+  "GET /v1/assignments/:id/cases": "admin",
+  "GET /v1/assignments/:id/pack": "admin",
+  "GET /v1/assignments/:id/activity": "admin",
+  "POST /v1/assignments/:id/trials": "admin",
+  "GET /v1/submissions/:id/source": "read",
 };
 
 export function isV1Path(url: string): boolean {
