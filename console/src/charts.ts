@@ -17,7 +17,7 @@ export function scoreHistogram(buckets: Bucket[], width: number): HTMLElement {
     x: { label: "score (% of the maximum)", domain: [0, 100] },
     y: { label: "students", grid: true, tickFormat: "d" },
     marks: [
-      Plot.rectY(buckets, { x1: "from", x2: "to", y: "count", insetLeft: 1, insetRight: 1, fill: "#1f5f99", title: (d: Bucket) => `${d.from}–${d.to}%: ${d.count}`, ariaLabel: "histogram bar" }),
+      Plot.rectY(buckets, { x1: "from", x2: "to", y: "count", insetLeft: 1, insetRight: 1, fill: "#1f5f99", title: (d: Bucket) => `${d.from}–${d.to}%: ${d.count}`, ariaLabel: (d: Bucket) => `score ${d.from}–${d.to}%: ${d.count} students` }),
       Plot.ruleY([0]),
     ],
     ariaLabel: "Histogram of the latest score per student",
@@ -35,7 +35,7 @@ export function perDayChart(days: Array<{ day: string; count: number }>, width: 
     x: { label: "day (UTC)", type: "utc" },
     y: { label: "submissions", grid: true, tickFormat: "d" },
     marks: [
-      Plot.rectY(data, { x: "date", interval: "day", y: "count", insetLeft: 1, fill: "#2e7d4f", title: (d: { day: string; count: number }) => `${d.day}: ${d.count}`, ariaLabel: "day bar" }),
+      Plot.rectY(data, { x: "date", interval: "day", y: "count", insetLeft: 1, fill: "#2e7d4f", title: (d: { day: string; count: number }) => `${d.day}: ${d.count}`, ariaLabel: (d: { day: string; count: number }) => `${d.day}: ${d.count} submissions` }),
       Plot.ruleY([0]),
     ],
     ariaLabel: "Submissions per day",

@@ -28,7 +28,8 @@ function htmlHeaders(reply: FastifyReply): FastifyReply {
     .type("text/html; charset=utf-8")
     .header("content-security-policy", CSP)
     .header("x-frame-options", "DENY")
-    .header("referrer-policy", "no-referrer")
+    // same-origin, not no-referrer: with no-referrer the browser sends `Origin: null` on the sign-in form, which the Origin check refuses.
+    .header("referrer-policy", "same-origin")
     .header("x-content-type-options", "nosniff")
     .header("cache-control", "no-store");
 }
