@@ -23,17 +23,27 @@ interface SubmissionSummary {
 }
 
 const MOST_FAILED_SHOWN = 10;
+/** Arguments are shown cut to this many characters (the whole value is in the cell's title). */
+const ARGS_SHOWN = 160;
+
+function argsCell(args: unknown[]): HTMLElement {
+  const text = json(args);
+  return h("code", { class: "args", title: text.length > ARGS_SHOWN ? text.slice(0, 2000) : undefined }, text.length > ARGS_SHOWN ? `${text.slice(0, ARGS_SHOWN)}…` : text);
+}
 const RECENT_SHOWN = 25;
 
 function casesSection(summary: AssignmentSummary, staff: StaffCase[] | undefined): HTMLElement {
   const parts: HTMLElement[] = [];
   for (const exercise of summary.exercises) {
     const rows = staff === undefined
-      ? exercise.publicCases.map((c) => [c.id, "public", c.description ?? "", h("code", { class: "args" }, json(c.args).slice(0, 300)), c.expected])
-      : staff.filter((c) => c.exercise === exercise.name).map((c) => [c.id, c.visibility === "hidden" ? `hidden (${c.testId})` : "public", c.description ?? "", h("code", { class: "args" }, json(c.args).slice(0, 300)), c.expected]);
-    parts.push(h("h3", {}, `${exercise.title ?? exercise.name} (${exercise.points} points)`));
-    parts.push(table(`Cases of ${exercise.name}`, ["case", "visibility", "description", "arguments", "expected"], rows));
-    if (staff === undefined && exercise.hiddenCases > 0) parts.push(h("p", { class: "note" }, `${exercise.hiddenCases} hidden cases: their inputs are for admins only.`));
+      ? exercise.publicCases.map((c) => [c.id, "public", c.description ?? "", argsCell(c.args), c.expected])
+      : staff.filter((c) => c.exercise === exercise.name).map((c) => [c.id, c.visibility === "hidden" ? `hidden (${c.testId})` : "public", c.description ?? "", argsCell(c.args), c.expected]);
+    const hidden = staff === undefined ? exercise.hiddenCases : staff.filter((c) => c.exercise === exercise.name && c.visibility === "hidden").length;
+    // One exercise per disclosure: the cohort's figures stay near the top of the page.
+    parts.push(h("details", { class: "exercise" },
+      h("summary", {}, `${exercise.title ?? exercise.name} — ${exercise.points} points, ${exercise.publicCases.length} public and ${hidden} hidden cases`),
+      table(`Cases of ${exercise.name}`, ["case", "visibility", "description", "arguments", "expected"], rows),
+      staff === undefined && exercise.hiddenCases > 0 ? h("p", { class: "note" }, `${exercise.hiddenCases} hidden cases: their inputs are for admins only.`) : null));
   }
   return h("div", {}, ...parts);
 }
@@ -43,13 +53,16 @@ export async function assignmentPage(main: HTMLElement, id: string): Promise<voi
   const path = `/v1/assignments/${encodeURIComponent(id)}`;
   const summary = await getJson<AssignmentSummary>(path);
   const staff = isAdmin ? (await getJson<{ cases: StaffCase[] }>(`${path}/cases`)).cases : undefined;
+  const casesPart = section("Exercises and cases", "cases", casesSection(summary, staff));
   main.replaceChildren(
     h("h1", {}, summary.title),
     h("p", {}, `Version ${summary.version} · `, h("code", {}, summary.assignmentVersion.slice(0, 12)), " · ",
       h("a", { href: `/console/assignments/${encodeURIComponent(id)}/try` }, "Try it"), " · ",
-      h("a", { href: `/console/assignments/${encodeURIComponent(id)}/preview` }, "Preview a change")),
-    section("Exercises and cases", "cases", casesSection(summary, staff)));
-  if (!isAdmin) return;
+      h("a", { href: `/console/assignments/${encodeURIComponent(id)}/preview` }, "Preview a change")));
+  if (!isAdmin) {
+    main.append(casesPart);
+    return;
+  }
 
   const matrixHolder = section("Case × solution matrix", "matrix", h("p", { "aria-live": "polite" }, "Grading the reference and every mutant…"));
   const activity = await getJson<Activity>(`${path}/activity`);
@@ -70,6 +83,7 @@ export async function assignmentPage(main: HTMLElement, id: string): Promise<voi
         h("a", { href: `/console/submissions/${encodeURIComponent(s.id)}` }, s.id.slice(0, 8)),
         s.student ?? "—", s.status, s.score === null ? "—" : `${s.score} / ${s.maxScore}`, new Date(s.receivedAt).toLocaleString(),
       ]), { "data-testid": "recent" })),
+    casesPart,
     matrixHolder);
   // The matrix grades the reference and every mutant: it comes last, and slowly.
   matrixHolder.replaceChildren(matrixHolder.firstChild!, await matrixSection(id).catch(errorBox));
