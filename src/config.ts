@@ -24,6 +24,10 @@ export const settings = {
   CALL_TIMEOUT_MS: { type: "integer", default: 1000, minimum: 10, maximum: 60000, unit: "ms", description: "Time one call of a graded function may run (including its promise settling)." },
   EVAL_TIMEOUT_MS: { type: "integer", default: 1000, minimum: 10, maximum: 60000, unit: "ms", description: "Time the submission's top-level module code may run." },
   SUBMISSION_WALL_MS: { type: "integer", default: 5000, minimum: 100, maximum: 600000, unit: "ms", description: "Wall-clock budget for grading one submission, all tests included." },
+  BUDGETS: { type: "string", default: "learnt", enum: ["learnt", "off"], unit: "", description: "`learnt`: each call and load gets a CPU budget learnt from the reference (BUDGET_FACTOR, BUDGET_MIN_MS, BUDGET_RUNS), under the wall-clock limits. `off`: only the wall-clock limits apply (the matrix still shows the reference's costs)." },
+  BUDGET_FACTOR: { type: "number", default: 20, minimum: 1, maximum: 10000, unit: "×", description: "Each case's call budget is this many times the reference's median CPU time on it (clamped to BUDGET_MIN_MS … CALL_TIMEOUT_MS); the load's likewise, up to EVAL_TIMEOUT_MS." },
+  BUDGET_MIN_MS: { type: "integer", default: 50, minimum: 1, maximum: 60000, unit: "ms", description: "The smallest CPU budget of a call or a load, however fast the reference." },
+  BUDGET_RUNS: { type: "integer", default: 3, minimum: 1, maximum: 25, unit: "runs", description: "Runs of the reference in a pack's self-test whose median CPU time per case sets the budgets." },
   KILL_GRACE_MS: { type: "integer", default: 500, minimum: 50, maximum: 10000, unit: "ms", description: "Extra time past a limit before the worker disposes the isolate, or the service kills the worker." },
   OUTPUT_KIB: { type: "integer", default: 64, minimum: 1, maximum: 4096, unit: "KiB", description: "Console output kept per submission; the rest is dropped and counted." },
   RESULT_KIB: { type: "integer", default: 64, minimum: 1, maximum: 4096, unit: "KiB", description: "Largest value a graded function may return (as JSON)." },
@@ -106,6 +110,8 @@ export interface Config {
   metricsToken: string;
   shutdownGraceS: number;
   typescript: { threads: number; timeoutMs: number; queueLength: number; memoryMb: number };
+  /** How CPU budgets are learnt from the reference (packs/budgets.ts). */
+  budget: { enforce: boolean; factor: number; minMs: number; runs: number };
   /** The service's ceiling for every per-submission limit; packs and requests may only lower them. */
   limits: Limits;
 }
@@ -163,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: v.METRICS_TOKEN,
     shutdownGraceS: v.SHUTDOWN_GRACE_S,
     typescript: { threads: v.TYPESCRIPT_THREADS, timeoutMs: v.TYPESCRIPT_TIMEOUT_MS, queueLength: v.TYPESCRIPT_QUEUE_LENGTH, memoryMb: v.TYPESCRIPT_MEMORY_MB },
+    budget: { enforce: v.BUDGETS === "learnt", factor: v.BUDGET_FACTOR, minMs: v.BUDGET_MIN_MS, runs: v.BUDGET_RUNS },
     limits: {
       callTimeoutMs: v.CALL_TIMEOUT_MS,
       evalTimeoutMs: v.EVAL_TIMEOUT_MS,

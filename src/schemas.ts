@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import {
   assignmentSchema,
   assignmentSummarySchema,
+  caseMatrixSchema,
   caseSchema,
   errorSchema,
   feedbackSchema,
@@ -27,6 +28,7 @@ export const schemas = {
   error: errorSchema as Schema,
   packUpload: packUploadSchema as Schema,
   assignmentSummary: assignmentSummarySchema as Schema,
+  caseMatrix: caseMatrixSchema as Schema,
 };
 
 const ajv = new Ajv({ allErrors: true, strict: false });

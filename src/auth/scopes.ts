@@ -16,6 +16,8 @@ const routeScopes: Record<string, Scope | "any"> = {
   "GET /v1/assignments/:id/activity": "admin",
   "POST /v1/assignments/:id/trials": "admin",
   "GET /v1/submissions/:id/source": "read",
+  // The matrix names hidden cases and what they catch: instructors only.
+  "GET /v1/assignments/:id/matrix": "admin",
 };
 
 export function isV1Path(url: string): boolean {

@@ -12,6 +12,8 @@ import { parsePack } from "../packs/pack.js";
 import type { Case, Pack } from "../packs/types.js";
 import { formatProblem } from "../packs/problems.js";
 import { preparePack, type PreparedPack } from "../packs/self-test.js";
+import { callMs, median } from "../packs/budgets.js";
+import { caseMatrix, formatMatrix, type VariantRun } from "../packs/matrix.js";
 import { display, expectedType, plainJson, shapeOf } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
 import type { Log } from "../logger.js";
@@ -47,6 +49,12 @@ Commands:
   grade <pack-dir> --mutant ID [--json]
                                       Grade one of the pack's mutants (a whole-file one, or one
                                       made from the reference by its replacements).
+  matrix <pack-dir> [--json] [--variant FILE]...
+                                      Grade the reference and every mutant and show which cases
+                                      catch which mutants, each case's cost (the reference's median
+                                      CPU ms) and CPU budget, redundant candidate cases and fragile
+                                      mutants. --variant: a correct solution graded with those
+                                      budgets, whose margin (budget / its CPU ms) each case shows.
   mutant <pack-dir> <id>              Print a mutant's source as it is graded (for a replacement
                                       mutant: the reference with its replacements made).
   new <id> [--dir DIR]                Scaffold a pack that validates, in DIR/<id> (default graders/<id>).
@@ -77,6 +85,7 @@ async function prepare(config: Config, pool: SandboxPool, dir: string): Promise<
     pool,
     resultMaxDepth: config.resultMaxDepth,
     concurrency: config.workers,
+    budget: config.budget,
   });
 }
 
@@ -119,7 +128,7 @@ function parseNumber(flag: string, text: string | undefined): number | undefined
   return value;
 }
 
-async function addCase(config: Config, dir: string, options: Record<string, string | boolean | undefined>): Promise<number> {
+async function addCase(config: Config, dir: string, options: Record<string, string | string[] | boolean | undefined>): Promise<number> {
   const exercise = options.exercise as string | undefined;
   if (exercise === undefined || options.args === undefined) throw new UsageError("add-case needs --exercise and --args");
   let args: unknown;
@@ -259,6 +268,37 @@ async function gradeFile(config: Config, dir: string, target: GradeTarget, json:
   });
 }
 
+/** A correct variant graded BUDGET_RUNS times with the learnt budgets: its worst score and median CPU ms per case. */
+async function gradeVariant(config: Config, pool: SandboxPool, gradable: NonNullable<PreparedPack["gradable"]>, file: string): Promise<VariantRun> {
+  const source = await readFile(file, "utf8");
+  const runs: Array<Awaited<ReturnType<typeof grade>>> = [];
+  for (let i = 0; i < config.budget.runs; i++) runs.push(await grade(gradable, source, gradable.limits, { pool, resultMaxDepth: config.resultMaxDepth }));
+  const cpuMs = new Map<string, number>();
+  const cases = runs[0]?.cases ?? [];
+  cases.forEach((c, index) => {
+    const times = runs.map((r) => callMs(r.report.calls[index])).filter((ms): ms is number => ms !== undefined);
+    if (times.length > 0) cpuMs.set(c.id, median(times));
+  });
+  const scores = runs.map((r) => r.feedback.score);
+  return { name: path.basename(file), score: Math.min(...scores), maxScore: runs[0]?.feedback.maxScore ?? 0, cpuMs };
+}
+
+async function matrix(config: Config, dir: string, variants: string[], json: boolean): Promise<number> {
+  return withPool(config, async (pool) => {
+    const prepared = await prepare(config, pool, dir);
+    if (prepared.gradable === undefined || prepared.selfTest === undefined) {
+      printValidation(dir, prepared);
+      return 1;
+    }
+    const graded: VariantRun[] = [];
+    for (const file of variants) graded.push(await gradeVariant(config, pool, prepared.gradable, file));
+    const result = caseMatrix(prepared.gradable, prepared.selfTest, graded);
+    write(json ? JSON.stringify(result, null, 2) : formatMatrix(result));
+    // A variant that fails (on time or otherwise) is a finding, like a problem in the pack.
+    return graded.every((v) => v.score === v.maxScore) ? 0 : 1;
+  });
+}
+
 /** Prints a mutant's source; needs no sandbox, only a pack that parses. */
 async function printMutant(dir: string, id: string): Promise<number> {
   const source = await mutantFromDir(dir, id);
@@ -304,6 +344,7 @@ export async function main(argv: string[]): Promise<number> {
       weight: { type: "string" },
       json: { type: "boolean" },
       mutant: { type: "string" },
+      variant: { type: "string", multiple: true },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -328,6 +369,9 @@ export async function main(argv: string[]): Promise<number> {
       }
       if (rest.length !== 2) throw new UsageError("grade takes a pack folder and a file (or --mutant ID)");
       return gradeFile(config, rest[0] as string, { file: rest[1] as string }, values.json === true);
+    case "matrix":
+      if (rest.length !== 1) throw new UsageError("matrix takes one pack folder");
+      return matrix(config, rest[0] as string, values.variant ?? [], values.json === true);
     case "mutant":
       if (rest.length !== 2) throw new UsageError("mutant takes a pack folder and a mutant's id");
       return printMutant(rest[0] as string, rest[1] as string);

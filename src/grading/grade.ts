@@ -5,6 +5,7 @@ import type { JobReport, SandboxPool } from "../sandbox/pool.js";
 import type { Feedback } from "./feedback.js";
 import { feedbackFrom, type SubmissionInfo } from "./feedback-from.js";
 import { casesToRun, jobFor, type PackSource } from "./job.js";
+import { jobBudget } from "../packs/budgets.js";
 import type { StripPool } from "./strip-pool.js";
 import { stripTypes } from "./typescript.js";
 
@@ -25,8 +26,12 @@ export interface GradeOptions {
 export async function grade(gradable: GradablePack, source: string, limits: Limits, options: GradeOptions, submission?: SubmissionInfo): Promise<{ feedback: Feedback; report: JobReport; cases: Case[] }> {
   const started = Date.now();
   const cases = casesToRun(gradable.pack, submission?.exercises);
-  const report = await runJob(gradable.pack, cases, source, limits, options, submission);
-  const feedback = feedbackFrom({ gradable, cases, report, limits, resultMaxDepth: options.resultMaxDepth, id: randomUUID(), durationMs: Date.now() - started, submission });
+  const { assignment, files } = gradable.pack;
+  const report = await runJob({ assignment, files, ...(gradable.budgets !== undefined ? { budgets: gradable.budgets } : {}) }, cases, source, limits, options, submission);
+  // With budgets, the time a submission may use up is its total CPU budget, and "Not run" says that one.
+  const budget = gradable.budgets?.enforced !== true ? undefined : jobBudget(gradable.budgets, cases, limits).totalMs;
+  const shown = budget === undefined ? limits : { ...limits, submissionWallMs: Math.min(limits.submissionWallMs, budget) };
+  const feedback = feedbackFrom({ gradable, cases, report, limits: shown, resultMaxDepth: options.resultMaxDepth, id: randomUUID(), durationMs: Date.now() - started, submission });
   return { feedback, report, cases };
 }
 

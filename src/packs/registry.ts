@@ -3,13 +3,13 @@ import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Log } from "../logger.js";
 import type { Limits } from "../config.js";
-import type { GradeOptions } from "../grading/grade.js";
 import type { GradablePack } from "./types.js";
 import { readPackDir } from "./pack-files.js";
 import type { PackFiles } from "./types.js";
 import { parsePackInThread } from "./parse-thread.js";
 import { PackError } from "./problems.js";
-import { preparePack, type SelfTestReport } from "./self-test.js";
+import { preparePack, type SelfTestOptions, type SelfTestReport } from "./self-test.js";
+import { caseMatrix, type CaseMatrix } from "./matrix.js";
 
 /**
  * The live packs, by assignment id. A pack object is immutable once live; replacing a pack swaps
@@ -18,16 +18,35 @@ import { preparePack, type SelfTestReport } from "./self-test.js";
 export class Registry {
   private readonly live = new Map<string, GradablePack>();
   private readonly installing = new Map<string, Promise<unknown>>();
+  /** Each live version's self-test report, and its matrix once asked for: both die with the version. */
+  private readonly selfTests = new WeakMap<GradablePack, SelfTestReport>();
+  private readonly matrices = new WeakMap<GradablePack, CaseMatrix>();
 
   constructor(
     private readonly dir: string,
     private readonly limits: Limits,
-    private readonly options: GradeOptions & { concurrency: number },
+    private readonly options: SelfTestOptions,
     private readonly logger: Log,
   ) {}
 
   get(id: string): GradablePack | undefined {
     return this.live.get(id);
+  }
+
+  /**
+   * The case matrix of a live pack's current version, from the self-test that made it live (no grading),
+   * computed once per version.
+   */
+  matrix(id: string): CaseMatrix | undefined {
+    const gradable = this.live.get(id);
+    if (gradable === undefined) return undefined;
+    const cached = this.matrices.get(gradable);
+    if (cached !== undefined) return cached;
+    const report = this.selfTests.get(gradable);
+    if (report === undefined) return undefined;
+    const matrix = caseMatrix(gradable, report);
+    this.matrices.set(gradable, matrix);
+    return matrix;
   }
 
   list(): GradablePack[] {
@@ -49,6 +68,7 @@ export class Registry {
         continue;
       }
       this.live.set(id, prepared.gradable);
+      if (prepared.selfTest !== undefined) this.selfTests.set(prepared.gradable, prepared.selfTest);
       this.logger.info({ assignment: id, assignmentVersion: prepared.gradable.pack.hash, cases: prepared.gradable.pack.cases.length, mutants: prepared.selfTest?.mutants.length, ms: Date.now() - started }, "pack loaded and self-tested");
     }
     if (errors.length > 0) throw new AggregatePackError(errors);
@@ -76,6 +96,7 @@ export class Registry {
     await this.persist(id, files);
     const replaced = this.live.has(id);
     this.live.set(id, prepared.gradable);
+    this.selfTests.set(prepared.gradable, prepared.selfTest);
     this.logger.info({ assignment: id, assignmentVersion: prepared.gradable.pack.hash, replaced }, "pack installed");
     return { gradable: prepared.gradable, replaced, selfTest: prepared.selfTest };
   }

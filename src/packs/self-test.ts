@@ -2,13 +2,16 @@ import type { Limits } from "../config.js";
 import { check } from "../grading/compare.js";
 import { failedCaseIds } from "../grading/failed-cases.js";
 import { grade, type GradeOptions } from "../grading/grade.js";
+import { casesToRun } from "../grading/job.js";
 import type { Feedback } from "../grading/feedback.js";
 import { judge } from "../grading/verdicts.js";
 import { display, expectedType, plainJson } from "../grading/values.js";
 import { lowerLimits } from "../limits.js";
+import type { JobReport } from "../sandbox/pool.js";
+import { defaultBudgetSettings, learnBudgets, type BudgetSettings } from "./budgets.js";
 import { isFileMutant, mutantDescription, mutantId, mutantLocation, mutantSource } from "./mutants.js";
 import { parsePack } from "./pack.js";
-import type { GradablePack, Pack, PackFiles } from "./types.js";
+import type { CaseBudgets, GradablePack, Pack, PackFiles } from "./types.js";
 import type { PackProblem } from "./problems.js";
 
 /**
@@ -31,7 +34,7 @@ export interface PreparedPack {
   selfTest?: SelfTestReport;
 }
 
-async function runReference(pack: Pack, limits: Limits, options: GradeOptions): Promise<{ values: Map<string, unknown>; problems: PackProblem[]; passed: number }> {
+async function runReference(pack: Pack, limits: Limits, options: GradeOptions): Promise<{ values: Map<string, unknown>; problems: PackProblem[]; passed: number; report: JobReport }> {
   const file = pack.assignment.reference;
   const source = pack.files.get(file) ?? "";
   const values = new Map<string, unknown>();
@@ -41,7 +44,7 @@ async function runReference(pack: Pack, limits: Limits, options: GradeOptions): 
   const problems: PackProblem[] = [];
   if (report.load.kind !== "loaded") {
     problems.push({ file, path: "", message: `does not load: ${feedback.reason?.message ?? report.load.kind}` });
-    return { values, problems, passed: 0 };
+    return { values, problems, passed: 0, report };
   }
   let passed = 0;
   cases.forEach((testCase, index) => {
@@ -75,7 +78,7 @@ async function runReference(pack: Pack, limits: Limits, options: GradeOptions): 
       problems.push({ file: testCase.file, path: where, message: `the reference solution fails this case: expected ${verdict.expected ?? "?"}, ${verdict.received ?? "?"}` });
     }
   });
-  return { values, problems, passed };
+  return { values, problems, passed, report };
 }
 
 /** Runs `tasks` with at most `width` in flight, keeping their order. */
@@ -92,10 +95,24 @@ async function inBatches<T>(tasks: Array<() => Promise<T>>, width: number): Prom
   return results;
 }
 
-export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions & { concurrency: number }): Promise<{ problems: PackProblem[]; referenceValues: Map<string, unknown>; report: SelfTestReport }> {
+/** What preparing a pack needs beyond grading: how wide to grade, and how to learn budgets. */
+export type SelfTestOptions = GradeOptions & { concurrency: number; budget?: BudgetSettings };
+
+export async function selfTest(pack: Pack, limits: Limits, options: SelfTestOptions): Promise<{ problems: PackProblem[]; referenceValues: Map<string, unknown>; budgets?: CaseBudgets; report: SelfTestReport }> {
   const reference = await runReference(pack, limits, options);
   const problems = [...reference.problems];
-  const gradable: GradablePack = { pack, referenceValues: reference.values, limits };
+  // The reference runs BUDGET_RUNS times in all; the medians of its CPU times set the budgets that the
+  // mutants and the starter are then graded with, as submissions will be.
+  let budgets: CaseBudgets | undefined;
+  if (reference.problems.length === 0) {
+    const settings = options.budget ?? defaultBudgetSettings;
+    const unbudgeted: GradablePack = { pack, referenceValues: reference.values, limits };
+    const source = pack.files.get(pack.assignment.reference) ?? "";
+    const more = await inBatches(Array.from({ length: settings.runs - 1 }, () => () => grade(unbudgeted, source, limits, { ...options, internal: true }).then((r) => r.report)), options.concurrency);
+    // Reports list calls in grading order (public cases first), not the pack's order.
+    budgets = learnBudgets([reference.report, ...more], casesToRun(pack), limits, settings);
+  }
+  const gradable: GradablePack = { pack, referenceValues: reference.values, limits, ...(budgets !== undefined ? { budgets } : {}) };
   const { mutants, starter } = pack.assignment;
   const gradeSource = (source: string) => grade(gradable, source, limits, { ...options, internal: true }).then((r) => r.feedback);
   // parsePack has checked that every mutant can be made, so mutantSource only falls back in theory.
@@ -139,7 +156,7 @@ export async function selfTest(pack: Pack, limits: Limits, options: GradeOptions
     report.starter = { file: starter, loaded: false, reason: starterFeedback.reason?.message ?? "rejected" };
     problems.push({ file: starter, path: "", message: `does not load: ${starterFeedback.reason?.message ?? "rejected"}` });
   }
-  return { problems, referenceValues: reference.values, report };
+  return { problems, referenceValues: reference.values, ...(budgets !== undefined ? { budgets } : {}), report };
 }
 
 /** Everything that stands between a pack's files and grading: parse, validate, self-test. */
@@ -147,12 +164,12 @@ export async function preparePack(
   files: PackFiles,
   expectedId: string | undefined,
   serviceLimits: Limits,
-  options: GradeOptions & { concurrency: number; parse?: (files: PackFiles, expectedId?: string) => Promise<{ pack?: Pack; problems: PackProblem[] }> },
+  options: SelfTestOptions & { parse?: (files: PackFiles, expectedId?: string) => Promise<{ pack?: Pack; problems: PackProblem[] }> },
 ): Promise<PreparedPack> {
   const { pack, problems } = options.parse === undefined ? parsePack(files, expectedId) : await options.parse(files, expectedId);
   if (pack === undefined) return { problems };
   const limits = lowerLimits(serviceLimits, pack.assignment.limits);
   const tested = await selfTest(pack, limits, options);
   if (tested.problems.length > 0) return { problems: tested.problems, selfTest: tested.report };
-  return { gradable: { pack, referenceValues: tested.referenceValues, limits }, problems: [], selfTest: tested.report };
+  return { gradable: { pack, referenceValues: tested.referenceValues, limits, ...(tested.budgets !== undefined ? { budgets: tested.budgets } : {}) }, problems: [], selfTest: tested.report };
 }

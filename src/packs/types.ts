@@ -48,10 +48,30 @@ export interface Pack {
   hash: string;
 }
 
+/**
+ * What the self-test learnt of the reference's CPU time (medians of BUDGET_RUNS runs, ms) and the CPU
+ * budgets it sets (packs/budgets.ts). Stored with the pack version: a new version learns anew.
+ */
+export interface CaseBudgets {
+  /** False with BUDGETS=off: the budgets below are the wall-clock limits, and gradings carry none. */
+  enforced: boolean;
+  factor: number;
+  minMs: number;
+  runs: number;
+  referenceLoadMs: number;
+  loadMs: number;
+  /** Case id → the reference's median CPU ms on it. */
+  referenceMs: Map<string, number>;
+  /** Case id → its call's CPU budget (ms). */
+  cases: Map<string, number>;
+}
+
 /** A pack ready to grade: parsed, self-tested, with the reference's values and its effective limits. */
 export interface GradablePack {
   pack: Pack;
   /** Case id → the reference solution's value, for cases that expect {"reference": true}. */
   referenceValues: Map<string, unknown>;
   limits: Limits;
+  /** CPU budgets learnt from the reference; without them, only the wall-clock limits apply. */
+  budgets?: CaseBudgets;
 }

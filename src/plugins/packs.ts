@@ -14,6 +14,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     pool: fastify.sandbox,
     resultMaxDepth: config.resultMaxDepth,
     concurrency: config.workers,
+    budget: config.budget,
   }, fastify.log.child({ component: "packs" }));
   await registry.loadAll();
   fastify.decorate("packs", registry);

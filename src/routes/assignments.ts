@@ -114,6 +114,22 @@ const assignments: FastifyPluginAsync<{ config: Config }> = async (fastify, { co
     return reply.type("text/javascript; charset=utf-8").send(pack.files.get(file));
   });
 
+  fastify.get<{ Params: { id: string } }>("/v1/assignments/:id/matrix", {
+    schema: {
+      tags: ["assignments"],
+      summary: "Which cases catch which mutants, what each costs, and the budgets learnt from the reference (instructors; needs ADMIN_TOKEN or an admin key)",
+      description: "From the self-test that made the current version live (computed once per version, no grading): the case × mutant table, each case's cost (the reference's median CPU ms) and CPU budget, redundant candidate cases and fragile mutants. It names hidden cases, so it is for instructors only.",
+      security: [{ adminToken: [] }],
+      params: idParam,
+      response: { 200: { $ref: `${schemas.caseMatrix.$id}#` }, ...errorResponses(401, 403, 404) },
+    },
+    onRequest: async (request) => requireAdmin(request),
+  }, async (request) => {
+    const matrix = fastify.packs.matrix(request.params.id);
+    if (matrix === undefined) throw apiError("assignment_not_found", request.params.id);
+    return matrix;
+  });
+
   // Installing packs is an instructor's act: it needs ADMIN_TOKEN or an admin key, even while the service is open.
   fastify.put<{ Params: { id: string }; Body: { files: Record<string, string> } }>("/v1/assignments/:id", {
     bodyLimit: config.packKiB * 1024,

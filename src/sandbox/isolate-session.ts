@@ -2,7 +2,7 @@ import ivm from "isolated-vm";
 import type { CallOutcome, WorkerLoadOutcome } from "./outcomes.js";
 import { preludeSource, type PreludeOptions } from "./prelude.js";
 import type { Limits } from "../config.js";
-import type { HelperModule } from "./protocol.js";
+import type { HelperModule, JobBudget } from "./protocol.js";
 import { SUBMISSION_URL, TEXT_LIMITS } from "./constants.js";
 import { decodeSpecifier } from "./specifiers.js";
 
@@ -27,6 +27,8 @@ const SUBMISSION_SPECIFIER = "gradebox:submission";
 // isolated-vm's timeout and Date.now() may disagree by a clock tick; a timeout error that comes sooner
 // than the limit minus this was thrown by the student (see classify).
 const TIMER_SLACK_MS = 5;
+// How often a running call's CPU time is read against its budget: a call overruns its budget by about this much.
+const CPU_POLL_MS = 5;
 // Evaluating this module evaluates the submission; `done` is initialised only once the submission's
 // top-level code (await included) has finished, and `submission` hands its exports to the harness.
 const PROBE_SOURCE = `import * as submission from ${JSON.stringify(SUBMISSION_SPECIFIER)};\nexport { submission };\nexport const done = true;\n`;
@@ -39,6 +41,8 @@ export interface LoadRequest {
 type Guarded<T> =
   | { ok: true; value: T }
   | { ok: false; fault: "timeout" }
+  /** The operation overran its budget of CPU time, and the isolate was stopped. */
+  | { ok: false; fault: "cpu" }
   | { ok: false; fault: "memory" }
   | { ok: false; fault: "error"; name: string; message: string; stack: string };
 
@@ -70,6 +74,8 @@ export interface SessionTimings {
   contextMs: number;
   /** Compiling, linking and evaluating the submission and its helpers. */
   loadMs: number;
+  /** The worker's CPU time during the load, once the job has run it. */
+  loadCpuMs?: number;
 }
 
 /**
@@ -82,6 +88,8 @@ const PRELUDE_CACHE_ENTRIES = 8;
 export class IsolateSession {
   /** True once the isolate was disposed while student code may still be running on its thread. */
   tainted = false;
+  /** True once a call or the load overran its CPU budget and the isolate was stopped for it. */
+  cpuStopped = false;
   readonly timings: SessionTimings = { isolateMs: 0, contextMs: 0, loadMs: 0 };
   private readonly isolate: ivm.Isolate;
   private context: ivm.Context | undefined;
@@ -93,6 +101,12 @@ export class IsolateSession {
   private deadline: number;
   /** The worker's resident memory when this session began, to tell a memory bomb from a spin. */
   private rssAtStart: number;
+  /** CPU-time budgets of the job (learnt from the reference), and the CPU time its earlier sessions used. */
+  private budget: JobBudget | undefined;
+  /** CPU ms of the job's load and calls so far, this session's and earlier sessions'. */
+  private cpuSpent = 0;
+  /** The CPU time (ms) of the last load or call. */
+  lastCpuMs = 0;
 
   private constructor(
     limits: Limits,
@@ -116,11 +130,43 @@ export class IsolateSession {
     return session;
   }
 
-  /** Starts the job's wall-clock budget and memory baseline: call it when the job starts. */
-  begin(limits: Limits): void {
+  /**
+   * Starts the job's wall-clock budget, CPU budgets and memory baseline: call it when the job starts. A session
+   * that takes over a job (after a call overran its CPU budget) keeps the job's deadline and CPU time used.
+   */
+  begin(limits: Limits, options: { budget?: JobBudget; deadline?: number; cpuUsedMs?: number } = {}): void {
     this.limits = limits;
-    this.deadline = Date.now() + limits.submissionWallMs;
+    this.deadline = options.deadline ?? Date.now() + limits.submissionWallMs;
     this.rssAtStart = process.memoryUsage.rss();
+    this.budget = options.budget;
+    this.cpuSpent = options.cpuUsedMs ?? 0;
+  }
+
+  /** The job's wall-clock deadline (Date.now() scale). */
+  get jobDeadline(): number {
+    return this.deadline;
+  }
+
+  /** CPU time (ms) the job has used in isolates so far, earlier sessions included. */
+  cpuUsedMs(): number {
+    return this.cpuSpent;
+  }
+
+  /** True once the isolate was stopped (a limit or a budget) and can run nothing more. */
+  get isLost(): boolean {
+    return this.lost !== undefined;
+  }
+
+  /**
+   * CPU time is read from the worker process (all its threads), not from the isolate: isolated-vm's
+   * `cpuTime` counts a running isolate's time by the clock (a thread's CPU clock can only be read once
+   * it pauses), so it would fail an honest call on a busy machine just as a wall-clock limit does. The
+   * process runs one job at a time and its main thread waits while a call runs, so nearly all of its CPU
+   * time during a call is the call's (garbage collection included).
+   */
+  private cpuTime(): number {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
   }
 
   /** Creates the context and runs the prelude in it; `prepare` does it once, before any submission's code. */
@@ -144,10 +190,13 @@ export class IsolateSession {
 
   async load(request: LoadRequest): Promise<WorkerLoadOutcome> {
     const started = performance.now();
+    const cpuStarted = this.cpuTime();
     try {
       return await this.loadModules(request);
     } finally {
       this.timings.loadMs = performance.now() - started;
+      this.lastCpuMs = this.cpuTime() - cpuStarted;
+      this.cpuSpent += this.lastCpuMs;
     }
   }
 
@@ -182,8 +231,9 @@ export class IsolateSession {
       return { kind: "link-error", message: hostErrorText(error).message };
     }
 
-    const evaluated = await this.guard(() => probe.evaluate({ timeout: limits.evalTimeoutMs }), limits.evalTimeoutMs);
-    if (!evaluated.ok) return loadFault(evaluated, limits);
+    const cpuBudget = this.budget === undefined ? undefined : Math.min(this.budget.loadMs, limits.evalTimeoutMs);
+    const evaluated = await this.guard(() => probe.evaluate({ timeout: limits.evalTimeoutMs }), limits.evalTimeoutMs, cpuBudget);
+    if (!evaluated.ok) return loadFault(evaluated, limits, cpuBudget);
     const bound = await this.harnessCall(["bind", probe.namespace.derefInto()], limits.evalTimeoutMs);
     if (!bound.ok) return loadFault(bound, limits);
     if (bound.value !== "ok") return { kind: "never-settled" };
@@ -194,16 +244,26 @@ export class IsolateSession {
    * Calls one export with JSON-encoded arguments; never throws for anything the student does. With
    * `watchArgs`, a value outcome carries the arguments as the call left them (read by the prelude).
    */
-  async call(exportName: string, argsJson: string, watchArgs = false): Promise<CallOutcome> {
+  async call(exportName: string, argsJson: string, watchArgs = false, budgetMs?: number): Promise<CallOutcome> {
+    this.lastCpuMs = 0;
     if (this.lost !== undefined || this.harness === undefined) return { kind: "not-run", reason: "sandbox-lost" };
     const remaining = this.deadline - Date.now();
     if (remaining <= 0) return { kind: "not-run", reason: "budget" };
+    const cpuLeft = this.budget === undefined ? undefined : this.budget.totalMs - this.cpuUsedMs();
+    if (cpuLeft !== undefined && cpuLeft <= 0) return { kind: "not-run", reason: "budget" };
     const limitMs = Math.min(this.limits.callTimeoutMs, remaining);
-    let result = await this.harnessCall(["invoke", exportName, argsJson, watchArgs], limitMs);
+    // The CPU budget: the call's own, within what is left of the job's, and never above the wall-clock limit.
+    const cpuBudget = budgetMs === undefined && cpuLeft === undefined ? undefined : Math.min(budgetMs ?? Infinity, cpuLeft ?? Infinity, limitMs);
+    const cpuStarted = this.cpuTime();
+    let result = await this.harnessCall(["invoke", exportName, argsJson, watchArgs], limitMs, cpuBudget);
     if (result.ok && result.value === '{"kind":"pending"}') {
-      result = await this.harnessCall(["settle"], limitMs);
+      const used = this.cpuTime() - cpuStarted;
+      result = await this.harnessCall(["settle"], limitMs, cpuBudget === undefined ? undefined : Math.max(0, cpuBudget - used));
     }
+    this.lastCpuMs = this.cpuTime() - cpuStarted;
+    this.cpuSpent += this.lastCpuMs;
     if (!result.ok) {
+      if (result.fault === "cpu") return { kind: "timeout", limitMs: Math.round(cpuBudget ?? limitMs) };
       if (result.fault === "timeout") return { kind: "timeout", limitMs };
       if (result.fault === "memory") return { kind: "memory", limitMb: this.limits.isolateMemoryMb };
       // The call itself returned, but isolated-vm then reported a promise the student left rejected.
@@ -223,31 +283,53 @@ export class IsolateSession {
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 
-  private async harnessCall(args: unknown[], limitMs: number): Promise<Guarded<string>> {
+  private async harnessCall(args: unknown[], limitMs: number, cpuBudgetMs?: number): Promise<Guarded<string>> {
     const harness = this.harness as ivm.Reference;
     return this.guard(async () => {
       const value: unknown = await harness.apply(undefined, args as never[], { timeout: limitMs });
       if (typeof value !== "string") throw new Error("the harness returned a non-string");
       return value;
-    }, limitMs);
+    }, limitMs, cpuBudgetMs);
   }
 
   /**
    * Runs an isolate operation under its own timeout plus a watchdog: isolated-vm's timeout does not
    * cover the copying of thrown values, where student getters can spin.
    */
-  private async guard<T>(operation: () => Promise<T>, limitMs: number): Promise<Guarded<T>> {
+  private async guard<T>(operation: () => Promise<T>, limitMs: number, cpuBudgetMs?: number): Promise<Guarded<T>> {
     let timer: NodeJS.Timeout | undefined;
+    let cpuTimer: NodeJS.Timeout | undefined;
     const started = Date.now();
     const watchdog = new Promise<"watchdog">((resolve) => {
       timer = setTimeout(() => resolve("watchdog"), limitMs + this.killGraceMs);
+    });
+    // isolated-vm's timeout counts the clock; a budget of CPU time is read here, from the isolate's own
+    // counter, and an overrun stops the isolate (it has no other way to stop running code than disposing).
+    const cpuStarted = this.cpuTime();
+    const overrun = cpuBudgetMs === undefined ? undefined : new Promise<"cpu">((resolve) => {
+      cpuTimer = setInterval(() => {
+        if (this.cpuTime() - cpuStarted >= cpuBudgetMs) resolve("cpu");
+      }, Math.max(1, Math.min(CPU_POLL_MS, cpuBudgetMs / 4)));
     });
     const running = operation().then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
     try {
-      const settled = await Promise.race([running, watchdog]);
+      const settled = await Promise.race(overrun === undefined ? [running, watchdog] : [running, watchdog, overrun]);
+      if (settled === "cpu") {
+        // As for the watchdog below: a worker that grew by the isolate's whole heap limit was filling memory.
+        if ((process.memoryUsage.rss() - this.rssAtStart) / (1024 * 1024) >= this.limits.isolateMemoryMb) {
+          this.lose("memory");
+          return { ok: false, fault: "memory" };
+        }
+        this.cpuStopped = true;
+        this.lose("timeout");
+        // Disposing stops plain JavaScript at once; a thread still busy past the grace (in C++) taints the worker.
+        const stopped = await Promise.race([running.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), this.killGraceMs))]);
+        if (!stopped) this.tainted = true;
+        return { ok: false, fault: "cpu" };
+      }
       if (settled === "watchdog") {
         this.tainted = true;
         // Some allocations (new Array(1e8).fill(0)) run in C++ and garbage collection that the
@@ -262,6 +344,7 @@ export class IsolateSession {
       return this.classify(settled.error, Date.now() - started >= limitMs - TIMER_SLACK_MS);
     } finally {
       clearTimeout(timer);
+      clearInterval(cpuTimer);
     }
   }
 
@@ -291,14 +374,15 @@ export class IsolateSession {
   }
 }
 
-function loadFault(fault: Exclude<Guarded<unknown>, { ok: true }>, limits: Limits): WorkerLoadOutcome {
+function loadFault(fault: Exclude<Guarded<unknown>, { ok: true }>, limits: Limits, cpuBudgetMs?: number): WorkerLoadOutcome {
+  if (fault.fault === "cpu") return { kind: "timeout", limitMs: Math.round(cpuBudgetMs ?? limits.evalTimeoutMs) };
   if (fault.fault === "timeout") return { kind: "timeout", limitMs: limits.evalTimeoutMs };
   if (fault.fault === "memory") return { kind: "memory", limitMb: limits.isolateMemoryMb };
   return { kind: "threw", error: { name: fault.name, message: fault.message, stack: fault.stack } };
 }
 
 function describeFault(fault: Exclude<Guarded<unknown>, { ok: true }>): string {
-  return fault.fault === "error" ? `${fault.name}: ${fault.message}` : fault.fault;
+  return fault.fault === "error" ? `${fault.name}: ${fault.message}` : fault.fault === "cpu" ? "timeout" : fault.fault;
 }
 
 /**

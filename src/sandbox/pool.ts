@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Config, Limits } from "../config.js";
 import type { Log } from "../logger.js";
 import type { CallOutcome, LoadOutcome } from "./outcomes.js";
-import { isWorkerMessage, type CheckVerdicts, type GradeJob, type JobCall, type HelperModule, type JobPhases, type WorkerMessage } from "./protocol.js";
+import { isWorkerMessage, type CheckVerdicts, type GradeJob, type JobBudget, type JobCall, type HelperModule, type JobPhases, type WorkerMessage } from "./protocol.js";
 import { classifyCrash } from "./crash.js";
 import { completeLostJob } from "./lost-job.js";
 import { checkConfinement, CONFINEMENT_FIX, ConfinementError, confinementState, exitOfConfined, spawnConfined, type ConfinementMode, type ConfinementState } from "./confinement.js";
@@ -66,6 +66,8 @@ export interface JobSpec {
   keepGlobals: string[];
   calls: JobCall[];
   limits: Limits;
+  /** CPU-time budgets learnt from the reference (the calls carry their own). */
+  budget?: JobBudget;
 }
 
 export interface JobReport {
@@ -73,7 +75,8 @@ export interface JobReport {
   loadOutput: string;
   /** `durationMs` is absent for calls that never reported (not run, or cut off by a dead worker). */
   /** `checks`: the worker's verdicts on output and arguments, for calls that asked for them. */
-  calls: Array<{ outcome: CallOutcome; output: string; durationMs?: number; droppedOutput?: number; checks?: CheckVerdicts }>;
+  /** `cpuMs`: the worker's CPU time during the call. */
+  calls: Array<{ outcome: CallOutcome; output: string; durationMs?: number; cpuMs?: number; droppedOutput?: number; checks?: CheckVerdicts }>;
   droppedOutput: number;
   workerId: number;
   /** Why the worker was stopped or died during this job, if it was. */
@@ -308,7 +311,7 @@ export class SandboxPool {
       job.report.droppedOutput += msg.dropped;
     } else if (msg.type === "call") {
       if (msg.index >= job.spec.calls.length) return;
-      job.report.calls[msg.index] = { outcome: msg.outcome, output: msg.output, durationMs: msg.ms, droppedOutput: msg.dropped, ...(msg.checks !== undefined ? { checks: msg.checks } : {}) };
+      job.report.calls[msg.index] = { outcome: msg.outcome, output: msg.output, durationMs: msg.ms, ...(msg.cpuMs !== undefined ? { cpuMs: msg.cpuMs } : {}), droppedOutput: msg.dropped, ...(msg.checks !== undefined ? { checks: msg.checks } : {}) };
       job.report.droppedOutput += msg.dropped;
       job.callsDone = msg.index + 1;
     } else {
@@ -410,6 +413,7 @@ export class SandboxPool {
       limits: spec.limits,
       killGraceMs: this.options.killGraceMs,
       resultMaxDepth: this.options.resultMaxDepth,
+      ...(spec.budget !== undefined ? { budget: spec.budget } : {}),
       last: worker.gradings + 1 >= this.options.maxGradings,
     };
     // The worker enforces the limits itself; this deadline is for when it cannot (a wedged thread).

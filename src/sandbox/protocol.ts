@@ -32,6 +32,17 @@ export interface JobCall {
    * the verdicts come back, never the printed text or the arguments.
    */
   checks?: CallChecks;
+  /**
+   * The call's budget of CPU time (ms, the worker process's while the call runs), learnt from the reference (packs/budgets.ts). CPU time, not
+   * the clock, so that a loaded machine does not fail an honest call; CALL_TIMEOUT_MS stays the wall-clock guard.
+   */
+  budgetMs?: number;
+}
+
+/** A job's CPU-time budgets beyond its calls' (ms): its load's, and the whole job's (load and calls). */
+export interface JobBudget {
+  loadMs: number;
+  totalMs: number;
 }
 
 /** A call's checks beyond its returned value: what it prints, and what becomes of its arguments (the case's output and argsAfter). */
@@ -50,6 +61,8 @@ export interface GradeJob {
   limits: Limits;
   killGraceMs: number;
   resultMaxDepth: number;
+  /** Budgets of CPU time learnt from the reference; without them, only the wall-clock limits apply. */
+  budget?: JobBudget;
   /** The worker's last job before it is retired: it need not prepare an isolate for a next one. */
   last?: boolean;
 }
@@ -68,6 +81,8 @@ const jobPhasesSchema = Type.Object({
   loadMs: ms,
   /** Running the calls, host round trips and reports included. */
   testsMs: ms,
+  /** The worker's CPU time while loading the submission (the reference's gives the load budget). */
+  loadCpuMs: Type.Optional(ms),
   /** Disposing of the previous job's isolate, done after that job's reply. */
   previousDisposeMs: Type.Optional(ms),
 }, { additionalProperties: false });
@@ -91,6 +106,8 @@ export const workerMessageSchema = Type.Union([
     dropped: Type.Integer(),
     /** How long the call ran in the worker, host round trips included. */
     ms,
+    /** The worker's CPU time during the call (the reference's gives the call budgets). */
+    cpuMs: Type.Optional(ms),
     checks: Type.Optional(checkVerdictsSchema),
   }),
   Type.Object({ type: Type.Literal("done"), jobId: Type.String(), tainted: Type.Boolean(), phases: Type.Optional(jobPhasesSchema) }),

@@ -42,22 +42,50 @@ async function sessionFor(job: GradeJob): Promise<{ session: IsolateSession; pre
   return { session: await IsolateSession.prepare(setup, job.limits, job.killGraceMs), preparedAhead: false };
 }
 
-async function runJob(job: GradeJob, session: IsolateSession): Promise<number> {
-  session.begin(job.limits);
+/**
+ * A call stopped for overrunning its CPU budget takes its isolate with it (isolated-vm can stop running code
+ * only by disposing of the isolate). The job's remaining calls then run in a fresh isolate with the submission
+ * loaded again (its top-level state starts anew), within the same deadline and CPU budget: one slow case must
+ * not cost the others. Its load's output was reported once already and is dropped.
+ */
+async function takeOver(job: GradeJob, lost: IsolateSession): Promise<IsolateSession | undefined> {
+  const next = await IsolateSession.prepare(sessionSetup(job.limits, job.resultMaxDepth, job.keepGlobals), job.limits, job.killGraceMs);
+  next.begin(job.limits, { ...(job.budget !== undefined ? { budget: job.budget } : {}), deadline: lost.jobDeadline, cpuUsedMs: lost.cpuUsedMs() });
+  const loaded = await next.load({ source: job.source, helpers: job.helpers });
+  await next.takeOutput();
+  if (loaded.kind === "loaded") return next;
+  next.dispose();
+  return undefined;
+}
+
+async function runJob(job: GradeJob, first: IsolateSession): Promise<{ testsMs: number; session: IsolateSession; tainted: boolean }> {
+  let session = first;
+  let tainted = false;
+  session.begin(job.limits, job.budget !== undefined ? { budget: job.budget } : {});
   const loaded = await session.load({ source: job.source, helpers: job.helpers });
+  const loadCpuMs = session.lastCpuMs;
   const loadOutput = await session.takeOutput();
   await send({ type: "loaded", jobId: job.jobId, outcome: loaded, output: loadOutput.text, dropped: loadOutput.dropped });
   const testsStarted = performance.now();
-  if (loaded.kind !== "loaded") return 0;
+  session.timings.loadCpuMs = loadCpuMs;
+  if (loaded.kind !== "loaded") return { testsMs: 0, session, tainted: session.tainted };
   const stopped = new Set<string>();
   for (const [index, call] of job.calls.entries()) {
     if (call.stopGroup !== undefined && stopped.has(call.stopGroup)) {
       await send({ type: "call", jobId: job.jobId, index, outcome: { kind: "not-run", reason: "skipped" }, output: "", dropped: 0, ms: 0 });
       continue;
     }
+    if (session.cpuStopped && !session.tainted) {
+      // The previous call overran its CPU budget, and its isolate stopped at once.
+      const next = await takeOver(job, session);
+      session.dispose();
+      if (next !== undefined) session = next;
+    }
     const started = performance.now();
-    const outcome = await session.call(call.exportName, call.argsJson, call.checks?.argsAfter !== undefined);
+    const outcome = await session.call(call.exportName, call.argsJson, call.checks?.argsAfter !== undefined, call.budgetMs);
     const ms = performance.now() - started;
+    const cpuMs = session.lastCpuMs;
+    tainted ||= session.tainted;
     if (call.stopGroup !== undefined && (outcome.kind === "timeout" || outcome.kind === "never-settled")) stopped.add(call.stopGroup);
     // Output is always taken, so that a hidden case's output cannot surface in a later public one.
     const output = await session.takeOutput();
@@ -72,37 +100,42 @@ async function runJob(job: GradeJob, session: IsolateSession): Promise<number> {
       output: call.keepOutput ? output.text : "",
       dropped: call.keepOutput ? output.dropped : 0,
       ms,
+      cpuMs,
       ...(checks !== undefined ? { checks } : {}),
     });
   }
-  return performance.now() - testsStarted;
+  return { testsMs: performance.now() - testsStarted, session, tainted: tainted || session.tainted };
 }
 
 let busy = false;
 
 async function handle(job: GradeJob): Promise<void> {
   const received = performance.now();
-  const { session, preparedAhead } = await sessionFor(job);
+  const prepared = await sessionFor(job);
+  const { preparedAhead } = prepared;
   const waitMs = performance.now() - received;
-  let testsMs = 0;
+  let ran: Awaited<ReturnType<typeof runJob>>;
   try {
-    testsMs = await runJob(job, session);
+    ran = await runJob(job, prepared.session);
   } catch (error) {
-    session.dispose();
+    prepared.session.dispose();
     throw error;
   }
+  const { session, testsMs } = ran;
+  const first = prepared.session;
   const phases: JobPhases = {
-    isolateMs: session.timings.isolateMs,
-    contextMs: session.timings.contextMs,
-    loadMs: session.timings.loadMs,
+    isolateMs: first.timings.isolateMs,
+    contextMs: first.timings.contextMs,
+    loadMs: first.timings.loadMs,
+    ...(first.timings.loadCpuMs !== undefined ? { loadCpuMs: first.timings.loadCpuMs } : {}),
     testsMs,
     preparedAhead,
     setupWaitMs: waitMs,
     ...(lastDisposeMs !== undefined ? { previousDisposeMs: lastDisposeMs } : {}),
   };
-  await send({ type: "done", jobId: job.jobId, tainted: session.tainted, phases });
+  await send({ type: "done", jobId: job.jobId, tainted: ran.tainted, phases });
   // A disposed isolate's thread may still be spinning: this process is not reused.
-  if (session.tainted) process.exit(0);
+  if (ran.tainted) process.exit(0);
   const disposeStarted = performance.now();
   session.dispose();
   lastDisposeMs = performance.now() - disposeStarted;

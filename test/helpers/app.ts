@@ -9,8 +9,13 @@ import { loadConfig, type Config } from "../../src/config.js";
 /** The repository root (compiled tests live in dist/test). */
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-/** Limits small enough that a hostile submission costs a test well under a second. */
+/**
+ * Limits small enough that a hostile submission costs a test well under a second. The hazard tests that use
+ * them test the wall-clock limits and the watchdog, which stay the outer guard under budgets; so they run
+ * without budgets learnt from the reference (test/sandbox/budgets.test.ts tests those).
+ */
 export const fastLimits = {
+  BUDGETS: "off",
   CALL_TIMEOUT_MS: "400",
   EVAL_TIMEOUT_MS: "400",
   SUBMISSION_WALL_MS: "4000",
