@@ -15,6 +15,7 @@ import packsPlugin from "./plugins/packs.js";
 import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
 import storePlugin from "./plugins/store.js";
+import regradesPlugin from "./plugins/regrades.js";
 import typescriptPlugin from "./plugins/typescript.js";
 import activityRoutes from "./routes/activity.js";
 import assignmentRoutes from "./routes/assignments.js";
@@ -23,6 +24,7 @@ import instructorRoutes from "./routes/instructor.js";
 import submissionSourceRoutes from "./routes/submission-source.js";
 import healthRoutes from "./routes/health.js";
 import submissionRecordRoutes from "./routes/submission-records.js";
+import regradeRoutes from "./routes/regrades.js";
 import metricsRoutes from "./routes/metrics.js";
 import probeRoutes from "./routes/probes.js";
 import submissionRoutes from "./routes/submissions.js";
@@ -109,6 +111,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(typescriptPlugin, { config });
   await fastify.register(packsPlugin, { config });
   await fastify.register(storePlugin, { config });
+  await fastify.register(regradesPlugin, { config });
   await fastify.register(readinessPlugin);
   await fastify.register(healthRoutes);
   await fastify.register(probeRoutes);
@@ -120,6 +123,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(instructorRoutes, { config });
   await fastify.register(activityRoutes);
   await fastify.register(submissionSourceRoutes);
+  await fastify.register(regradeRoutes, { config });
   await fastify.register(consolePlugin, { config });
 };
 

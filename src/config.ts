@@ -41,6 +41,7 @@ export const settings = {
   DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the SQLite database (`gradebox.db` and its WAL: submissions and API keys), relative to the project root unless absolute; created at start." },
   SOURCE_RETENTION_DAYS: { type: "integer", default: 0, minimum: 0, maximum: 36500, unit: "days", description: "Sources of finished submissions older than this are blanked (their sha256 and feedback stay); 0 keeps them forever." },
   ASYNC_QUEUE_MAX: { type: "integer", default: 100000, minimum: 0, maximum: 100000000, unit: "submissions", description: "Asynchronous submissions that may wait in the store; beyond it `Prefer: respond-async` is answered 503." },
+  REGRADE_WORKERS: { type: "integer", default: 0, minimum: 0, maximum: 256, unit: "workers", description: "Grading workers a regrade may occupy at once, only when no live submission wants them; 0 means all but one (one is kept free for live traffic; with one worker, that one)." },
   MAX_ATTEMPTS: { type: "integer", default: 3, minimum: 1, maximum: 100, unit: "attempts", description: "Times a submission is started before it is marked failed (the service stopped while grading it each time)." },
   WEBHOOK_SECRET: { type: "string", default: "", pattern: "^(whsec_[A-Za-z0-9+/]+={0,2})?$", unit: "", description: "Standard Webhooks signing secret, `whsec_<base64>`. Empty turns webhooks off (a callbackUrl is refused)." },
   WEBHOOK_TIMEOUT_MS: { type: "integer", default: 10000, minimum: 10, maximum: 120000, unit: "ms", description: "Time a webhook receiver has to answer before the attempt counts as failed." },
@@ -100,6 +101,7 @@ export interface Config {
   dataDir: string;
   sourceRetentionDays: number;
   asyncQueueMax: number;
+  regradeWorkers: number;
   maxAttempts: number;
   webhookSecret: string;
   webhookTimeoutMs: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(packageRoot, v.DATA_DIR),
     sourceRetentionDays: v.SOURCE_RETENTION_DAYS,
     asyncQueueMax: v.ASYNC_QUEUE_MAX,
+    regradeWorkers: v.REGRADE_WORKERS,
     maxAttempts: v.MAX_ATTEMPTS,
     webhookSecret: v.WEBHOOK_SECRET,
     webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,

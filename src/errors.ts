@@ -20,6 +20,7 @@ export const errorCatalog = {
   assignment_not_found: { status: 404, message: "No assignment has the id '%s'" },
   route_not_found: { status: 404, message: "No route %s %s" },
   submission_not_found: { status: 404, message: "No submission has the id '%s'" },
+  regrade_not_found: { status: 404, message: "No regrade has the id '%s'" },
   webhooks_disabled: { status: 400, message: "This service sends no webhooks (WEBHOOK_SECRET is not set), so a callbackUrl cannot be accepted" },
   callback_not_allowed: { status: 400, message: "The callbackUrl is not allowed: %s" },
   method_not_allowed: { status: 405, message: "%s does not accept %s; it accepts %s" },

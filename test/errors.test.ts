@@ -76,6 +76,7 @@ const provoke: Record<ErrorCode, (() => Promise<Answer>) | { unreachable: string
   bad_url: async () => asAnswer(await http().get("/v1/assignments/%C0%AE")),
   uri_too_long: async () => asAnswer(await http().get(`/v1/assignments/${"a".repeat(10_000)}`)),
   submission_not_found: async () => asAnswer(await http().get("/v1/submissions/00000000-0000-4000-8000-000000000000")),
+  regrade_not_found: async () => asAnswer(await http().get("/v1/regrades/00000000-0000-4000-8000-000000000000").set("authorization", `Bearer ${ADMIN_TOKEN}`)),
   callback_not_allowed: async () => asAnswer(await http().post("/v1/submissions").send({ ...submission, callbackUrl: "http://169.254.169.254/latest/meta-data" })),
   webhooks_disabled: {
     unreachable: "only on a service without WEBHOOK_SECRET (this walk's app has one, to reach callback_not_allowed)",

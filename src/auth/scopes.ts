@@ -18,6 +18,10 @@ const routeScopes: Record<string, Scope | "any"> = {
   "GET /v1/submissions/:id/source": "read",
   // The matrix names hidden cases and what they catch: instructors only.
   "GET /v1/assignments/:id/matrix": "admin",
+  // Regrades read every student's results and may rewrite them: instructors only, reads included.
+  "POST /v1/assignments/:id/regrades": "admin",
+  "GET /v1/regrades/:id": "admin",
+  "DELETE /v1/regrades/:id": "admin",
 };
 
 export function isV1Path(url: string): boolean {

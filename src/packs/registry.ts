@@ -89,6 +89,16 @@ export class Registry {
     }
   }
 
+  /**
+   * Validates and self-tests a pack exactly as `install` does, without writing or installing it: a
+   * draft an instructor previews (a dry-run regrade). Throws PackError with the problems.
+   */
+  async prepare(id: string, files: PackFiles): Promise<{ gradable: GradablePack; selfTest: SelfTestReport }> {
+    const prepared = await preparePack(files, id, this.limits, { ...this.options, parse: parsePackInThread });
+    if (prepared.gradable === undefined || prepared.selfTest === undefined) throw new PackError(id, prepared.problems);
+    return { gradable: prepared.gradable, selfTest: prepared.selfTest };
+  }
+
   private async installNow(id: string, files: PackFiles): Promise<{ gradable: GradablePack; replaced: boolean; selfTest: SelfTestReport }> {
     // An upload is parsed off the event loop, so that a large pack does not delay other answers.
     const prepared = await preparePack(files, id, this.limits, { ...this.options, parse: parsePackInThread });

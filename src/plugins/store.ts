@@ -9,6 +9,8 @@ declare module "fastify" {
   interface FastifyInstance {
     store: SubmissionStore;
     grading: GradingQueue;
+    /** The webhook dispatcher (undefined without WEBHOOK_SECRET): regrades wake it. */
+    webhooks: WebhookDispatcher | undefined;
   }
 }
 
@@ -48,6 +50,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   });
   fastify.decorate("store", store);
   fastify.decorate("grading", queue);
+  fastify.decorate("webhooks", webhooks);
   // Drain (issue #14), steps 3 and 4: async work not yet started stays queued; webhook retries pause.
   fastify.drain.onDrain("async queue", () => queue.stopBackground());
   if (webhooks !== undefined) fastify.drain.onDrain("webhook retries", () => webhooks.pause());

@@ -3,7 +3,7 @@ import { canReadSubmission, type Client } from "../auth/keys.js";
 import { apiError } from "../errors.js";
 import { FORMATS, type ResultFormat } from "../formats/index.js";
 import { InvalidCursorError, SUBMISSION_STATUSES, type SubmissionStatus } from "../store/store.js";
-import { recordView, summaryView } from "../submissions/views.js";
+import { gradingView, recordView, summaryView } from "../submissions/views.js";
 import { errorResponses } from "../error-responses.js";
 
 /** The largest page of GET /v1/submissions. */
@@ -21,7 +21,7 @@ const submissionRecords: FastifyPluginAsync = async (fastify) => {
     schema: {
       tags: ["submissions"],
       summary: "A stored submission",
-      description: "While it waits or runs: {id, status: queued | running, assignment, receivedAt}. Once graded or rejected: the feedback, in ?format= (default: the format it was submitted with). Once failed: {id, status: failed, error: {code, message}}. With a callbackUrl, gradebox's own shapes carry webhook: {state, attempts, lastStatus, nextAttemptAt}.",
+      description: "While it waits or runs: {id, status: queued | running, assignment, receivedAt}. Once graded or rejected: the feedback, in ?format= (default: the format it was submitted with). Once failed: {id, status: failed, error: {code, message}}. With a callbackUrl, gradebox's own shapes carry webhook: {state, attempts, lastStatus, nextAttemptAt}. A graded or rejected one in the native format carries gradings: [{version, score, maxScore, gradedAt, reason: submitted | regrade, regrade?}], oldest first; its feedback is the latest's.",
       params: { type: "object", properties: { id: { type: "string", minLength: 1, maxLength: 100 } }, required: ["id"] },
       querystring: { type: "object", properties: { format: { enum: [...FORMATS] } } },
       response: errorResponses(400, 404),
@@ -31,7 +31,11 @@ const submissionRecords: FastifyPluginAsync = async (fastify) => {
     // Another client's submission is answered like a missing one: its existence is not the reader's business.
     if (record === undefined || !canReadSubmission(request.client, record)) throw apiError("submission_not_found", request.params.id);
     const format = request.query.format ?? (record.format as ResultFormat);
-    return reply.type("application/json; charset=utf-8").send(JSON.stringify(recordView(record, format, fastify.packs.get(record.assignment)?.pack.assignment.exercises)));
+    const body = recordView(record, format, fastify.packs.get(record.assignment)?.pack.assignment.exercises);
+    // gradebox's own shape lists every grading (the first, then each regrade's); platform formats keep the platform's shape.
+    const graded = record.status === "graded" || record.status === "rejected";
+    const withHistory = graded && format === "native" ? { ...(body as object), gradings: (await fastify.store.gradings(record.id)).map(gradingView) } : body;
+    return reply.type("application/json; charset=utf-8").send(JSON.stringify(withHistory));
   });
 
   fastify.get<{ Querystring: { assignment?: string; student?: string; status?: SubmissionStatus; limit?: string; cursor?: string } }>("/v1/submissions", {

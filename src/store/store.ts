@@ -12,8 +12,12 @@ export const SUBMISSION_STATUSES: readonly SubmissionStatus[] = ["queued", "runn
 
 export type WebhookStateName = "pending" | "delivered" | "gave_up";
 
+/** What a webhook tells: a first grading, or a regrade that changed the score (old and new in its body). */
+export type WebhookEvent = "submission.completed" | "submission.regraded";
+
 export interface WebhookState {
   state: WebhookStateName;
+  event: WebhookEvent;
   /** Same on every attempt of the one event (the Standard Webhooks `webhook-id`). */
   eventId: string;
   attempts: number;
@@ -92,7 +96,7 @@ export type CreateResult =
   | { kind: "replayed"; record: SubmissionRecord }
   | { kind: "conflict"; record: SubmissionRecord };
 
-export interface SubmissionStore {
+export interface SubmissionStore extends RegradeStore {
   /**
    * Commits a new submission as `queued`. With an idempotency key, an earlier submission with the
    * same key (and client) within `idempotencyWindowMs` that has not failed is returned instead
@@ -109,7 +113,10 @@ export interface SubmissionStore {
    * attempts becomes failed with `exhausted` instead (returned in `failed`, so its webhook goes out).
    */
   claimNext(now: number, leaseMs: number, maxAttempts: number, exhausted: { code: string; message: string }): Promise<{ claimed?: SubmissionRecord; failed: SubmissionRecord[] }>;
-  /** running -> graded | rejected | failed. With a callback URL, the webhook becomes pending now. */
+  /**
+   * running -> graded | rejected | failed. With a callback URL, the webhook becomes pending now. A
+   * graded or rejected one starts its grading history (reason `submitted`).
+   */
   finish(id: string, outcome: Outcome, now: number, webhookEventId: string | null): Promise<SubmissionRecord | undefined>;
   /** running -> queued in the background lane (the service could not grade it now; the attempt counts). */
   release(id: string): Promise<void>;
@@ -127,6 +134,92 @@ export interface SubmissionStore {
   /** The applied migrations, for tests and the logs. */
   migrations(): Promise<number[]>;
   close(): Promise<void>;
+}
+
+/** Why a submission was graded: when it was received, or by a regrade (issue #16). */
+export type GradingReason = "submitted" | "regrade";
+
+/** One grading of a submission; the submission's own feedback and score are its latest. */
+export interface Grading {
+  /** The pack's version (its hash) the grading used. */
+  version: string;
+  score: number;
+  maxScore: number;
+  gradedAt: number;
+  reason: GradingReason;
+  /** The regrade that made it (null for the first grading). */
+  regrade: string | null;
+  feedback: Feedback;
+}
+
+export type RegradeScope = "latest" | "all";
+export type RegradeStatus = "running" | "done" | "failed" | "cancelled";
+export const REGRADE_OUTCOMES = ["improved", "worsened", "unchanged", "errored"] as const;
+export type RegradeOutcome = (typeof REGRADE_OUTCOMES)[number];
+
+export interface NewRegrade {
+  id: string;
+  assignment: string;
+  /** The pack version the submissions are graded against (the draft's hash for a dry run with a pack). */
+  version: string;
+  dryRun: boolean;
+  scope: RegradeScope;
+  /** A dry run's draft pack files (kept so that a restart can prepare it again); null: the live pack. */
+  draft: Record<string, string> | null;
+  createdAt: number;
+}
+
+export interface RegradeRecord extends NewRegrade {
+  status: RegradeStatus;
+  /** The submissions it grades, chosen when it was created. */
+  total: number;
+  done: number;
+  counts: Record<RegradeOutcome, number>;
+  finishedAt: number | null;
+  /** Why it failed (or was cancelled), for people. */
+  error: string | null;
+}
+
+/** One submission's result in a regrade. `change` describes what moved (null when nothing did). */
+export interface RegradeItemResult {
+  outcome: RegradeOutcome;
+  change: unknown;
+}
+
+export interface RegradeItem extends RegradeItemResult {
+  submission: string;
+}
+
+/**
+ * Grading history and regrade jobs (issue #16). A regrade chooses its submissions when created (the
+ * items), records each item's result as it goes, so a restart resumes with the items not yet done.
+ */
+export interface RegradeStore {
+  /**
+   * Stores a running regrade and chooses its items: the assignment's graded or rejected submissions
+   * (scope "all"), or the latest of each student, those without a student counting one each ("latest").
+   */
+  createRegrade(regrade: NewRegrade): Promise<RegradeRecord>;
+  getRegrade(id: string): Promise<RegradeRecord | undefined>;
+  /** Regrades still running (at start: the ones a stop cut off). */
+  runningRegrades(): Promise<RegradeRecord[]>;
+  /** The submission ids of a regrade not yet done, in submission order. */
+  pendingRegradeItems(id: string): Promise<string[]>;
+  /** A dry run's (or a failed grading's) result for one item; stores nothing about the submission. */
+  recordRegradeItem(id: string, submission: string, result: RegradeItemResult): Promise<void>;
+  /**
+   * A real regrade's result for one item, in one transaction: the submission's feedback and score
+   * become `feedback`'s, a grading (reason regrade) is added to its history, and the item is done.
+   * With `webhookEventId` (a changed score and a callback URL) a `submission.regraded` webhook becomes
+   * pending. Nothing happens (undefined) if the regrade is no longer running or the item is done.
+   */
+  applyRegradeItem(id: string, submission: string, feedback: Feedback, result: RegradeItemResult, now: number, webhookEventId: string | null): Promise<SubmissionRecord | undefined>;
+  /** The items done, in submission order; `changed` keeps only those whose change is not null. */
+  regradeItems(id: string, options: { changedOnly: boolean }): Promise<RegradeItem[]>;
+  /** running -> done | failed | cancelled (once: false if it was not running). */
+  finishRegrade(id: string, status: Exclude<RegradeStatus, "running">, now: number, error: string | null): Promise<boolean>;
+  /** A submission's gradings, oldest first (the first is `submitted`). */
+  gradings(submission: string): Promise<Grading[]>;
 }
 
 /** A list cursor that no page of this store handed out. */

@@ -69,6 +69,9 @@ export class GradingQueue {
   private closed = false;
   private averageGradingMs = 50;
   private readonly finishedListeners = new Map<string, Array<(record: SubmissionRecord) => void>>();
+  /** Low-priority work (regrades), run only on workers no live submission wants. */
+  private readonly idleWaiting: Array<{ run: () => Promise<void>; reject: (error: unknown) => void }> = [];
+  private idleActive = 0;
 
   constructor(private readonly options: GradingQueueOptions) {}
 
@@ -114,6 +117,32 @@ export class GradingQueue {
     });
   }
 
+  /**
+   * Runs `work` (one regrade grading) when a worker is free and no live submission, sync or async,
+   * waits for one; at most `limit` such works run at once, so that live traffic that arrives finds a
+   * worker without waiting for a regrade's grading to end. Resolves with `work`'s result.
+   */
+  whenIdle<T>(work: () => Promise<T>, limit: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = async () => {
+        try {
+          resolve(await work());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (this.closed) {
+        reject(apiError("shutting_down"));
+        return;
+      }
+      this.idleLimit = Math.max(1, limit);
+      this.idleWaiting.push({ run, reject });
+      this.pump();
+    });
+  }
+
+  private idleLimit = 1;
+
   /** A stored async submission is waiting in the store. */
   enqueued(): void {
     this.background++;
@@ -145,6 +174,7 @@ export class GradingQueue {
     clearTimeout(this.paused);
     // Their submissions stay queued in the store and are graded after the next start.
     for (const waiter of this.syncWaiting.splice(0)) waiter.reject(apiError("shutting_down"));
+    for (const idle of this.idleWaiting.splice(0)) idle.reject(apiError("shutting_down"));
   }
 
   private track(work: Promise<void>): void {
@@ -165,10 +195,22 @@ export class GradingQueue {
         this.track(this.runSync(waiter));
         continue;
       }
-      if (this.background <= 0 || this.claiming || this.paused !== undefined || this.backgroundStopped) return;
+      if (this.background > 0 && !this.backgroundStopped) {
+        // Async work waits in the store: it goes before regrades (claiming it, or after a pause).
+        if (this.claiming || this.paused !== undefined) return;
+        this.active++;
+        this.claiming = true;
+        this.track(this.runBackground());
+        continue;
+      }
+      if (this.idleActive >= this.idleLimit || this.paused !== undefined) return;
+      const idle = this.idleWaiting.shift();
+      if (idle === undefined) return;
       this.active++;
-      this.claiming = true;
-      this.track(this.runBackground());
+      this.idleActive++;
+      this.track(idle.run().finally(() => {
+        this.idleActive--;
+      }));
     }
   }
 

@@ -1,5 +1,5 @@
 import { render, withHiddenHints, type ResultFormat } from "../formats/index.js";
-import type { SubmissionRecord, SubmissionSummary, WebhookState } from "../store/store.js";
+import type { Grading, SubmissionRecord, SubmissionSummary, WebhookState } from "../store/store.js";
 
 /** What clients see of a stored submission: the same shapes for GET and for the webhook's data. */
 
@@ -62,5 +62,37 @@ export function webhookPayload(record: SubmissionRecord, exercises: HintedExerci
     type: "submission.completed",
     timestamp: iso(record.finishedAt),
     data: resultView(record, record.format as ResultFormat, exercises),
+  });
+}
+
+/** A grading in GET /v1/submissions/:id's `gradings` (its feedback is the submission's own for the latest). */
+export function gradingView(grading: Grading): Record<string, unknown> {
+  return {
+    version: grading.version,
+    score: grading.score,
+    maxScore: grading.maxScore,
+    gradedAt: iso(grading.gradedAt),
+    reason: grading.reason,
+    ...(grading.regrade !== null ? { regrade: grading.regrade } : {}),
+  };
+}
+
+/**
+ * The `submission.regraded` webhook's body: the old and the new score, and the new result as the
+ * submission's format renders it. Built from the history, so every retry sends the same bytes.
+ */
+export function regradedPayload(record: SubmissionRecord, previous: Grading, latest: Grading, exercises: HintedExercises = []): string {
+  return JSON.stringify({
+    type: "submission.regraded",
+    timestamp: iso(latest.gradedAt),
+    data: {
+      id: record.id,
+      assignment: record.assignment,
+      student: record.student,
+      regrade: latest.regrade,
+      before: { score: previous.score, maxScore: previous.maxScore, version: previous.version },
+      after: { score: latest.score, maxScore: latest.maxScore, version: latest.version },
+      result: render(record.format as ResultFormat, withHiddenHints(latest.feedback, exercises)),
+    },
   });
 }

@@ -1,7 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import type { Log } from "../logger.js";
 import type { SubmissionRecord, SubmissionStore, WebhookStateName } from "../store/store.js";
-import { webhookPayload, type HintedExercises } from "../submissions/views.js";
+import { regradedPayload, webhookPayload, type HintedExercises } from "../submissions/views.js";
 import { deliver } from "./deliver.js";
 
 export interface WebhookOptions {
@@ -35,7 +35,7 @@ export function nextAttempt(options: Pick<WebhookOptions, "retryMs" | "retryHour
 }
 
 /**
- * Delivers the `submission.completed` webhooks recorded in the store, signed per Standard Webhooks,
+ * Delivers the `submission.completed` and `submission.regraded` webhooks recorded in the store, signed per Standard Webhooks,
  * and retries failures on a schedule. All of its state is in the store (attempts, last status, the
  * next attempt's time), so a restart resumes where the last process stopped; a delivery cut off by
  * a crash is sent again (at least once, with the same webhook-id, so receivers can deduplicate).
@@ -126,10 +126,22 @@ export class WebhookDispatcher {
     this.inFlight.set(record.id, work);
   }
 
+  /** The event's body: a first grading's result, or a regrade's old and new score (from the history). */
+  private async payload(record: SubmissionRecord): Promise<string> {
+    const exercises = this.options.exercisesOf?.(record.assignment);
+    if (record.webhook?.event === "submission.regraded") {
+      const gradings = await this.options.store.gradings(record.id);
+      const latest = gradings.at(-1);
+      const previous = gradings.at(-2);
+      if (latest !== undefined && previous !== undefined) return regradedPayload(record, previous, latest, exercises);
+    }
+    return webhookPayload(record, exercises);
+  }
+
   private async attempt(record: SubmissionRecord): Promise<void> {
     const webhook = record.webhook;
     if (webhook === null || record.callbackUrl === null) return;
-    const body = webhookPayload(record, this.options.exercisesOf?.(record.assignment));
+    const body = await this.payload(record);
     const result = await deliver(record.callbackUrl, this.sign(webhook.eventId, body), body, this.options.timeoutMs);
     const now = Date.now();
     const attempts = webhook.attempts + 1;

@@ -19,15 +19,15 @@ t.test("migrations are numbered, applied once at open, and recorded", async (t) 
   t.same(migrations.map((m) => m.version), migrations.map((_, i) => i + 1), "versions are 1, 2, 3… with no gap");
   const dataDir = path.join(dir, "migrations");
   const store = openSqliteStore({ dataDir });
-  t.same(await store.migrations(), [1]);
+  t.same(await store.migrations(), [1, 2]);
   await store.close();
   const db = new Database(path.join(dataDir, DATABASE_FILE));
   t.teardown(() => db.close());
-  t.same(migrate(db), [1], "opening again applies nothing new");
-  t.same(db.prepare("SELECT version, name FROM schema_migrations").all(), [{ version: 1, name: "submissions" }]);
-  t.same(migrate(db, [...migrations, { version: 2, name: "test", sql: "CREATE TABLE later (x INTEGER)" }]), [1, 2], "a new migration is applied on top");
-  t.throws(() => migrate(db, [...migrations, { version: 2, name: "test", sql: "x" }, { version: 3, name: "broken", sql: "NOT SQL" }]));
-  t.same(migrate(db), [1, 2], "a failing migration leaves nothing behind");
+  t.same(migrate(db), [1, 2], "opening again applies nothing new");
+  t.same(db.prepare("SELECT version, name FROM schema_migrations").all(), [{ version: 1, name: "submissions" }, { version: 2, name: "regrades" }]);
+  t.same(migrate(db, [...migrations, { version: 3, name: "test", sql: "CREATE TABLE later (x INTEGER)" }]), [1, 2, 3], "a new migration is applied on top");
+  t.throws(() => migrate(db, [...migrations, { version: 3, name: "test", sql: "x" }, { version: 4, name: "broken", sql: "NOT SQL" }]));
+  t.same(migrate(db), [1, 2, 3], "a failing migration leaves nothing behind");
 });
 
 t.test("the database is in WAL mode and a submission survives closing and reopening", async (t) => {
@@ -42,4 +42,18 @@ t.test("the database is in WAL mode and a submission survives closing and reopen
   const again = openSqliteStore({ dataDir });
   t.teardown(() => again.close());
   t.match(await again.get(input.id), { id: input.id, source: input.source, status: "queued" });
+});
+
+t.test("migration 2 starts the history of the submissions graded before it", async (t) => {
+  const dataDir = path.join(dir, "before-history");
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, DATABASE_FILE));
+  migrate(db, migrations.slice(0, 1));
+  db.prepare(`INSERT INTO submissions (id, assignment, assignment_version, language, format, source, source_sha256, mode, background, status, received_at, finished_at, score, max_score, feedback)
+    VALUES ('old', 'a', 'v1', 'javascript', 'native', '', '', 'sync', 0, 'graded', 1, 2, 3, 4, '{"score":3}')`).run();
+  db.close();
+  const store = openSqliteStore({ dataDir });
+  t.teardown(() => store.close());
+  t.match(await store.gradings("old"), [{ version: "v1", score: 3, maxScore: 4, gradedAt: 2, reason: "submitted", feedback: { score: 3 } }]);
 });

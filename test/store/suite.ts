@@ -1,6 +1,6 @@
 import type { Test } from "tap";
 import type { Feedback } from "../../src/grading/feedback.js";
-import { InvalidCursorError, type NewSubmission, type SubmissionStore } from "../../src/store/store.js";
+import { InvalidCursorError, type NewRegrade, type NewSubmission, type SubmissionStore } from "../../src/store/store.js";
 
 /**
  * The behaviour every store engine must have, run against each (sqlite.test.ts today; a PostgreSQL
@@ -254,5 +254,113 @@ export function storeSuite(t: Test, open: StoreFactory): void {
     t.match(await store.get(oldPending.id), { source: oldPending.source, sourceBlanked: false }, "a pending source is kept: it still has to be graded");
     t.match(await store.get(recent.id), { source: recent.source, sourceBlanked: false });
     t.equal(await store.blankSources(DAY), 0, "blanking twice changes nothing");
+  });
+
+  // Issue #16: grading history and regrade jobs.
+  const gradeSync = async (store: SubmissionStore, input: NewSubmission, score: number, now: number, status: "graded" | "rejected" | "failed" = "graded") => {
+    await store.create(input, WINDOW);
+    await store.start(input.id, now, LEASE);
+    const outcome = status === "failed" ? { status, error: EXHAUSTED } : { status, feedback: feedback(input.id, score, status) };
+    return store.finish(input.id, outcome, now, input.callbackUrl === null ? null : `evt-${input.id}`);
+  };
+  const regrade = (overrides: Partial<NewRegrade> = {}): NewRegrade => ({
+    id: `rg-${++counter}`, assignment: "gradient-checking", version: "v2", dryRun: false, scope: "all", draft: null, createdAt: 1000, ...overrides,
+  });
+
+  t.test("a graded or rejected submission's first grading starts its history as submitted; a failed one has none", async (t) => {
+    const store = await fresh(t);
+    const graded = submission({ mode: "sync" });
+    const rejected = submission({ mode: "sync" });
+    const failed = submission({ mode: "sync" });
+    await gradeSync(store, graded, 40, 50);
+    await gradeSync(store, rejected, 0, 60, "rejected");
+    await gradeSync(store, failed, 0, 70, "failed");
+    t.match(await store.gradings(graded.id), [{ version: "fedcba9876543210", score: 40, maxScore: 100, gradedAt: 50, reason: "submitted", regrade: null, feedback: { score: 40 } }]);
+    t.match(await store.gradings(rejected.id), [{ score: 0, reason: "submitted", feedback: { status: "rejected" } }]);
+    t.same(await store.gradings(failed.id), []);
+    t.same(await store.gradings("nope"), []);
+  });
+
+  t.test("a regrade chooses the assignment's graded submissions: all, or the latest per student (no student: one each)", async (t) => {
+    const store = await fresh(t);
+    const made: Record<string, NewSubmission> = {};
+    let now = 100;
+    for (const [name, student, status, assignment] of [
+      ["ann1", "ann", "graded", "gradient-checking"], ["bob1", "bob", "rejected", "gradient-checking"], ["ann2", "ann", "graded", "gradient-checking"],
+      ["anon1", null, "graded", "gradient-checking"], ["anon2", null, "graded", "gradient-checking"], ["bob2", "bob", "failed", "gradient-checking"],
+      ["ann-other", "ann", "graded", "other"],
+    ] as const) {
+      made[name] = submission({ mode: "sync", student, assignment });
+      await gradeSync(store, made[name], 10, now++, status);
+    }
+    const queued = submission({ student: "ann" });
+    await store.create(queued, WINDOW);
+    const all = await store.createRegrade(regrade({ scope: "all" }));
+    t.match(all, { status: "running", total: 5, done: 0, counts: { improved: 0, worsened: 0, unchanged: 0, errored: 0 }, dryRun: false, scope: "all", draft: null, finishedAt: null, error: null });
+    const ids = (names: string[]) => names.map((n) => made[n]?.id);
+    t.same(await store.pendingRegradeItems(all.id), ids(["ann1", "bob1", "ann2", "anon1", "anon2"]), "graded and rejected ones of the assignment, oldest first");
+    const latest = await store.createRegrade(regrade({ scope: "latest", dryRun: true, draft: { "assignment.json": "{}" } }));
+    t.same(await store.pendingRegradeItems(latest.id), ids(["bob1", "ann2", "anon1", "anon2"]), "a failed latest does not hide the student's graded one");
+    t.match(await store.getRegrade(latest.id), { dryRun: true, scope: "latest", draft: { "assignment.json": "{}" }, total: 4 });
+    t.equal(await store.getRegrade("nope"), undefined);
+  });
+
+  t.test("a dry run's item results are counted and listed, and nothing of the submission changes", async (t) => {
+    const store = await fresh(t);
+    const a = submission({ mode: "sync" });
+    const b = submission({ mode: "sync" });
+    const c = submission({ mode: "sync" });
+    for (const s of [a, b, c]) await gradeSync(store, s, 50, 10);
+    const job = await store.createRegrade(regrade({ dryRun: true }));
+    await store.recordRegradeItem(job.id, a.id, { outcome: "improved", change: { after: 60 } });
+    await store.recordRegradeItem(job.id, b.id, { outcome: "unchanged", change: null });
+    await store.recordRegradeItem(job.id, b.id, { outcome: "worsened", change: { after: 1 } });
+    t.match(await store.getRegrade(job.id), { total: 3, done: 2, counts: { improved: 1, worsened: 0, unchanged: 1, errored: 0 } }, "an item is recorded once");
+    t.same(await store.pendingRegradeItems(job.id), [c.id]);
+    t.same(await store.regradeItems(job.id, { changedOnly: true }), [{ submission: a.id, outcome: "improved", change: { after: 60 } }]);
+    t.same((await store.regradeItems(job.id, { changedOnly: false })).map((i) => i.submission), [a.id, b.id]);
+    t.match(await store.get(a.id), { score: 50 });
+    t.equal((await store.gradings(a.id)).length, 1);
+    t.ok(await store.finishRegrade(job.id, "done", 99, null));
+    t.notOk(await store.finishRegrade(job.id, "failed", 100, "late"), "a finished regrade finishes once");
+    t.match(await store.getRegrade(job.id), { status: "done", finishedAt: 99, error: null });
+  });
+
+  t.test("a real regrade's item replaces the submission's grading, extends its history, and makes a regraded webhook pending", async (t) => {
+    const store = await fresh(t);
+    const hooked = submission({ mode: "sync", callbackUrl: "http://127.0.0.1:1/h" });
+    const quiet = submission({ mode: "sync" });
+    await gradeSync(store, hooked, 50, 10);
+    await gradeSync(store, quiet, 50, 10);
+    await store.recordWebhookAttempt(hooked.id, { at: 11, status: 204, error: null, state: "delivered", nextAttemptAt: null });
+    t.equal((await store.get(hooked.id))?.webhook?.event, "submission.completed");
+    const job = await store.createRegrade(regrade());
+    const after = { ...feedback(hooked.id, 80), assignmentVersion: "v2" };
+    const record = await store.applyRegradeItem(job.id, hooked.id, after, { outcome: "improved", change: { x: 1 } }, 500, "evt-regraded");
+    t.match(record, { score: 80, maxScore: 100, assignmentVersion: "v2", status: "graded", webhook: { state: "pending", event: "submission.regraded", eventId: "evt-regraded", attempts: 0, lastStatus: null, nextAttemptAt: 500, firstAttemptAt: null } });
+    t.equal(record?.feedback?.score, 80);
+    t.same((await store.dueWebhooks(500, 10)).map((r) => r.id), [hooked.id]);
+    t.match(await store.gradings(hooked.id), [{ reason: "submitted", score: 50, regrade: null }, { reason: "regrade", score: 80, version: "v2", gradedAt: 500, regrade: job.id }]);
+    t.equal(await store.applyRegradeItem(job.id, hooked.id, after, { outcome: "improved", change: null }, 600, null), undefined, "an item is applied once");
+    t.equal((await store.gradings(hooked.id)).length, 2);
+    const same = await store.applyRegradeItem(job.id, quiet.id, { ...feedback(quiet.id, 50), assignmentVersion: "v2" }, { outcome: "unchanged", change: null }, 700, null);
+    t.match(same, { score: 50, assignmentVersion: "v2", webhook: null }, "no event id, no webhook");
+    t.match(await store.getRegrade(job.id), { done: 2, counts: { improved: 1, unchanged: 1 } });
+  });
+
+  t.test("a cancelled regrade records no more items, and running ones are listed for a restart", async (t) => {
+    const store = await fresh(t);
+    const a = submission({ mode: "sync" });
+    const b = submission({ mode: "sync" });
+    for (const s of [a, b]) await gradeSync(store, s, 50, 10);
+    const cancelled = await store.createRegrade(regrade());
+    const running = await store.createRegrade(regrade({ dryRun: true }));
+    await store.applyRegradeItem(cancelled.id, a.id, feedback(a.id, 70), { outcome: "improved", change: {} }, 20, null);
+    t.ok(await store.finishRegrade(cancelled.id, "cancelled", 30, "cancelled by a client"));
+    t.equal(await store.applyRegradeItem(cancelled.id, b.id, feedback(b.id, 70), { outcome: "improved", change: {} }, 40, null), undefined);
+    await store.recordRegradeItem(cancelled.id, b.id, { outcome: "errored", change: null });
+    t.match(await store.getRegrade(cancelled.id), { status: "cancelled", done: 1, total: 2, error: "cancelled by a client" }, "what was done stays done");
+    t.match(await store.get(b.id), { score: 50 });
+    t.same((await store.runningRegrades()).map((r) => r.id), [running.id]);
   });
 }

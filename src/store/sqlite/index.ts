@@ -9,12 +9,21 @@ import {
   type CreateResult,
   type ListQuery,
   type NewSubmission,
+  type NewRegrade,
+  type RegradeItemResult,
   type Outcome,
   type SubmissionRecord,
   type SubmissionStatus,
   type SubmissionStore,
   type SubmissionSummary,
   type WebhookStateName,
+  type WebhookEvent,
+  type GradingReason,
+  type RegradeScope,
+  type RegradeStatus,
+  type RegradeRecord,
+  type RegradeOutcome,
+  REGRADE_OUTCOMES,
 } from "../store.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
@@ -56,6 +65,31 @@ interface Row {
   webhook_last_error: string | null;
   webhook_next_at: number | null;
   webhook_first_at: number | null;
+  webhook_event: WebhookEvent | null;
+}
+
+interface GradingRow {
+  version: string;
+  score: number;
+  max_score: number;
+  graded_at: number;
+  reason: GradingReason;
+  regrade_id: string | null;
+  feedback: string;
+}
+
+interface RegradeRow {
+  id: string;
+  assignment: string;
+  version: string;
+  dry_run: number;
+  scope: RegradeScope;
+  draft: string | null;
+  status: RegradeStatus;
+  total: number;
+  created_at: number;
+  finished_at: number | null;
+  error: string | null;
 }
 
 function parse<T>(text: string | null): T | null {
@@ -92,6 +126,7 @@ function toRecord(row: Row): SubmissionRecord {
     finishedAt: row.finished_at,
     webhook: row.webhook_state === null || row.webhook_event_id === null ? null : {
       state: row.webhook_state,
+      event: row.webhook_event ?? "submission.completed",
       eventId: row.webhook_event_id,
       attempts: row.webhook_attempts,
       lastStatus: row.webhook_last_status,
@@ -199,6 +234,42 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     }
   });
 
+  const finish = db.transaction((params: Record<string, unknown>): Row | undefined => {
+    const row = s.finish.get(params) as Row | undefined;
+    if (row !== undefined) s.insertSubmittedGrading.run({ id: row.id });
+    return row;
+  });
+
+  const createRegrade = db.transaction((regrade: NewRegrade) => {
+    s.insertRegrade.run({ ...regrade, dryRun: regrade.dryRun ? 1 : 0, draft: regrade.draft === null ? null : JSON.stringify(regrade.draft) });
+    s.insertRegradeItems.run({ id: regrade.id, assignment: regrade.assignment, scope: regrade.scope });
+    s.setRegradeTotal.run({ id: regrade.id });
+  });
+
+  const toRegrade = (row: RegradeRow): RegradeRecord => {
+    const counts = Object.fromEntries(REGRADE_OUTCOMES.map((o) => [o, 0])) as Record<RegradeOutcome, number>;
+    for (const c of s.regradeCounts.all({ id: row.id }) as Array<{ outcome: RegradeOutcome; n: number }>) counts[c.outcome] = c.n;
+    return {
+      id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run === 1, scope: row.scope,
+      draft: parse<Record<string, string>>(row.draft), createdAt: row.created_at, status: row.status, total: row.total,
+      done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
+    };
+  };
+
+  const isRunning = (id: string) => (s.regradeById.get({ id }) as RegradeRow | undefined)?.status === "running";
+
+  const applyRegradeItem = db.transaction((id: string, submission: string, feedback: Feedback, result: RegradeItemResult, now: number, eventId: string | null): Row | undefined => {
+    if (!isRunning(id)) return undefined;
+    const item = { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) };
+    if (s.recordRegradeItem.run(item).changes === 0) return undefined;
+    const text = JSON.stringify(feedback);
+    const common = { id, submission, version: feedback.assignmentVersion, score: feedback.score, maxScore: feedback.maxScore, now, feedback: text };
+    const row = s.applyRegrade.get({ ...common, status: feedback.status, eventId }) as Row | undefined;
+    // A submission no longer graded (it cannot happen today: graded is final) keeps its item done, untouched.
+    if (row !== undefined) s.insertRegradeGrading.run(common);
+    return row;
+  });
+
   return {
     async create(submission, windowMs) {
       if (submission.mode !== "async") return create(submission, windowMs);
@@ -238,7 +309,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
       return claimNext(now, leaseMs, maxAttempts, exhausted);
     },
     async finish(id, outcome: Outcome, now, eventId) {
-      const row = s.finish.get({
+      const row = finish({
         id,
         status: outcome.status,
         now,
@@ -249,7 +320,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
             feedback: JSON.stringify(outcome.feedback), score: outcome.feedback.score, maxScore: outcome.feedback.maxScore,
             assignmentVersion: outcome.feedback.assignmentVersion, errorCode: null, errorMessage: null,
           }),
-      }) as Row | undefined;
+      });
       return row === undefined ? undefined : toRecord(row);
     },
     async release(id) {
@@ -272,6 +343,39 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     },
     async blankSources(before) {
       return s.blankSources.run({ before }).changes;
+    },
+    async createRegrade(regrade) {
+      createRegrade(regrade);
+      return toRegrade(s.regradeById.get({ id: regrade.id }) as RegradeRow);
+    },
+    async getRegrade(id) {
+      const row = s.regradeById.get({ id }) as RegradeRow | undefined;
+      return row === undefined ? undefined : toRegrade(row);
+    },
+    async runningRegrades() {
+      return (s.runningRegrades.all() as RegradeRow[]).map(toRegrade);
+    },
+    async pendingRegradeItems(id) {
+      return (s.pendingRegradeItems.all({ id }) as Array<{ submission_id: string }>).map((r) => r.submission_id);
+    },
+    async recordRegradeItem(id, submission, result) {
+      s.recordRegradeItem.run({ id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) });
+    },
+    async applyRegradeItem(id, submission, feedback, result, now, eventId) {
+      const row = applyRegradeItem(id, submission, feedback, result, now, eventId);
+      return row === undefined ? undefined : toRecord(row);
+    },
+    async regradeItems(id, options) {
+      return (s.regradeItems.all({ id, changedOnly: options.changedOnly ? 1 : 0 }) as Array<{ submission_id: string; outcome: RegradeOutcome; change: string | null }>)
+        .map((r) => ({ submission: r.submission_id, outcome: r.outcome, change: parse<unknown>(r.change) }));
+    },
+    async finishRegrade(id, status, now, error) {
+      return s.finishRegrade.run({ id, status, now, error }).changes === 1;
+    },
+    async gradings(submission) {
+      return (s.gradings.all({ id: submission }) as GradingRow[]).map((r) => ({
+        version: r.version, score: r.score, maxScore: r.max_score, gradedAt: r.graded_at, reason: r.reason, regrade: r.regrade_id, feedback: JSON.parse(r.feedback) as Feedback,
+      }));
     },
     async migrations() {
       return applied;

@@ -63,7 +63,8 @@ const finishedSet = `
   idempotency_slot = CASE WHEN @status = 'failed' THEN NULL ELSE idempotency_slot END,
   webhook_state = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN 'pending' ELSE NULL END,
   webhook_event_id = CASE WHEN callback_url IS NOT NULL THEN @eventId ELSE NULL END,
-  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN @now ELSE NULL END`;
+  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN @now ELSE NULL END,
+  webhook_event = NULL`;
 
 export const finish = `UPDATE submissions SET ${finishedSet} WHERE id = @id AND status = 'running' RETURNING *`;
 
@@ -88,3 +89,68 @@ WHERE id = @id AND webhook_state = 'pending'`;
 export const blankSources = `
 UPDATE submissions SET source = '', source_blanked = 1
 WHERE source_blanked = 0 AND finished_at IS NOT NULL AND received_at < @before`;
+
+// The first grading of a submission (finish, when graded or rejected): its history's first entry.
+export const insertSubmittedGrading = `
+INSERT INTO gradings (submission_id, version, score, max_score, graded_at, reason, feedback)
+SELECT id, assignment_version, score, max_score, finished_at, 'submitted', feedback FROM submissions
+WHERE id = @id AND status IN ('graded', 'rejected') AND feedback IS NOT NULL`;
+
+export const gradings = "SELECT * FROM gradings WHERE submission_id = @id ORDER BY seq";
+
+export const insertRegrade = `
+INSERT INTO regrades (id, assignment, version, dry_run, scope, draft, status, total, created_at)
+VALUES (@id, @assignment, @version, @dryRun, @scope, @draft, 'running', 0, @createdAt)`;
+
+// Scope "latest": the newest graded or rejected submission of each student; those without a student count one each.
+export const insertRegradeItems = `
+INSERT INTO regrade_items (regrade_id, submission_seq, submission_id)
+SELECT @id, s.seq, s.id FROM submissions s
+WHERE s.assignment = @assignment AND s.status IN ('graded', 'rejected')
+  AND (@scope = 'all' OR s.student IS NULL OR s.seq = (
+    SELECT MAX(l.seq) FROM submissions l WHERE l.student = s.student AND l.assignment = s.assignment AND l.status IN ('graded', 'rejected')))
+ORDER BY s.seq`;
+
+export const setRegradeTotal = "UPDATE regrades SET total = (SELECT COUNT(*) FROM regrade_items WHERE regrade_id = @id) WHERE id = @id";
+
+export const regradeById = "SELECT * FROM regrades WHERE id = @id";
+
+export const runningRegrades = "SELECT * FROM regrades WHERE status = 'running' ORDER BY created_at";
+
+export const regradeCounts = "SELECT outcome, COUNT(*) AS n FROM regrade_items WHERE regrade_id = @id AND outcome IS NOT NULL GROUP BY outcome";
+
+export const pendingRegradeItems = "SELECT submission_id FROM regrade_items WHERE regrade_id = @id AND outcome IS NULL ORDER BY submission_seq";
+
+// Only while the regrade runs and the item is not done: a cancelled regrade records nothing more.
+export const recordRegradeItem = `
+UPDATE regrade_items SET outcome = @outcome, change = @change
+WHERE regrade_id = @id AND submission_id = @submission AND outcome IS NULL
+  AND EXISTS (SELECT 1 FROM regrades WHERE id = @id AND status = 'running')`;
+
+export const regradeItems = `
+SELECT submission_id, outcome, change FROM regrade_items
+WHERE regrade_id = @id AND outcome IS NOT NULL AND (@changedOnly = 0 OR change IS NOT NULL)
+ORDER BY submission_seq`;
+
+// A regrade's new grading becomes the submission's; its status stays graded or rejected (the feedback's).
+export const applyRegrade = `
+UPDATE submissions SET
+  status = @status, feedback = @feedback, score = @score, max_score = @maxScore, assignment_version = @version,
+  webhook_state = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN 'pending' ELSE webhook_state END,
+  webhook_event_id = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN @eventId ELSE webhook_event_id END,
+  webhook_event = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN 'submission.regraded' ELSE webhook_event END,
+  webhook_attempts = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN 0 ELSE webhook_attempts END,
+  webhook_last_status = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN NULL ELSE webhook_last_status END,
+  webhook_last_error = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN NULL ELSE webhook_last_error END,
+  webhook_first_at = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN NULL ELSE webhook_first_at END,
+  webhook_next_at = CASE WHEN callback_url IS NOT NULL AND @eventId IS NOT NULL THEN @now ELSE webhook_next_at END
+WHERE id = @submission AND status IN ('graded', 'rejected')
+RETURNING *`;
+
+export const insertRegradeGrading = `
+INSERT INTO gradings (submission_id, version, score, max_score, graded_at, reason, regrade_id, feedback)
+VALUES (@submission, @version, @score, @maxScore, @now, 'regrade', @id, @feedback)`;
+
+export const finishRegrade = `
+UPDATE regrades SET status = @status, finished_at = @now, error = @error
+WHERE id = @id AND status = 'running'`;

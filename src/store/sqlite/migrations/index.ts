@@ -1,4 +1,5 @@
 import m001 from "./001-submissions.js";
+import m002 from "./002-regrades.js";
 
 /**
  * The SQLite schema's migrations, in order. They are TypeScript modules, not .sql files, so that
@@ -11,4 +12,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m001];
+export const migrations: readonly Migration[] = [m001, m002];
