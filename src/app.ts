@@ -119,11 +119,11 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(assignmentRoutes, { config });
   await fastify.register(submissionRoutes, { config });
   await fastify.register(submissionRecordRoutes);
+  await fastify.register(regradeRoutes, { config });
   // The instructor's routes and console (issue #20).
   await fastify.register(instructorRoutes, { config });
   await fastify.register(activityRoutes);
   await fastify.register(submissionSourceRoutes);
-  await fastify.register(regradeRoutes, { config });
   await fastify.register(consolePlugin, { config });
 };
 
