@@ -14,8 +14,11 @@ interface Regrade {
   total?: number;
   done?: number;
   counts?: { improved: number; worsened: number; unchanged: number; errored: number };
-  changes?: Array<{ submission: string; student: string | null; before: { score: number; maxScore: number }; after: { score: number; maxScore: number }; cases?: string[] }>;
-  error?: { code: string; message: string };
+  changes?: Array<{ submission: string; student: string | null; outcome: string; before: { score: number; maxScore: number }; after: { score: number; maxScore: number }; cases?: string[] }>;
+  perExercise?: Record<string, number>;
+  perCase?: Record<string, number>;
+  /** Why it failed or was cancelled. */
+  error?: string | null;
 }
 
 const POLL_MS = 500;
@@ -31,19 +34,26 @@ async function finished(id: string, progress: HTMLElement): Promise<Regrade> {
 
 function regradeView(regrade: Regrade, title: string): HTMLElement {
   const counts = regrade.counts ?? { improved: 0, worsened: 0, unchanged: 0, errored: 0 };
-  return h("div", { "data-testid": "regrade", "data-status": regrade.status },
+  return h("div", { "data-testid": "regrade", "data-status": regrade.status, "data-regrade": regrade.id },
     h("h3", {}, title),
-    regrade.error !== undefined ? h("p", { class: "error" }, `${regrade.error.code}: ${regrade.error.message}`) : null,
+    typeof regrade.error === "string" ? h("p", { class: "error" }, regrade.error) : null,
     h("ul", { class: "counts" },
       h("li", {}, "improved ", h("strong", { "data-count": "improved" }, String(counts.improved))),
       h("li", {}, "worsened ", h("strong", { "data-count": "worsened" }, String(counts.worsened))),
       h("li", {}, "unchanged ", h("strong", { "data-count": "unchanged" }, String(counts.unchanged))),
       h("li", {}, "errored ", h("strong", { "data-count": "errored" }, String(counts.errored)))),
     (regrade.changes ?? []).length === 0 ? h("p", {}, "No submission changes.")
-      : table("Who flips", ["submission", "student", "before", "after", "cases that changed"], (regrade.changes ?? []).map((c) => [
+      : table("Who flips (every submission whose score or a test moved)", ["submission", "student", "outcome", "before", "after", "tests that changed"], (regrade.changes ?? []).map((c) => [
         h("a", { href: `/console/submissions/${encodeURIComponent(c.submission)}` }, c.submission.slice(0, 8)),
-        c.student ?? "—", `${c.before.score} / ${c.before.maxScore}`, `${c.after.score} / ${c.after.maxScore}`, (c.cases ?? []).join(", "),
-      ])));
+        c.student ?? "—", c.outcome, `${c.before.score} / ${c.before.maxScore}`, `${c.after.score} / ${c.after.maxScore}`, (c.cases ?? []).join(", "),
+      ]), { "data-testid": "flips" }),
+    flipTable("Submissions that flip, per exercise", "exercise", regrade.perExercise),
+    flipTable("Submissions that flip, per case", "case", regrade.perCase));
+}
+
+function flipTable(caption: string, what: string, counts: Record<string, number> | undefined): HTMLElement | null {
+  const entries = Object.entries(counts ?? {}).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? null : table(caption, [what, "submissions"], entries.map(([name, count]) => [name, count]));
 }
 
 export async function previewPage(main: HTMLElement, id: string): Promise<void> {
@@ -136,4 +146,3 @@ export async function previewPage(main: HTMLElement, id: string): Promise<void> 
     dialog);
 }
 
-export { table };

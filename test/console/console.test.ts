@@ -35,6 +35,8 @@ t.teardown(async () => {
 const ASSIGNMENT = "gradient-checking";
 // The README's example: forward_propagation right, backward_propagation wrong (the notebook's "Error: Wrong output").
 const TWENTY_FIVE = "export const forward_propagation = (x, theta) => theta * x;\nexport const backward_propagation = (x, theta) => theta;\n";
+// Right but for a negative x: fails one hidden case of backward_propagation (backward-negative-x) and nothing else there.
+const ABS_BACKWARD = "export const forward_propagation = (x, theta) => theta * x;\nexport const backward_propagation = (x, theta) => Math.abs(x);\n";
 const THROWS_ON_LINE_2 = "export const forward_propagation = (x, theta) => {\n  throw new Error(\"not yet\");\n};\n";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -57,7 +59,8 @@ await submit("dave", packMutant("hardcoded-backward"));
 await submit("erin", TWENTY_FIVE);
 await submit("erin", packFile("reference/solution.mjs"));
 const frankId = await submit("frank", THROWS_ON_LINE_2);
-const STORED = 7;
+const ginaId = await submit("gina", ABS_BACKWARD);
+const STORED = 8;
 
 async function signIn(page: Page, key: string): Promise<void> {
   await page.goto(`${base}/console`);
@@ -100,7 +103,7 @@ t.test("an instructor signs in with ADMIN_TOKEN, kept in an HttpOnly SameSite=St
 t.test("an assignment's histogram has one bar per bucket, each with the API's count", async (t) => {
   t.equal(await open(admin, `/console/assignments/${ASSIGNMENT}`), "true");
   const { buckets, submissions } = (await api("GET", `/v1/assignments/${ASSIGNMENT}/activity`)).body.scores;
-  t.equal(submissions, 6, "one latest submission per student");
+  t.equal(submissions, 7, "one latest submission per student");
   const bars = admin.locator('#histogram rect[aria-label^="score"]');
   t.equal(await bars.count(), buckets.length, "as many bars as buckets");
   const titles = await bars.locator("title").allTextContents();
@@ -191,4 +194,53 @@ t.test("a key without admin signs in, but its session cannot open hidden inputs 
   t.equal(status.body.error.code, "forbidden");
   await screenshot(page, "console-assignment-not-admin");
   await context.close();
+});
+
+t.test("previewing a draft without a hidden case improves exactly the students who failed only it; publishing asks once and regrades", async (t) => {
+  // A case the matrix calls redundant (its mutants are caught by others too), so the draft still proves itself.
+  const REMOVED = "backward-negative-x";
+  const matrix = (await api("GET", `/v1/assignments/${ASSIGNMENT}/matrix`)).body;
+  t.equal(matrix.cases.find((c: { id: string }) => c.id === REMOVED).redundant, true, "the case is a redundant candidate");
+  const removed = ((await api("GET", `/v1/assignments/${ASSIGNMENT}/cases`)).body.cases as Array<{ id: string; exercise: string; testId: string }>).find((c) => c.id === REMOVED)!;
+  const summary = (await api("GET", `/v1/assignments/${ASSIGNMENT}`)).body;
+  t.equal(summary.exercises.find((e: { name: string }) => e.name === removed.exercise).scoring, "all-or-nothing");
+  // Expected from the stored feedback: each student's latest submission whose only failed test in the
+  // exercise (all or nothing) is the removed one.
+  const items = (await api("GET", `/v1/submissions?assignment=${ASSIGNMENT}&limit=200`)).body.items as Array<{ id: string; student: string; status: string }>;
+  const latest = new Map<string, string>();
+  for (const item of items) if (!latest.has(item.student) && item.status === "graded") latest.set(item.student, item.id);
+  let expected = 0;
+  for (const id of latest.values()) {
+    const tests = (await api("GET", `/v1/submissions/${id}?format=native`)).body.exercises.find((e: { name: string }) => e.name === removed.exercise).tests as Array<{ id: string; status: string }>;
+    const failed = tests.filter((x) => x.status !== "passed").map((x) => x.id);
+    if (failed.length === 1 && failed[0] === removed.testId) expected++;
+  }
+  t.equal(expected, 1, "gina, in this cohort");
+
+  const versionBefore = summary.assignmentVersion;
+  t.equal(await open(admin, `/console/assignments/${ASSIGNMENT}/preview`), "true");
+  await admin.locator(`input[data-case="${REMOVED}"]`).check();
+  await admin.getByRole("button", { name: "Preview the regrade" }).click();
+  const preview = admin.locator('[data-testid=regrade][data-status="done"]');
+  await preview.or(admin.locator("#preview-result .error")).first().waitFor({ timeout: 120_000 });
+  t.equal(await preview.locator('[data-count="improved"]').textContent(), String(expected), "the expected improved count");
+  t.equal(await preview.locator('[data-count="worsened"]').textContent(), "0");
+  const flips = (await api("GET", `/v1/regrades/${await preview.getAttribute("data-regrade")}`)).body.changes as Array<{ outcome: string }>;
+  t.equal(await preview.locator("[data-testid=flips] tbody tr").count(), flips.length, "every change the API lists");
+  t.equal((await preview.locator("[data-testid=flips] tbody td:nth-child(3)").allTextContents()).filter((o) => o === "improved").length, expected, "and who improves");
+  t.equal((await api("GET", `/v1/assignments/${ASSIGNMENT}`)).body.assignmentVersion, versionBefore, "a preview installs nothing");
+  await screenshot(admin, "console-preview");
+
+  await admin.getByRole("button", { name: "Publish and regrade…" }).click();
+  const dialog = admin.getByRole("dialog");
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Publish and regrade" }).click();
+  const published = admin.locator('[data-testid=regrade][data-status="done"]').nth(1);
+  await published.waitFor({ timeout: 120_000 });
+  t.equal(await published.locator('[data-count="improved"]').textContent(), String(expected), "the real regrade improves the same submissions");
+  t.not((await api("GET", `/v1/assignments/${ASSIGNMENT}`)).body.assignmentVersion, versionBefore, "the draft is live");
+  t.equal(await open(admin, `/console/submissions/${ginaId}`), "true");
+  t.equal(await admin.locator("[data-testid=gradings] tbody tr").count(), 2, "gina's history: submitted, then regraded");
+  t.equal(await admin.locator("[data-view=student] [data-testid=score]").textContent(), "50 of 100", "her latest grading counts backward_propagation now");
+  await screenshot(admin, "console-submission-history");
 });
