@@ -9,13 +9,18 @@ export interface Bucket {
   count: number;
 }
 
+/** Whole-number ticks for counts: no "1, 1, 2, 2" when the largest count is small. */
+function countTicks(counts: number[]): number {
+  return Math.max(1, Math.min(5, ...counts));
+}
+
 export function scoreHistogram(buckets: Bucket[], width: number): HTMLElement {
   const chart = Plot.plot({
     width,
     height: 240,
     marginBottom: 40,
     x: { label: "score (% of the maximum)", domain: [0, 100] },
-    y: { label: "students", grid: true, tickFormat: "d" },
+    y: { label: "students", grid: true, tickFormat: "d", ticks: countTicks(buckets.map((b) => b.count)) },
     marks: [
       Plot.rectY(buckets, { x1: "from", x2: "to", y: "count", insetLeft: 1, insetRight: 1, fill: "#1f5f99", title: (d: Bucket) => `${d.from}–${d.to}%: ${d.count}`, ariaLabel: (d: Bucket) => `score ${d.from}–${d.to}%: ${d.count} students` }),
       Plot.ruleY([0]),
@@ -33,7 +38,7 @@ export function perDayChart(days: Array<{ day: string; count: number }>, width: 
     width,
     height: 200,
     x: { label: "day (UTC)", type: "utc" },
-    y: { label: "submissions", grid: true, tickFormat: "d" },
+    y: { label: "submissions", grid: true, tickFormat: "d", ticks: countTicks(days.map((d) => d.count)) },
     marks: [
       Plot.rectY(data, { x: "date", interval: "day", y: "count", insetLeft: 1, fill: "#2e7d4f", title: (d: { day: string; count: number }) => `${d.day}: ${d.count}`, ariaLabel: (d: { day: string; count: number }) => `${d.day}: ${d.count} submissions` }),
       Plot.ruleY([0]),

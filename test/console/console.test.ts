@@ -112,8 +112,12 @@ t.test("an assignment's histogram has one bar per bucket, each with the API's co
   t.ok(await admin.locator("[data-testid=most-failed] tbody tr").count() > 0, "the tests failed most often are listed");
   t.ok(await admin.getByText("gradient-check-n-seed2-m5").count() > 0, "an instructor sees hidden cases by name");
   t.ok(await admin.locator('#per-day rect[aria-label$="submissions"]').count() > 0, "submissions over time are drawn");
-  await admin.locator("#matrix").waitFor();
+  await admin.locator("[data-testid=matrix]").waitFor({ timeout: 60_000 });
+  t.equal(await admin.locator("[data-testid=matrix] tbody tr").count(), (await api("GET", `/v1/assignments/${ASSIGNMENT}/matrix`)).body.cases.length, "the matrix has a row per case");
   await screenshot(admin, "console-assignment");
+  // The README's picture (docs/console-assignment.png is a copy): what an instructor sees first.
+  await admin.evaluate("window.scrollTo(0, 0)");
+  await screenshot(admin, "console-assignment-top", { fullPage: false });
 });
 
 t.test("the assignment page is usable 390 px wide: nothing wider than the screen but the tables' own scrolling", async (t) => {

@@ -37,10 +37,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
   return { browser, close: () => browser.close() };
 }
 
-/** A full-page screenshot in test-results/<name>.png. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** A screenshot in test-results/<name>.png: the full page, or what the viewport shows. */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
   return file;
 }
