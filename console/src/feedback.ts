@@ -82,6 +82,15 @@ export function studentView(feedback: Feedback): HTMLElement {
   return root;
 }
 
+/** Arguments are cut to this many characters on the page (the whole value is in the title). */
+const ARGS_SHOWN = 120;
+
+function argsText(args: unknown[] | undefined): HTMLElement {
+  const text = args === undefined ? "" : json(args);
+  const cut = text.length > ARGS_SHOWN;
+  return h("code", { class: "args", title: cut ? text.slice(0, 2000) : undefined }, cut ? `${text.slice(0, ARGS_SHOWN)}…` : text);
+}
+
 /** The staff view: each hidden test beside the case behind it (its inputs and expectation). */
 export function staffView(feedback: Feedback, cases: StaffCase[] | undefined, sameVersion: boolean): HTMLElement {
   if (cases === undefined) return h("p", { class: "note" }, "Hidden inputs are for admins only.");
@@ -93,7 +102,7 @@ export function staffView(feedback: Feedback, cases: StaffCase[] | undefined, sa
   else {
     root.appendChild(table("Hidden tests and their cases", ["test", "status", "case", "arguments", "expected"], hidden.map((test) => {
       const c = byTest.get(test.id);
-      return [test.id, test.status, c?.id ?? "(no such case now)", h("code", { class: "args" }, c === undefined ? "" : json(c.args).slice(0, 400)), c?.expected ?? ""];
+      return [test.id, test.status, c?.id ?? "(no such case now)", argsText(c?.args), c?.expected ?? ""];
     }), { "data-testid": "hidden-cases" }));
   }
   return root;
