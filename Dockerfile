@@ -11,6 +11,7 @@ COPY scripts ./scripts
 COPY submissions-schema ./submissions-schema
 COPY test ./test
 COPY bench ./bench
+COPY console ./console
 RUN npm run build && npm prune --omit=dev
 
 # Run: the same Node 20 and glibc, no compilers, a non-root user, and bubblewrap for the second wall around the
@@ -22,6 +23,8 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# The instructor console's bundle (esbuild, at npm run build), served under /console/assets.
+COPY --from=build /app/dist/console ./dist/console
 COPY package.json ./
 COPY submissions-schema ./submissions-schema
 COPY graders ./graders

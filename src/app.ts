@@ -17,7 +17,11 @@ import sandboxPlugin from "./plugins/sandbox.js";
 import storePlugin from "./plugins/store.js";
 import regradesPlugin from "./plugins/regrades.js";
 import typescriptPlugin from "./plugins/typescript.js";
+import activityRoutes from "./routes/activity.js";
 import assignmentRoutes from "./routes/assignments.js";
+import consolePlugin from "./plugins/console.js";
+import instructorRoutes from "./routes/instructor.js";
+import submissionSourceRoutes from "./routes/submission-source.js";
 import healthRoutes from "./routes/health.js";
 import submissionRecordRoutes from "./routes/submission-records.js";
 import regradeRoutes from "./routes/regrades.js";
@@ -118,12 +122,17 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(healthRoutes);
   await fastify.register(probeRoutes);
   await fastify.register(metricsRoutes, { config });
-  // A grading-only node (ROLE=worker) answers the probes and metrics above, not the API.
+  // A grading-only node (ROLE=worker) answers the probes and metrics above, not the API nor the console.
   if (config.role !== "worker") {
     await fastify.register(assignmentRoutes, { config });
     await fastify.register(submissionRoutes, { config });
     await fastify.register(submissionRecordRoutes);
     await fastify.register(regradeRoutes, { config });
+    // The instructor's routes and console (issue #20).
+    await fastify.register(instructorRoutes, { config });
+    await fastify.register(activityRoutes);
+    await fastify.register(submissionSourceRoutes);
+    await fastify.register(consolePlugin, { config });
   }
 };
 

@@ -8,7 +8,7 @@ export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: {
-      paths: ["req.headers.authorization", "source", "*.source", "body", "*.body", "files", "*.files", "args", "*.args"],
+      paths: ["req.headers.authorization", "req.headers.cookie", "source", "*.source", "body", "*.body", "files", "*.files", "args", "*.args"],
       censor: "[redacted]",
     },
   };

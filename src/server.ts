@@ -19,7 +19,9 @@ const server = Fastify(serverOptions(config));
 const drain = new Drain();
 try {
   await server.register(app, { config, drain });
-  await server.listen({ port: config.port, host: config.host });
+  const address = await server.listen({ port: config.port, host: config.host });
+  // Where an instructor opens the console (issue #20), as a log line like the others (stdout stays JSON lines).
+  server.log.info({ console: `${address}/console` }, `instructor console at ${address}/console`);
 } catch (error) {
   if (error instanceof ConfinementError) {
     // Why the second wall is missing and how to fix it, as a sentence for whoever started the service.

@@ -30,6 +30,8 @@ t.test("the server starts with the bundled packs, answers, and closes cleanly on
     url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output().stdout)?.[1] ?? "";
   }
   t.not(url, "", "it logs the address it listens on");
+  for (let i = 0; i < 50 && !server.output().stdout.includes(`instructor console at ${url}/console`); i++) await new Promise((r) => setTimeout(r, 100));
+  t.match(server.output().stdout, `instructor console at ${url}/console`, "and where the instructor console is");
   const health = await fetch(`${url}/health`).then((r) => r.json()) as { status: string };
   t.equal(health.status, "ok");
   server.child.kill("SIGTERM");

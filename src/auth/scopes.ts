@@ -10,12 +10,18 @@ const routeScopes: Record<string, Scope | "any"> = {
   "GET /v1/submissions": "read",
   "GET /v1/submissions/:id": "read",
   "PUT /v1/assignments/:id": "admin",
+  // The instructor's reads (src/routes/instructor.ts, activity.ts): hidden cases, the pack's files, cohort figures.
+  "GET /v1/assignments/:id/cases": "admin",
+  "GET /v1/assignments/:id/pack": "admin",
+  "GET /v1/assignments/:id/activity": "admin",
+  "POST /v1/assignments/:id/trials": "admin",
+  "GET /v1/submissions/:id/source": "read",
+  // The matrix names hidden cases and what they catch: instructors only.
+  "GET /v1/assignments/:id/matrix": "admin",
   // Regrades read every student's results and may rewrite them: instructors only, reads included.
   "POST /v1/assignments/:id/regrades": "admin",
   "GET /v1/regrades/:id": "admin",
   "DELETE /v1/regrades/:id": "admin",
-  // The matrix names hidden cases and what they catch: instructors only.
-  "GET /v1/assignments/:id/matrix": "admin",
 };
 
 export function isV1Path(url: string): boolean {

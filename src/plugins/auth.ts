@@ -5,6 +5,7 @@ import { ApiError, apiError } from "../errors.js";
 import { hasScope, tokenMatches, type Client, type KeyStore } from "../auth/keys.js";
 import { isV1Path, requiredScope } from "../auth/scopes.js";
 import { openKeyStore } from "../auth/open.js";
+import { sessionCredential } from "../console/session.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -34,14 +35,26 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
- * The client a request's bearer token names: null with no Authorization header, "unknown" for a token
- * that is neither ADMIN_TOKEN nor a live key (or a header that is not a bearer token).
+ * The client a request's bearer token names: null with no Authorization header (and no console
+ * session), "unknown" for a token that is neither ADMIN_TOKEN nor a live key (or a header that is not
+ * a bearer token). A console session whose CSRF token or Origin is wrong throws 401.
  */
 export async function authenticate(request: FastifyRequest, keys: KeyStore, adminToken: string): Promise<Client | null | "unknown"> {
   const header = request.headers.authorization;
-  if (header === undefined) return null;
+  if (header === undefined) {
+    // The console's cookie (src/console/session.ts), only with its CSRF header and from this origin.
+    const session = sessionCredential(request);
+    if (session.kind === "none") return null;
+    if (session.kind === "refused") throw new ApiError("unauthorized", [session.reason]);
+    return clientOf(session.secret, keys, adminToken);
+  }
   const secret = bearerToken(header);
   if (secret === undefined) return "unknown";
+  return clientOf(secret, keys, adminToken);
+}
+
+/** The client a secret names: ADMIN_TOKEN's, a live key's, or "unknown". */
+export async function clientOf(secret: string, keys: KeyStore, adminToken: string): Promise<Client | "unknown"> {
   if (adminToken !== "" && tokenMatches(secret, adminToken)) return adminTokenClient;
   const key = await keys.verify(secret);
   if (key === undefined) return "unknown";

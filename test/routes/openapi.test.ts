@@ -18,7 +18,7 @@ t.test("GET /openapi.json is an OpenAPI 3 document of every route, built from th
     components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
   };
   t.match(doc.openapi, /^3\./);
-  t.same(Object.keys(doc.paths).sort(), ["/health", "/health/live", "/health/ready", "/metrics", "/v1/assignments", "/v1/assignments/{id}", "/v1/assignments/{id}/helpers/{specifier}", "/v1/assignments/{id}/matrix", "/v1/assignments/{id}/regrades", "/v1/assignments/{id}/starter", "/v1/regrades/{id}", "/v1/submissions", "/v1/submissions/{id}"]);
+  t.same(Object.keys(doc.paths).sort(), ["/health", "/health/live", "/health/ready", "/metrics", "/v1/assignments", "/v1/assignments/{id}", "/v1/assignments/{id}/activity", "/v1/assignments/{id}/cases", "/v1/assignments/{id}/helpers/{specifier}", "/v1/assignments/{id}/matrix", "/v1/assignments/{id}/pack", "/v1/assignments/{id}/regrades", "/v1/assignments/{id}/starter", "/v1/assignments/{id}/trials", "/v1/regrades/{id}", "/v1/submissions", "/v1/submissions/{id}", "/v1/submissions/{id}/source"]);
   const regrade = doc.paths["/v1/regrades/{id}"];
   t.ok(regrade?.get?.responses["200"] && regrade.delete?.responses["200"], "a regrade's answer is documented for GET and DELETE");
   t.ok(doc.paths["/v1/assignments/{id}/regrades"]?.post?.responses["202"], "starting a regrade answers 202, documented");
