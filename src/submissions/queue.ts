@@ -123,7 +123,7 @@ export class GradingQueue {
    * takes what live traffic leaves (all of `limit` when there is none), and live work that arrives
    * finds a free worker and a free core. Resolves with `work`'s result.
    */
-  whenIdle<T>(work: () => Promise<T>, limit: number): Promise<T> {
+  whenIdle<T>(work: () => Promise<T>, limit: () => number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const run = async () => {
         try {
@@ -136,13 +136,19 @@ export class GradingQueue {
         reject(apiError("shutting_down"));
         return;
       }
-      this.idleLimit = Math.max(1, limit);
+      this.idleLimit = limit;
       this.idleWaiting.push({ run, reject });
       this.pump();
     });
   }
 
-  private idleLimit = 1;
+  private idleLimit: () => number = () => 1;
+  private lastLiveStart = 0;
+
+  /** Milliseconds since a live grading (sync or async) last started. */
+  sinceLive(now = Date.now()): number {
+    return now - this.lastLiveStart;
+  }
 
   /** A stored async submission is waiting in the store. */
   enqueued(): void {
@@ -193,6 +199,7 @@ export class GradingQueue {
       const waiter = this.syncWaiting.shift();
       if (waiter !== undefined) {
         this.active++;
+        this.lastLiveStart = Date.now();
         this.track(this.runSync(waiter));
         continue;
       }
@@ -200,11 +207,12 @@ export class GradingQueue {
         // Async work waits in the store: it goes before regrades (claiming it, or after a pause).
         if (this.claiming || this.paused !== undefined) return;
         this.active++;
+        this.lastLiveStart = Date.now();
         this.claiming = true;
         this.track(this.runBackground());
         continue;
       }
-      if (this.active >= this.idleLimit || this.paused !== undefined) return;
+      if (this.active >= Math.max(1, this.idleLimit()) || this.paused !== undefined) return;
       const idle = this.idleWaiting.shift();
       if (idle === undefined) return;
       this.active++;
