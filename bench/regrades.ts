@@ -129,7 +129,7 @@ await store.close();
 
 server = await startServer(dataDir);
 const workers = Number(process.env.WORKERS ?? 4);
-console.log(`regrades bench: ${n} stored submissions (${seeds.length} sources), ${liveCount} live sync submissions per phase, WORKERS=${workers}, REGRADE_WORKERS=${process.env.REGRADE_WORKERS ?? "0 (all but one)"}, ${cpus().length} cores`);
+console.log(`regrades bench: ${n} stored submissions (${seeds.length} sources), ${liveCount} live sync submissions per phase, WORKERS=${workers}, REGRADE_WORKERS=${process.env.REGRADE_WORKERS ?? "0 (one per core, one fewer during live traffic)"}, ${cpus().length} cores`);
 
 // Warm the workers, then the idle baseline.
 await liveLatencies(server.url, 5);

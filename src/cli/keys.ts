@@ -2,11 +2,12 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.js";
 import { isScope, SCOPES, type ApiKey, type Scope } from "../auth/keys.js";
-import { SqliteKeyStore } from "../auth/sqlite-keys.js";
+import { openKeyStore } from "../auth/open.js";
 
 /**
- * gradebox-keys: the operators' tool for API keys, on the database in DATA_DIR (the service may be
- * running: the database is in WAL mode and the service reads keys on every request).
+ * gradebox-keys: the operators' tool for API keys, on the database in DATA_DIR, or in PostgreSQL with
+ * DATABASE_URL (the service may be running: it reads keys on every request, so a new or revoked key
+ * counts at once, on every node).
  *
  * Exit codes: 0 success, 1 no such key, 2 wrong usage, 78 a bad setting.
  */
@@ -21,7 +22,8 @@ Commands:
   list [--json]       Every key: id, name, scopes, rate limit, created, revoked. Never a secret.
   revoke <id>         Revoke a key; requests with its secret are refused from then on.
 
-The database is DATA_DIR/gradebox.db (DATA_DIR from the environment, default data/).`;
+The database is DATA_DIR/gradebox.db (DATA_DIR from the environment, default data/), or PostgreSQL
+when DATABASE_URL is set.`;
 
 class UsageError extends Error {}
 
@@ -38,7 +40,7 @@ function row(key: ApiKey): string {
   return [key.id, key.name, key.scopes.join(","), limit, key.createdAt, key.revokedAt === null ? "active" : `revoked ${key.revokedAt}`].join("\t");
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -51,7 +53,7 @@ function main(argv: string[]): number {
   }
   if (!["create", "list", "revoke"].includes(command)) throw new UsageError(`unknown command '${command}'`);
   const config = loadConfig(process.env);
-  const store = new SqliteKeyStore(config.dataDir);
+  const store = await openKeyStore(config);
   try {
     if (command === "create") {
       const name = values.name?.trim() ?? "";
@@ -60,33 +62,33 @@ function main(argv: string[]): number {
       const limitText = values["rate-limit"];
       const rateLimitPerMin = limitText === undefined ? null : Number(limitText);
       if (rateLimitPerMin !== null && !(Number.isInteger(rateLimitPerMin) && rateLimitPerMin >= 1)) throw new UsageError("--rate-limit must be a whole number of requests per minute, at least 1");
-      const { key, secret } = store.create({ name, scopes, rateLimitPerMin });
+      const { key, secret } = await store.create({ name, scopes, rateLimitPerMin });
       process.stdout.write(`${row(key)}\n`);
       process.stdout.write(`secret: ${secret}\n`);
       process.stderr.write("Keep the secret now: it is not stored and cannot be shown again. Send it as Authorization: Bearer <secret>.\n");
       return 0;
     }
     if (command === "list") {
-      const keys = store.list();
+      const keys = await store.list();
       if (values.json === true) process.stdout.write(`${JSON.stringify(keys, null, 2)}\n`);
       else for (const key of keys) process.stdout.write(`${row(key)}\n`);
       return 0;
     }
     const id = positionals[0];
     if (id === undefined) throw new UsageError("revoke needs a key id (see gradebox-keys list)");
-    if (!store.revoke(id)) {
+    if (!(await store.revoke(id))) {
       process.stderr.write(`no active key has the id '${id}'\n`);
       return 1;
     }
     process.stdout.write(`revoked ${id}\n`);
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
     process.stderr.write(`gradebox-keys: ${(error as Error).message}\n\n${USAGE}\n`);

@@ -172,7 +172,7 @@ export class GradingQueue {
    * takes what live traffic leaves (all of `limit` when there is none), and live work that arrives
    * finds a free worker and a free core. Resolves with `work`'s result.
    */
-  whenIdle<T>(work: () => Promise<T>, limit: number): Promise<T> {
+  whenIdle<T>(work: () => Promise<T>, limit: () => number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const run = async () => {
         try {
@@ -185,13 +185,19 @@ export class GradingQueue {
         reject(apiError("shutting_down"));
         return;
       }
-      this.idleLimit = Math.max(1, limit);
+      this.idleLimit = limit;
       this.idleWaiting.push({ run, reject });
       this.pump();
     });
   }
 
-  private idleLimit = 1;
+  private idleLimit: () => number = () => 1;
+  private lastLiveStart = 0;
+
+  /** Milliseconds since a live grading (sync or async) last started. */
+  sinceLive(now = Date.now()): number {
+    return now - this.lastLiveStart;
+  }
 
   /** A stored async submission is waiting in the store. */
   enqueued(): void {
@@ -315,7 +321,7 @@ export class GradingQueue {
     }
     // Regrades take only what live work leaves: no claim under way or wanted (the last one found the
     // store empty), and fewer than their limit of gradings of any kind running.
-    while (!this.closed && !this.wanted && !this.claiming && this.paused === undefined && this.active < Math.min(this.slots, this.idleLimit)) {
+    while (!this.closed && !this.wanted && !this.claiming && this.paused === undefined && this.active < Math.min(this.slots, Math.max(1, this.idleLimit()))) {
       const idle = this.idleWaiting.shift();
       if (idle === undefined) return;
       this.active++;
@@ -365,6 +371,8 @@ export class GradingQueue {
         if (!this.backgroundStopped) this.background = 0;
         return;
       }
+      // A live grading starts (regrades yield a core while these keep coming).
+      this.lastLiveStart = Date.now();
       if (claimed.mode === "async") this.background = Math.max(0, this.background - 1);
       // There may be more: another claim may start while this one grades.
       this.wanted = true;

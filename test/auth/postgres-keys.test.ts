@@ -1,7 +1,10 @@
 import t from "tap";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
 import pg from "pg";
 import { hashSecret } from "../../src/auth/keys.js";
 import { openPostgresKeyStore } from "../../src/auth/postgres-keys.js";
+import { root, tempDataDir } from "../helpers/app.js";
 import { postgresForTests } from "../helpers/postgres.js";
 
 const cluster = await postgresForTests(t);
@@ -36,5 +39,26 @@ if (cluster !== undefined) {
     t.notOk(JSON.stringify(rows).includes(secret.split(".")[1] as string), "the secret is not in the database");
     t.same(rows[0]?.secret_sha256, hashSecret(secret), "its SHA-256 is");
     await a.ping();
+  });
+
+  t.test("gradebox-keys with DATABASE_URL creates and revokes keys in PostgreSQL, where every node reads them", async (t) => {
+    const url = await cluster.createDatabase();
+    const cli = (...args: string[]) => {
+      const run = spawnSync(process.execPath, [path.join(root, "dist", "src", "cli", "keys.js"), ...args], {
+        env: { PATH: process.env.PATH ?? "", DATA_DIR: tempDataDir(), DATABASE_URL: url },
+        encoding: "utf8",
+      });
+      return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+    };
+    const created = cli("create", "--name", "moodle", "--scopes", "submit");
+    t.equal(created.code, 0, created.stderr);
+    const secret = /^secret: (gbx_\S+)$/m.exec(created.stdout)?.[1] ?? "";
+    const node = await openPostgresKeyStore(url, 1);
+    t.teardown(() => node.close());
+    const key = await node.verify(secret);
+    t.match(key, { name: "moodle", scopes: ["submit"] }, "a node reads the key the CLI made");
+    t.equal(cli("revoke", key?.id ?? "").code, 0);
+    t.equal(await node.verify(secret), undefined, "and its revocation");
+    t.match(cli("list").stdout, /\tmoodle\tsubmit\tdefault\t.*\trevoked /);
   });
 }

@@ -204,7 +204,7 @@ export async function postgresForTests(t: Test, options: StartOptions = { fast: 
       t.fail(`${reason} (CI is set, so these tests must run: .ci/run installs PostgreSQL)`);
       return undefined;
     }
-    t.plan(0, `skipped: ${reason}`);
+    t.plan(0, reason);
     return undefined;
   }
   t.teardown(() => cluster.destroy());

@@ -12,7 +12,8 @@ import { fixture } from "../helpers/files.js";
 t.test("a grading longer than LEASE_S keeps its lease by renewing it: it is graded once, in one attempt", async (t) => {
   const dataDir = tempDataDir();
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const app = await buildApp({ DATA_DIR: dataDir, LEASE_S: "1", EVAL_TIMEOUT_MS: "10000", SUBMISSION_WALL_MS: "20000" });
+  // BUDGETS=off: the slow but correct submission spins 2.5 s, past any budget learnt from the reference.
+  const app = await buildApp({ DATA_DIR: dataDir, LEASE_S: "1", EVAL_TIMEOUT_MS: "10000", SUBMISSION_WALL_MS: "20000", BUDGETS: "off" });
   const source = fixture("slow/correct-after-2500ms.mjs");
   const accepted = await app.inject({ method: "POST", url: "/v1/submissions", headers: { prefer: "respond-async" }, payload: { assignment: "gradient-checking", source } });
   t.equal(accepted.statusCode, 202);

@@ -146,6 +146,14 @@ export class Database {
       throw this.translate(error);
     }
     let broken: Error | undefined;
+    // pg-pool takes its own 'error' listener off a client it hands out, and a client whose connection
+    // dies between two statements (no query active to reject) emits 'error': unheard, that would end
+    // the process. Heard here, the next statement fails and the connection is destroyed.
+    const onError = (error: Error) => {
+      broken = error;
+      this.lost(error);
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await work(client);
@@ -161,6 +169,7 @@ export class Database {
       }
       throw this.translate(error);
     } finally {
+      client.off("error", onError);
       // A connection that failed is destroyed, not put back for the next caller.
       client.release(broken);
     }
