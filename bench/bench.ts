@@ -327,7 +327,7 @@ interface HostileAlone {
   verdicts: Record<string, number>;
   /** Time to verdict (HTTP round trip on an idle service), ms. */
   timeToVerdict: Summary;
-  /** The time limit the submission ran into: EVAL_TIMEOUT_MS for top-level code, else CALL_TIMEOUT_MS per call stopped (at most the wall budget). */
+  /** The time limit the submission ran into: the load's (EVAL_TIMEOUT_MS, or its learnt budget), else each stopped call's (at most the wall budget). */
   limitMs: number;
   /** limit + KILL_GRACE_MS: the bound the service documents for enforcing a limit. */
   allowedMs: number;
@@ -342,12 +342,20 @@ async function post(port: number, body: string): Promise<{ status: number; text:
   return { status: response.status, text, ms: performance.now() - t };
 }
 
+/** The limit a message names ("… did not finish within 50 ms."): with learnt budgets, the budget that stopped the code. */
+function namedLimit(message: string | undefined): number | undefined {
+  const ms = /within (\d+) ms\.$/.exec(message ?? "")?.[1];
+  return ms === undefined ? undefined : Number(ms);
+}
+
 function limitOf(feedback: Feedback | undefined, info: ServiceInfo): number {
   const l = info.limits;
   if (feedback === undefined) return l.submissionWallMs;
-  if (feedback.status === "rejected") return l.evalTimeoutMs;
-  const stopped = feedback.exercises.flatMap((e) => e.tests).filter((t) => t.status === "timeout" || t.status === "memory").length;
-  return Math.min(l.submissionWallMs, Math.max(1, stopped) * l.callTimeoutMs);
+  if (feedback.status === "rejected") return namedLimit(feedback.reason?.message) ?? l.evalTimeoutMs;
+  // A hidden test's message names no limit: its call's is at most CALL_TIMEOUT_MS.
+  const stopped = feedback.exercises.flatMap((e) => e.tests).filter((t) => t.status === "timeout" || t.status === "memory");
+  const sum = stopped.reduce((total, t) => total + (t.status === "timeout" ? namedLimit(t.message) ?? l.callTimeoutMs : l.callTimeoutMs), 0);
+  return Math.min(l.submissionWallMs, Math.max(sum, stopped.length === 0 ? l.callTimeoutMs : 0));
 }
 
 async function waitForIdlePool(service: ServiceProcess, workers: number): Promise<void> {

@@ -152,11 +152,6 @@ export class IsolateSession {
     return this.cpuSpent;
   }
 
-  /** True once the isolate was stopped (a limit or a budget) and can run nothing more. */
-  get isLost(): boolean {
-    return this.lost !== undefined;
-  }
-
   /**
    * CPU time is read from the worker process (all its threads), not from the isolate: isolated-vm's
    * `cpuTime` counts a running isolate's time by the clock (a thread's CPU clock can only be read once
@@ -303,8 +298,8 @@ export class IsolateSession {
     const watchdog = new Promise<"watchdog">((resolve) => {
       timer = setTimeout(() => resolve("watchdog"), limitMs + this.killGraceMs);
     });
-    // isolated-vm's timeout counts the clock; a budget of CPU time is read here, from the isolate's own
-    // counter, and an overrun stops the isolate (it has no other way to stop running code than disposing).
+    // isolated-vm's timeout counts the clock; a budget of CPU time is read here, from the worker's CPU time
+    // (cpuTime above), and an overrun stops the isolate (it has no other way to stop running code than disposing).
     const cpuStarted = this.cpuTime();
     const overrun = cpuBudgetMs === undefined ? undefined : new Promise<"cpu">((resolve) => {
       cpuTimer = setInterval(() => {

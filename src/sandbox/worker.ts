@@ -48,19 +48,21 @@ async function sessionFor(job: GradeJob): Promise<{ session: IsolateSession; pre
  * loaded again (its top-level state starts anew), within the same deadline and CPU budget: one slow case must
  * not cost the others. Its load's output was reported once already and is dropped.
  */
-async function takeOver(job: GradeJob, lost: IsolateSession): Promise<IsolateSession | undefined> {
+async function takeOver(job: GradeJob, lost: IsolateSession): Promise<{ session?: IsolateSession; tainted: boolean }> {
   const next = await IsolateSession.prepare(sessionSetup(job.limits, job.resultMaxDepth, job.keepGlobals), job.limits, job.killGraceMs);
   next.begin(job.limits, { ...(job.budget !== undefined ? { budget: job.budget } : {}), deadline: lost.jobDeadline, cpuUsedMs: lost.cpuUsedMs() });
   const loaded = await next.load({ source: job.source, helpers: job.helpers });
   await next.takeOutput();
-  if (loaded.kind === "loaded") return next;
+  if (loaded.kind === "loaded") return { session: next, tainted: false };
   next.dispose();
-  return undefined;
+  return { tainted: next.tainted };
 }
 
 async function runJob(job: GradeJob, first: IsolateSession): Promise<{ testsMs: number; session: IsolateSession; tainted: boolean }> {
   let session = first;
   let tainted = false;
+  // A submission that cannot be loaded again (past its budget or deadline) is not tried again for each call.
+  let replaceable = true;
   session.begin(job.limits, job.budget !== undefined ? { budget: job.budget } : {});
   const loaded = await session.load({ source: job.source, helpers: job.helpers });
   const loadCpuMs = session.lastCpuMs;
@@ -75,11 +77,13 @@ async function runJob(job: GradeJob, first: IsolateSession): Promise<{ testsMs: 
       await send({ type: "call", jobId: job.jobId, index, outcome: { kind: "not-run", reason: "skipped" }, output: "", dropped: 0, ms: 0 });
       continue;
     }
-    if (session.cpuStopped && !session.tainted) {
+    if (session.cpuStopped && !session.tainted && replaceable) {
       // The previous call overran its CPU budget, and its isolate stopped at once.
       const next = await takeOver(job, session);
       session.dispose();
-      if (next !== undefined) session = next;
+      tainted ||= next.tainted;
+      if (next.session !== undefined) session = next.session;
+      else replaceable = false;
     }
     const started = performance.now();
     const outcome = await session.call(call.exportName, call.argsJson, call.checks?.argsAfter !== undefined, call.budgetMs);
