@@ -19,6 +19,7 @@ import { lowerLimits } from "../limits.js";
 import type { Log } from "../logger.js";
 import { poolOptions, SandboxPool } from "../sandbox/pool.js";
 import { scaffoldPack } from "./scaffold.js";
+import { impact, ImpactError } from "./impact.js";
 
 /**
  * gradebox-pack: the instructors' tool. It uses the same loader, self-test and sandbox as the
@@ -58,6 +59,12 @@ Commands:
   mutant <pack-dir> <id>              Print a mutant's source as it is graded (for a replacement
                                       mutant: the reference with its replacements made).
   new <id> [--dir DIR]                Scaffold a pack that validates, in DIR/<id> (default graders/<id>).
+  impact <pack-dir> --server URL --token T [--assignment ID] [--scope latest|all] [--first N] [--json]
+                                      Preview a changed pack on a running service: a dry-run
+                                      regrade of the stored submissions (the latest of each
+                                      student by default) against the folder, without installing
+                                      it; prints how many improve, worsen, stay, and the first N
+                                      changes (default 10). --token defaults to $ADMIN_TOKEN.
 
 Limits come from the same environment variables as the service (see README).`;
 
@@ -346,6 +353,11 @@ export async function main(argv: string[]): Promise<number> {
       mutant: { type: "string" },
       variant: { type: "string", multiple: true },
       dir: { type: "string" },
+      server: { type: "string" },
+      token: { type: "string" },
+      assignment: { type: "string" },
+      scope: { type: "string" },
+      first: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -378,6 +390,22 @@ export async function main(argv: string[]): Promise<number> {
     case "new":
       if (rest.length !== 1) throw new UsageError("new takes the new pack's id");
       return scaffold(config, rest[0] as string, values.dir ?? config.gradersDir);
+    case "impact": {
+      if (rest.length !== 1) throw new UsageError("impact takes one pack folder");
+      const token = values.token ?? config.adminToken;
+      if (values.server === undefined || token === "") throw new UsageError("impact needs --server URL and --token T (or ADMIN_TOKEN)");
+      const scope = values.scope ?? "latest";
+      if (scope !== "latest" && scope !== "all") throw new UsageError("--scope is latest or all");
+      const first = values.first === undefined ? 10 : Number(values.first);
+      if (!Number.isInteger(first) || first < 0) throw new UsageError("--first is a whole number");
+      try {
+        return await impact({ dir: rest[0] as string, server: values.server, token, scope, first, json: values.json === true, write, ...(values.assignment !== undefined ? { assignment: values.assignment } : {}) });
+      } catch (error) {
+        if (!(error instanceof ImpactError)) throw error;
+        process.stderr.write(`gradebox-pack impact: ${error.message}\n`);
+        return 1;
+      }
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }

@@ -18,6 +18,7 @@ import { caseMatrix, type CaseMatrix } from "./matrix.js";
 export class Registry {
   private readonly live = new Map<string, GradablePack>();
   private readonly installing = new Map<string, Promise<unknown>>();
+  private readonly replaced = new Map<string, GradablePack>();
   /** Each live version's self-test report, and its matrix once asked for: both die with the version. */
   private readonly selfTests = new WeakMap<GradablePack, SelfTestReport>();
   private readonly matrices = new WeakMap<GradablePack, CaseMatrix>();
@@ -31,6 +32,11 @@ export class Registry {
 
   get(id: string): GradablePack | undefined {
     return this.live.get(id);
+  }
+
+  /** The version the last install of `id` replaced, in this process (a regrade names the cases of gradings made with it). */
+  previous(id: string): GradablePack | undefined {
+    return this.replaced.get(id);
   }
 
   /**
@@ -104,7 +110,9 @@ export class Registry {
     const prepared = await preparePack(files, id, this.limits, { ...this.options, parse: parsePackInThread });
     if (prepared.gradable === undefined || prepared.selfTest === undefined) throw new PackError(id, prepared.problems);
     await this.persist(id, files);
-    const replaced = this.live.has(id);
+    const old = this.live.get(id);
+    const replaced = old !== undefined;
+    if (old !== undefined) this.replaced.set(id, old);
     this.live.set(id, prepared.gradable);
     this.selfTests.set(prepared.gradable, prepared.selfTest);
     this.logger.info({ assignment: id, assignmentVersion: prepared.gradable.pack.hash, replaced }, "pack installed");

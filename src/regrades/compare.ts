@@ -10,7 +10,7 @@ export interface RegradeChange {
   after: { score: number; maxScore: number };
   /** Exercises whose score moved (null: the exercise is not in that grading). */
   exercises: Array<{ name: string; before: number | null; after: number | null }>;
-  /** Tests whose status moved, by case id, including tests that exist in only one of the gradings. */
+  /** Tests whose status moved, by case id; a test in only one of the gradings counts as passed in the other. */
   cases: string[];
 }
 
@@ -57,7 +57,9 @@ export function compareGradings(
   const named = beforePack !== undefined && afterPack !== undefined;
   const was = testStatuses(before, named ? beforePack : undefined);
   const now = testStatuses(after, named ? afterPack : undefined);
-  const cases = [...new Set([...was.keys(), ...now.keys()])].filter((id) => was.get(id) !== now.get(id));
+  // A test in one grading only counts as passed in the other: a removed case that passed, or a new
+  // one that passes, flips nothing for this submission; a removed case it failed, or a new one it fails, does.
+  const cases = [...new Set([...was.keys(), ...now.keys()])].filter((id) => (was.get(id) ?? "passed") !== (now.get(id) ?? "passed"));
   const moved = scoreMoved(before, after);
   let outcome: RegradeOutcome = "unchanged";
   if (moved) {

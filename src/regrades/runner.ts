@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
 import type { Config } from "../config.js";
 import { apiError } from "../errors.js";
 import type { Feedback } from "../grading/feedback.js";
@@ -16,7 +17,7 @@ import { compareGradings, scoreMoved } from "./compare.js";
 export interface RegradeRunnerOptions {
   store: SubmissionStore;
   queue: GradingQueue;
-  packs: Pick<Registry, "get" | "install" | "prepare">;
+  packs: Pick<Registry, "get" | "install" | "prepare" | "previous">;
   pool: SandboxPool;
   typescript?: StripPool;
   config: Pick<Config, "workers" | "regradeWorkers" | "resultMaxDepth" | "webhookSecret">;
@@ -56,10 +57,16 @@ export class RegradeRunner {
 
   constructor(private readonly options: RegradeRunnerOptions) {}
 
-  /** Workers a regrade occupies at once: REGRADE_WORKERS, or all but one. */
+  /**
+   * Gradings (live ones included) below which a regrade starts another: REGRADE_WORKERS, or by
+   * default one per core and never every worker. Workers past the cores (WORKERS defaults to two per
+   * core) are there for live gradings that wait on a limit; a regrade on them would only take CPU
+   * from live traffic, which is what the live p50's target forbids.
+   */
   private concurrency(): number {
     const { workers, regradeWorkers } = this.options.config;
-    return Math.max(1, regradeWorkers > 0 ? Math.min(regradeWorkers, workers) : workers - 1);
+    if (regradeWorkers > 0) return Math.min(regradeWorkers, workers);
+    return Math.max(1, Math.min(workers - 1, availableParallelism()));
   }
 
   /**
@@ -212,9 +219,11 @@ export class RegradeRunner {
       await store.recordRegradeItem(record.id, id, { outcome: "errored", change: null });
       return;
     }
-    // The packs that name the tests' cases: the one graded against, and the live one (most stored gradings').
+    // The packs that name the tests' cases: the one graded against, the live one (most stored gradings'), and the one it replaced.
     const live = this.options.packs.get(record.assignment);
-    const result = compareGradings(submission, before, after, [gradable.pack, ...(live === undefined ? [] : [live.pack]), ...run.packs]);
+    const previous = this.options.packs.previous(record.assignment);
+    const known = [gradable, live, previous].flatMap((g) => (g === undefined ? [] : [g.pack]));
+    const result = compareGradings(submission, before, after, [...known, ...run.packs]);
     if (record.dryRun) {
       await store.recordRegradeItem(record.id, id, result);
       return;

@@ -38,7 +38,7 @@ export const regradeSchema = {
             type: "array",
             items: { type: "object", required: ["name", "before", "after"], properties: { name: { type: "string" }, before: { type: ["number", "null"] }, after: { type: ["number", "null"] } } },
           },
-          cases: { type: "array", items: { type: "string" }, description: "Ids of the tests whose status moved." },
+          cases: { type: "array", items: { type: "string" }, description: "Ids of the cases whose status moved (a case in only one of the gradings counts as passed in the other)." },
         },
       },
     },

@@ -118,9 +118,10 @@ export class GradingQueue {
   }
 
   /**
-   * Runs `work` (one regrade grading) when a worker is free and no live submission, sync or async,
-   * waits for one; at most `limit` such works run at once, so that live traffic that arrives finds a
-   * worker without waiting for a regrade's grading to end. Resolves with `work`'s result.
+   * Runs `work` (one regrade grading) when no live submission, sync or async, waits for a worker and
+   * fewer than `limit` gradings of any kind run: live gradings count against the limit, so a regrade
+   * takes what live traffic leaves (all of `limit` when there is none), and live work that arrives
+   * finds a free worker and a free core. Resolves with `work`'s result.
    */
   whenIdle<T>(work: () => Promise<T>, limit: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -203,7 +204,7 @@ export class GradingQueue {
         this.track(this.runBackground());
         continue;
       }
-      if (this.idleActive >= this.idleLimit || this.paused !== undefined) return;
+      if (this.active >= this.idleLimit || this.paused !== undefined) return;
       const idle = this.idleWaiting.shift();
       if (idle === undefined) return;
       this.active++;

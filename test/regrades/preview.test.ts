@@ -51,6 +51,8 @@ t.test("a draft without relu's hidden cases shows exactly the submissions that f
   t.equal(done.counts.worsened, 0);
   t.equal(done.counts.errored, 0);
   t.equal(done.counts.unchanged, latest.length - expected.length);
+  const failedHiddenRelu = latest.filter((s) => stored.get(s.id)!.exercises.some((e) => e.name === "relu" && e.tests.some((test) => test.visibility === "hidden" && test.status !== "passed")));
+  t.same(done.changes.map((c) => c.submission).sort(), failedHiddenRelu.map((s) => s.id).sort(), "the changes are the submissions that failed a removed case; one that passed them all did not change");
   for (const change of done.changes) {
     t.ok(change.cases.every((id) => removed.includes(id)), `only removed cases moved for ${change.submission}`);
     t.same(change.exercises.map((e) => e.name), change.outcome === "improved" ? ["relu"] : [], "only relu's score moved");
