@@ -9,9 +9,11 @@ export interface Bucket {
   count: number;
 }
 
-/** Whole-number ticks for counts: no "1, 1, 2, 2" when the largest count is small. */
-function countTicks(counts: number[]): number {
-  return Math.max(1, Math.min(5, ...counts));
+/** Whole-number ticks for counts (0, 1, 2 … or a round step): never "1, 1, 2, 2", never a gap at 1. */
+function countTicks(counts: number[]): number[] {
+  const max = Math.max(1, ...counts);
+  const step = Math.max(1, Math.ceil(max / 5));
+  return Array.from({ length: Math.floor(max / step) + 1 }, (_, i) => i * step);
 }
 
 export function scoreHistogram(buckets: Bucket[], width: number): HTMLElement {

@@ -30,8 +30,8 @@ ${body}
 export function signInPage(options: { error?: string; canSignIn: boolean }): string {
   const error = options.error === undefined ? "" : `<p class="error" role="alert" id="sign-in-error">${escapeHtml(options.error)}</p>`;
   const help = options.canSignIn
-    ? "<p>Sign in with an admin API key (<code>gradebox-keys create --scopes admin</code>) or the service's <code>ADMIN_TOKEN</code>. Another key signs in too, and sees only what it may read.</p>"
-    : "<p>No key can sign in yet: create one with <code>gradebox-keys create --scopes admin</code>, or start the service with <code>ADMIN_TOKEN</code> set.</p>";
+    ? "<p>Sign in with an admin API key (<code>gradebox-keys create --name NAME --scopes admin</code>) or the service's <code>ADMIN_TOKEN</code>. Another key signs in too, and sees only what it may read.</p>"
+    : "<p>No key can sign in yet: create one with <code>gradebox-keys create --name NAME --scopes admin</code>, or start the service with <code>ADMIN_TOKEN</code> set.</p>";
   return page("Sign in · gradebox console", "", `<main class="sign-in">
 <h1>gradebox console</h1>
 ${help}
