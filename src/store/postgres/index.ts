@@ -1,20 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { canonicalJson } from "../../canonical.js";
-import type { Feedback } from "../../grading/feedback.js";
 import {
-  InvalidCursorError,
   type CreateResult,
   type ListQuery,
   type NewSubmission,
   type Outcome,
   type SubmissionRecord,
   type StoreEvent,
-  type SubmissionStatus,
   type SubmissionStore,
   type SubmissionSummary,
-  type WebhookEvent,
-  type WebhookStateName,
 } from "../store.js";
+import { decodeCursor, encodeCursor, toRecord, type SubmissionRow } from "../rows.js";
 import { Database, sharedDatabase, type Queryable } from "./database.js";
 import { Listener } from "./listener.js";
 import { postgresRegrades } from "./regrades.js";
@@ -22,101 +18,7 @@ import { migrations as allMigrations, type Migration } from "./migrations/index.
 import * as sql from "./queries.js";
 import { bind } from "./statement.js";
 
-/** A row of the submissions table, as pg returns it (BIGINTs as numbers: see database.ts). */
-interface Row {
-  seq: number;
-  id: string;
-  assignment: string;
-  assignment_version: string;
-  language: string;
-  exercises: string | null;
-  format: string;
-  source: string;
-  source_sha256: string;
-  source_blanked: boolean;
-  student: string | null;
-  metadata: string | null;
-  limits: string | null;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  client_id: string | null;
-  callback_url: string | null;
-  mode: "sync" | "async";
-  status: SubmissionStatus;
-  attempts: number;
-  feedback: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  score: number | null;
-  max_score: number | null;
-  received_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  webhook_state: WebhookStateName | null;
-  webhook_event_id: string | null;
-  webhook_attempts: number;
-  webhook_last_status: number | null;
-  webhook_last_error: string | null;
-  webhook_next_at: number | null;
-  webhook_first_at: number | null;
-  webhook_event: WebhookEvent | null;
-}
-
-function parse<T>(text: string | null): T | null {
-  return text === null ? null : (JSON.parse(text) as T);
-}
-
-function toRecord(row: Row): SubmissionRecord {
-  return {
-    id: row.id,
-    assignment: row.assignment,
-    assignmentVersion: row.assignment_version,
-    language: row.language,
-    exercises: parse<string[]>(row.exercises),
-    format: row.format,
-    source: row.source,
-    sourceSha256: row.source_sha256,
-    sourceBlanked: row.source_blanked,
-    student: row.student,
-    metadata: parse<unknown>(row.metadata),
-    limits: parse<Record<string, number>>(row.limits),
-    idempotencyKey: row.idempotency_key,
-    requestHash: row.request_hash,
-    clientId: row.client_id,
-    callbackUrl: row.callback_url,
-    mode: row.mode,
-    receivedAt: row.received_at,
-    status: row.status,
-    attempts: row.attempts,
-    feedback: parse<Feedback>(row.feedback),
-    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? "" },
-    score: row.score,
-    maxScore: row.max_score,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    webhook: row.webhook_state === null || row.webhook_event_id === null ? null : {
-      state: row.webhook_state,
-      event: row.webhook_event ?? "submission.completed",
-      eventId: row.webhook_event_id,
-      attempts: row.webhook_attempts,
-      lastStatus: row.webhook_last_status,
-      lastError: row.webhook_last_error,
-      nextAttemptAt: row.webhook_next_at,
-      firstAttemptAt: row.webhook_first_at,
-    },
-  };
-}
-
-// The same cursor shape as SQLite's: a client cannot tell the engines apart.
-function encodeCursor(seq: number): string {
-  return Buffer.from(`s${seq}`).toString("base64url");
-}
-
-function decodeCursor(cursor: string): number {
-  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
-  if (match === null) throw new InvalidCursorError("the cursor is not one this service handed out");
-  return Number(match[1]);
-}
+type Row = SubmissionRow;
 
 /** Applies the migrations not yet recorded, all in one transaction, one node at a time. */
 export async function migrate(db: Database, migrations: readonly Migration[] = allMigrations): Promise<number[]> {

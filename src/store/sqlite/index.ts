@@ -6,7 +6,6 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { Feedback } from "../../grading/feedback.js";
 import {
-  InvalidCursorError,
   type CreateResult,
   type ListQuery,
   type NewSubmission,
@@ -15,11 +14,8 @@ import {
   type Outcome,
   type SubmissionRecord,
   type StoreEvent,
-  type SubmissionStatus,
   type SubmissionStore,
   type SubmissionSummary,
-  type WebhookStateName,
-  type WebhookEvent,
   type GradingReason,
   type RegradeScope,
   type RegradeStatus,
@@ -29,46 +25,9 @@ import {
 } from "../store.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
+import { decodeCursor, encodeCursor, parseJson, toRecord, type SubmissionRow } from "../rows.js";
 
-/** A row of the submissions table, as better-sqlite3 returns it. */
-interface Row {
-  seq: number;
-  id: string;
-  assignment: string;
-  assignment_version: string;
-  language: string;
-  exercises: string | null;
-  format: string;
-  source: string;
-  source_sha256: string;
-  source_blanked: number;
-  student: string | null;
-  metadata: string | null;
-  limits: string | null;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  client_id: string | null;
-  callback_url: string | null;
-  mode: "sync" | "async";
-  status: SubmissionStatus;
-  attempts: number;
-  feedback: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  score: number | null;
-  max_score: number | null;
-  received_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  webhook_state: WebhookStateName | null;
-  webhook_event_id: string | null;
-  webhook_attempts: number;
-  webhook_last_status: number | null;
-  webhook_last_error: string | null;
-  webhook_next_at: number | null;
-  webhook_first_at: number | null;
-  webhook_event: WebhookEvent | null;
-}
+type Row = SubmissionRow;
 
 interface GradingRow {
   version: string;
@@ -94,60 +53,6 @@ interface RegradeRow {
   error: string | null;
 }
 
-function parse<T>(text: string | null): T | null {
-  return text === null ? null : (JSON.parse(text) as T);
-}
-
-function toRecord(row: Row): SubmissionRecord {
-  return {
-    id: row.id,
-    assignment: row.assignment,
-    assignmentVersion: row.assignment_version,
-    language: row.language,
-    exercises: parse<string[]>(row.exercises),
-    format: row.format,
-    source: row.source,
-    sourceSha256: row.source_sha256,
-    sourceBlanked: row.source_blanked === 1,
-    student: row.student,
-    metadata: parse<unknown>(row.metadata),
-    limits: parse<Record<string, number>>(row.limits),
-    idempotencyKey: row.idempotency_key,
-    requestHash: row.request_hash,
-    clientId: row.client_id,
-    callbackUrl: row.callback_url,
-    mode: row.mode,
-    receivedAt: row.received_at,
-    status: row.status,
-    attempts: row.attempts,
-    feedback: parse<Feedback>(row.feedback),
-    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? "" },
-    score: row.score,
-    maxScore: row.max_score,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    webhook: row.webhook_state === null || row.webhook_event_id === null ? null : {
-      state: row.webhook_state,
-      event: row.webhook_event ?? "submission.completed",
-      eventId: row.webhook_event_id,
-      attempts: row.webhook_attempts,
-      lastStatus: row.webhook_last_status,
-      lastError: row.webhook_last_error,
-      nextAttemptAt: row.webhook_next_at,
-      firstAttemptAt: row.webhook_first_at,
-    },
-  };
-}
-
-function encodeCursor(seq: number): string {
-  return Buffer.from(`s${seq}`).toString("base64url");
-}
-
-function decodeCursor(cursor: string): number {
-  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
-  if (match === null) throw new InvalidCursorError("the cursor is not one this service handed out");
-  return Number(match[1]);
-}
 
 /** Applies the migrations not yet recorded, each in its own transaction. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = allMigrations): number[] {
@@ -271,7 +176,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     for (const c of s.regradeCounts.all({ id: row.id }) as Array<{ outcome: RegradeOutcome; n: number }>) counts[c.outcome] = c.n;
     return {
       id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run === 1, scope: row.scope,
-      draft: parse<Record<string, string>>(row.draft), createdAt: row.created_at, status: row.status, total: row.total,
+      draft: parseJson<Record<string, string>>(row.draft), createdAt: row.created_at, status: row.status, total: row.total,
       done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
     };
   };
@@ -414,7 +319,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     },
     async regradeItems(id, options) {
       return (s.regradeItems.all({ id, changedOnly: options.changedOnly ? 1 : 0 }) as Array<{ submission_id: string; outcome: RegradeOutcome; change: string | null }>)
-        .map((r) => ({ submission: r.submission_id, outcome: r.outcome, change: parse<unknown>(r.change) }));
+        .map((r) => ({ submission: r.submission_id, outcome: r.outcome, change: parseJson<unknown>(r.change) }));
     },
     async finishRegrade(id, status, now, error) {
       return s.finishRegrade.run({ id, status, now, error }).changes === 1;

@@ -1,0 +1,103 @@
+import type { Feedback } from "../grading/feedback.js";
+import { InvalidCursorError, type SubmissionRecord, type SubmissionStatus, type WebhookEvent, type WebhookStateName } from "./store.js";
+
+/**
+ * A row of the submissions table, as both engines return it: the same columns under the same names
+ * (each engine's migrations create them), so one mapping turns a row into a record. BIGINTs come back
+ * as numbers on PostgreSQL too (see postgres/database.ts); a boolean is SQLite's 0/1 or PostgreSQL's
+ * boolean.
+ */
+export interface SubmissionRow {
+  seq: number;
+  id: string;
+  assignment: string;
+  assignment_version: string;
+  language: string;
+  exercises: string | null;
+  format: string;
+  source: string;
+  source_sha256: string;
+  source_blanked: boolean | number;
+  student: string | null;
+  metadata: string | null;
+  limits: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  client_id: string | null;
+  callback_url: string | null;
+  mode: "sync" | "async";
+  status: SubmissionStatus;
+  attempts: number;
+  feedback: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  score: number | null;
+  max_score: number | null;
+  received_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  webhook_state: WebhookStateName | null;
+  webhook_event_id: string | null;
+  webhook_attempts: number;
+  webhook_last_status: number | null;
+  webhook_last_error: string | null;
+  webhook_next_at: number | null;
+  webhook_first_at: number | null;
+  webhook_event: WebhookEvent | null;
+}
+
+export function parseJson<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+export function toRecord(row: SubmissionRow): SubmissionRecord {
+  return {
+    id: row.id,
+    assignment: row.assignment,
+    assignmentVersion: row.assignment_version,
+    language: row.language,
+    exercises: parseJson<string[]>(row.exercises),
+    format: row.format,
+    source: row.source,
+    sourceSha256: row.source_sha256,
+    sourceBlanked: row.source_blanked === true || row.source_blanked === 1,
+    student: row.student,
+    metadata: parseJson<unknown>(row.metadata),
+    limits: parseJson<Record<string, number>>(row.limits),
+    idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
+    clientId: row.client_id,
+    callbackUrl: row.callback_url,
+    mode: row.mode,
+    receivedAt: row.received_at,
+    status: row.status,
+    attempts: row.attempts,
+    feedback: parseJson<Feedback>(row.feedback),
+    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? "" },
+    score: row.score,
+    maxScore: row.max_score,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    webhook: row.webhook_state === null || row.webhook_event_id === null ? null : {
+      state: row.webhook_state,
+      event: row.webhook_event ?? "submission.completed",
+      eventId: row.webhook_event_id,
+      attempts: row.webhook_attempts,
+      lastStatus: row.webhook_last_status,
+      lastError: row.webhook_last_error,
+      nextAttemptAt: row.webhook_next_at,
+      firstAttemptAt: row.webhook_first_at,
+    },
+  };
+}
+
+/** One cursor shape for both engines: a client cannot tell them apart. */
+export function encodeCursor(seq: number): string {
+  return Buffer.from(`s${seq}`).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): number {
+  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
+  if (match === null) throw new InvalidCursorError("the cursor is not one this service handed out");
+  return Number(match[1]);
+}
