@@ -96,6 +96,28 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(hashSecret(given), hashSecret(expected));
 }
 
+/** A row of the api_keys table, as both engines return it (their migrations create the same columns). */
+export interface KeyRow {
+  id: string;
+  name: string;
+  scopes: string;
+  secret_sha256: Buffer;
+  rate_limit_per_min: number | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export function toKey(row: KeyRow): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes.split(",").filter(isScope),
+    rateLimitPerMin: row.rate_limit_per_min,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
 export function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);
 }

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { sharedDatabase, type Database } from "../store/postgres/database.js";
-import { hashSecret, isScope, keyIdOf, newKeyId, newSecret, secretMatches, type ApiKey, type KeyStore, type NewKey } from "./keys.js";
+import { hashSecret, keyIdOf, newKeyId, newSecret, secretMatches, toKey, type ApiKey, type KeyRow, type KeyStore, type NewKey } from "./keys.js";
 
 /**
  * API keys in PostgreSQL, so that every node sharing DATABASE_URL knows every key (and every
@@ -25,26 +25,7 @@ export const postgresAuthMigrations: ReadonlyArray<{ version: number; name: stri
   },
 ];
 
-interface Row {
-  id: string;
-  name: string;
-  scopes: string;
-  secret_sha256: Buffer;
-  rate_limit_per_min: number | null;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-function toKey(row: Row): ApiKey {
-  return {
-    id: row.id,
-    name: row.name,
-    scopes: row.scopes.split(",").filter(isScope),
-    rateLimitPerMin: row.rate_limit_per_min,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-  };
-}
+type Row = KeyRow;
 
 const q = {
   insert: { name: "gradebox_key_insert", text: "INSERT INTO api_keys (id, name, scopes, secret_sha256, rate_limit_per_min, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *" },

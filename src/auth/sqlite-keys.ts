@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { isScope, newKeyId, newSecret, hashSecret, keyIdOf, secretMatches, type ApiKey, type KeyStore, type NewKey } from "./keys.js";
+import { newKeyId, newSecret, hashSecret, keyIdOf, secretMatches, toKey, type ApiKey, type KeyRow, type KeyStore, type NewKey } from "./keys.js";
 import { authMigrations } from "./migrations.js";
 
 /** The database file in DATA_DIR; the submission store uses the same one. */
@@ -10,26 +10,7 @@ export const DATABASE_FILE = "gradebox.db";
 // How long a statement waits for another process's write lock (the CLI creating a key while the service runs).
 const BUSY_TIMEOUT_MS = 5000;
 
-interface Row {
-  id: string;
-  name: string;
-  scopes: string;
-  secret_sha256: Buffer;
-  rate_limit_per_min: number | null;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-function toKey(row: Row): ApiKey {
-  return {
-    id: row.id,
-    name: row.name,
-    scopes: row.scopes.split(",").filter(isScope),
-    rateLimitPerMin: row.rate_limit_per_min,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-  };
-}
+type Row = KeyRow;
 
 /** Opens (and creates or migrates) the database in a folder. WAL lets the CLI write while the service reads. */
 export function openDatabase(dataDir: string): Database.Database {
