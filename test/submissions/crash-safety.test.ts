@@ -1,5 +1,4 @@
 import t from "tap";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -7,8 +6,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
-import { root } from "../helpers/app.js";
 import { fixture, packFile, packMutant } from "../helpers/files.js";
+import { killGroup, startService } from "../helpers/service.js";
 
 /**
  * The service as its own process, SIGKILLed (with its workers) in the middle of an async backlog,
@@ -68,35 +67,8 @@ const env = {
   RATE_LIMIT_PER_MIN: "1000000",
 };
 
-interface Service { child: ChildProcess; url: string; exited: Promise<void> }
-
 /** Starts `node dist/src/server.js` in its own process group (so one kill reaches its workers too). */
-async function start(): Promise<Service> {
-  const child = spawn(process.execPath, ["--no-node-snapshot", path.join(root, "dist", "src", "server.js")], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  let head = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start: ${head.slice(-2000)}`)), 90_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (head.length < 1_000_000) head += chunk.toString();
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(head);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.stderr?.on("data", (chunk: Buffer) => { head += chunk.toString(); });
-    void exited.then(() => reject(new Error(`the service exited: ${head.slice(-2000)}`)));
-  });
-  // Keep draining its output so that a full pipe never blocks it.
-  child.stdout?.resume();
-  return { child, url, exited };
-}
-
-function killGroup(service: Service): Promise<void> {
-  if (service.child.pid !== undefined) process.kill(-service.child.pid, "SIGKILL");
-  return service.exited;
-}
+const start = () => startService(env);
 
 const sources: Record<string, string> = {
   reference: packFile("reference/solution.mjs"),
