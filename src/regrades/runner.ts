@@ -229,7 +229,11 @@ export class RegradeRunner {
 
   private launch(record: RegradeRecord, gradable: GradablePack, packs: GradablePack["pack"][] = []): void {
     const run: Run = { cancelled: false, claim: record.claim, packs, finished: Promise.resolve() };
-    if (this.stopped) return;
+    if (this.stopped) {
+      // Claimed as this node stopped: its lease ends now, for another node to take.
+      void this.options.store.releaseRegrade(record.id, record.claim).catch((error: unknown) => this.options.logger.warn({ regrade: record.id, err: error }, "could not end a regrade's lease"));
+      return;
+    }
     run.keeper = new RegradeLeaseKeeper(this.options.store, record.id, record.claim, this.leaseMs(), this.options.logger, () => {
       run.cancelled = true;
     });
