@@ -1,15 +1,17 @@
 import t from "tap";
+import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { buildApp } from "../helpers/app.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { postgresForTests } from "../helpers/postgres.js";
-import { getRegrade, getSubmission, privateGraders, regradeEnv, seedCohort, startRegrade, waitForRegrade } from "../helpers/regrades.js";
+import { ASSIGNMENT, getRegrade, getSubmission, privateGraders, regradeEnv, seedCohort, startRegrade, waitForRegrade } from "../helpers/regrades.js";
 
 // Two nodes on one PostgreSQL: a regrade runs on the node that created it, and when that node stops,
-// the other claims it and finishes it, each submission regraded once.
+// the other claims it and finishes it, each submission regraded once; the same when a node dies
+// (its lease runs out instead of ending).
 const cluster = await postgresForTests(t);
 if (cluster !== undefined) {
-  t.test("a regrade created on one node, whose node stops, is finished by the other node, each submission regraded once", async (t) => {
+  t.test("a regrade created on one node, whose node stops or dies, is finished by the other node, each submission regraded once", async (t) => {
     const gradersDir = privateGraders();
     t.teardown(() => rmSync(gradersDir, { recursive: true, force: true }));
     // A short lease, so that the other node looks for claimable regrades every second.
@@ -44,6 +46,16 @@ if (cluster !== undefined) {
     for (const s of cohort) {
       const history = (await getSubmission(b, s.id)).gradings;
       t.same(history.map((g) => g.reason), ["submitted", "regrade"], `${s.label}: one grading from the regrade, not two`);
+    }
+  
+    // A node that died right after creating a regrade: it never renews nor ends its lease (2 s here).
+    const orphan = await store.createRegrade({ id: randomUUID(), assignment: ASSIGNMENT, version: done.version, dryRun: false, scope: "all", draft: null, createdAt: Date.now() }, 2000);
+    const adopted = await waitForRegrade(b, orphan.id);
+    t.match(adopted, { status: "done", done: cohort.length }, "the regrade of a node that died is finished by the other once its lease runs out");
+    t.equal((await store.getRegrade(orphan.id))?.claim, 2);
+    for (const s of cohort) {
+      const history = (await getSubmission(b, s.id)).gradings;
+      t.same(history.map((g) => g.regrade ?? null), [null, started.id, orphan.id], `${s.label}: one grading per regrade`);
     }
   });
 }
