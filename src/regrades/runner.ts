@@ -11,10 +11,10 @@ import type { Registry } from "../packs/registry.js";
 import type { GradablePack, PackFiles } from "../packs/types.js";
 import { PoolError, type SandboxPool } from "../sandbox/pool.js";
 import type { RegradeItemResult, RegradeRecord, RegradeScope, SubmissionStore } from "../store/store.js";
+import { RENEWALS_PER_LEASE } from "../submissions/lease.js";
 import type { GradingQueue } from "../submissions/queue.js";
 import { compareGradings, scoreMoved } from "./compare.js";
 import { RegradeLeaseKeeper } from "./lease.js";
-import { RENEWALS_PER_LEASE } from "../submissions/lease.js";
 
 export interface RegradeRunnerOptions {
   store: SubmissionStore;
@@ -50,7 +50,7 @@ interface Run {
   keeper?: RegradeLeaseKeeper;
 }
 
-/** Why the service itself could not grade (not the student's doing): the regrade stops, and resumes after a restart. */
+/** Why the service itself could not grade (not the student's doing): the regrade stops, and resumes after a restart or on another node. */
 class Stopped extends Error {}
 
 /**
@@ -116,7 +116,10 @@ export class RegradeRunner {
     return record;
   }
 
-  /** Cancels a running regrade: what is done stays, the rest is not graded. False if it was not running. */
+  /**
+   * Cancels a running regrade, from any node: what is done stays, the rest is not graded. A holder on
+   * another node stops at its next renewal (refused). False if it was not running.
+   */
   async cancel(id: string): Promise<boolean> {
     const cancelled = await this.options.store.finishRegrade(id, "cancelled", Date.now(), "cancelled by a client");
     const run = this.runs.get(id);
