@@ -10,8 +10,9 @@ declare module "fastify" {
 
 /**
  * Regrades (issue #16) run through the grading queue's idle lane. At start (after the queue has
- * resumed live work) the regrades a stop cut off resume; a drain or a close stops starting gradings
- * and leaves them running in the store for the next start.
+ * resumed live work) the regrades a stop cut off resume, and every third of LEASE_S those whose holder
+ * died; a drain or a close stops starting gradings and ends this node's leases, leaving its regrades
+ * running in the store for another node or the next start.
  */
 export default fp<{ config: Config }>(async (fastify, { config }) => {
   const runner = new RegradeRunner({
@@ -27,7 +28,7 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
   fastify.decorate("regrades", runner);
   fastify.drain.onDrain("regrades", () => runner.stop());
   fastify.addHook("onReady", async () => {
-    const { resumed, failed } = await runner.resume();
+    const { resumed, failed } = await runner.start();
     if (resumed + failed > 0) fastify.log.info({ resumed, failed }, "regrades left running by the last stop");
   });
   fastify.addHook("onClose", async () => runner.stop());

@@ -10,9 +10,11 @@ import type { Log } from "../logger.js";
 import type { Registry } from "../packs/registry.js";
 import type { GradablePack, PackFiles } from "../packs/types.js";
 import { PoolError, type SandboxPool } from "../sandbox/pool.js";
-import type { RegradeRecord, RegradeScope, SubmissionStore } from "../store/store.js";
+import type { RegradeItemResult, RegradeRecord, RegradeScope, SubmissionStore } from "../store/store.js";
+import { RENEWALS_PER_LEASE } from "../submissions/lease.js";
 import type { GradingQueue } from "../submissions/queue.js";
 import { compareGradings, scoreMoved } from "./compare.js";
+import { RegradeLeaseKeeper } from "./lease.js";
 
 export interface RegradeRunnerOptions {
   store: SubmissionStore;
@@ -20,7 +22,7 @@ export interface RegradeRunnerOptions {
   packs: Pick<Registry, "get" | "install" | "prepare" | "previous">;
   pool: SandboxPool;
   typescript?: StripPool;
-  config: Pick<Config, "workers" | "regradeWorkers" | "resultMaxDepth" | "webhookSecret">;
+  config: Pick<Config, "workers" | "regradeWorkers" | "resultMaxDepth" | "webhookSecret" | "leaseS">;
   logger: Log;
   /** Called when a regraded submission's webhook became pending. */
   onWebhookPending?: () => void;
@@ -38,13 +40,17 @@ const LIVE_QUIET_MS = 5000;
 
 /** Where a running regrade is, in this process. */
 interface Run {
+  /** Cancelled here, or no longer this node's (its lease was refused): it stops without finishing. */
   cancelled: boolean;
+  /** The claim it runs under (the fencing token of its lease). */
+  claim: number;
   /** Packs that name the cases of stored gradings (the one a real regrade replaced). */
   packs: GradablePack["pack"][];
   finished: Promise<void>;
+  keeper?: RegradeLeaseKeeper;
 }
 
-/** Why the service itself could not grade (not the student's doing): the regrade stops, and resumes after a restart. */
+/** Why the service itself could not grade (not the student's doing): the regrade stops, and resumes after a restart or on another node. */
 class Stopped extends Error {}
 
 /**
@@ -53,10 +59,16 @@ class Stopped extends Error {}
  * history, and a `submission.regraded` webhook when its score moved). Each grading waits for a worker
  * no live submission wants (GradingQueue.whenIdle). Every result is in the store as soon as it is
  * known, so a restart resumes with the submissions not yet done, and a cancel keeps what is done.
+ * A regrade is held by one node at a time through a lease (LEASE_S, renewed every third of it): the
+ * node that creates it holds it; a node claims the running regrades whose lease ran out (a node died
+ * or stopped) at start and every third of LEASE_S, and resumes them. Every item is recorded under the
+ * claim, so a node that lost its lease cannot record an item twice.
  */
 export class RegradeRunner {
   private readonly runs = new Map<string, Run>();
   private stopped = false;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private claiming = false;
 
   constructor(private readonly options: RegradeRunnerOptions) {}
 
@@ -98,13 +110,16 @@ export class RegradeRunner {
       scope: request.scope,
       draft: request.dryRun && request.pack !== undefined ? Object.fromEntries(request.pack) : null,
       createdAt: Date.now(),
-    });
+    }, this.leaseMs());
     this.options.logger.info({ regrade: record.id, assignment, assignmentVersion: record.version, dryRun: record.dryRun, scope: record.scope, total: record.total }, "regrade started");
     this.launch(record, gradable, previous === undefined ? [] : [previous.pack]);
     return record;
   }
 
-  /** Cancels a running regrade: what is done stays, the rest is not graded. False if it was not running. */
+  /**
+   * Cancels a running regrade, from any node: what is done stays, the rest is not graded. A holder on
+   * another node stops at its next renewal (refused). False if it was not running.
+   */
   async cancel(id: string): Promise<boolean> {
     const cancelled = await this.options.store.finishRegrade(id, "cancelled", Date.now(), "cancelled by a client");
     const run = this.runs.get(id);
@@ -113,46 +128,101 @@ export class RegradeRunner {
     return cancelled;
   }
 
+  private leaseMs(): number {
+    return this.options.config.leaseS * 1000;
+  }
+
   /**
-   * At start: each regrade a stop cut off resumes with the submissions not yet done, if the pack it
+   * Resumes what is claimable now, then looks again every third of LEASE_S (a node that died leaves
+   * its regrades claimable when their lease runs out; no event says so). Errors are logged, not thrown:
+   * the next period tries again.
+   */
+  async start(): Promise<{ resumed: number; failed: number }> {
+    const first = await this.resume();
+    if (!this.stopped) {
+      this.claimTimer = setInterval(() => {
+        this.resume().catch((error: unknown) => this.options.logger.warn({ err: error }, "could not look for regrades to resume; trying again"));
+      }, this.leaseMs() / RENEWALS_PER_LEASE);
+      this.claimTimer.unref();
+    }
+    return first;
+  }
+
+  /**
+   * Claims, one at a time, the running regrades whose lease ran out (at start: the ones a stop cut off;
+   * later: those of a node that died). Each resumes with the submissions not yet done, if the pack it
    * grades against is still there (the live pack at the same version, or its draft, prepared again);
    * otherwise it is marked failed, with what was done kept.
    */
   async resume(): Promise<{ resumed: number; failed: number }> {
-    const { store, packs, logger } = this.options;
+    const { store } = this.options;
     let resumed = 0;
     let failed = 0;
-    for (const record of await store.runningRegrades()) {
-      let gradable: GradablePack | undefined;
-      let reason: string | undefined;
-      try {
-        if (record.draft !== null) gradable = (await packs.prepare(record.assignment, new Map(Object.entries(record.draft)))).gradable;
-        else gradable = packs.get(record.assignment);
-      } catch (error) {
-        reason = `its draft pack could not be prepared again (${(error as Error).message})`;
+    if (this.claiming) return { resumed, failed };
+    this.claiming = true;
+    try {
+      for (;;) {
+        if (this.stopped) break;
+        const record = await store.claimRegrade(Date.now(), this.leaseMs());
+        if (record === undefined) break;
+        if (await this.resumeClaimed(record)) resumed++;
+        else failed++;
       }
-      if (gradable !== undefined && gradable.pack.hash !== record.version) {
-        reason = `the pack changed since it started (version ${gradable.pack.hash} is live, it graded against ${record.version})`;
-        gradable = undefined;
-      }
-      if (gradable === undefined) {
-        reason ??= `assignment ${record.assignment} is no longer installed`;
-        const done = (await store.getRegrade(record.id))?.done ?? record.done;
-        await store.finishRegrade(record.id, "failed", Date.now(), `the service restarted and ${reason}; ${done} of ${record.total} were done`);
-        logger.warn({ regrade: record.id, reason }, "regrade could not resume");
-        failed++;
-        continue;
-      }
-      logger.info({ regrade: record.id, done: record.done, total: record.total }, "resuming regrade");
-      this.launch(record, gradable);
-      resumed++;
+    } finally {
+      this.claiming = false;
     }
     return { resumed, failed };
   }
 
-  /** Stops starting gradings (drain, close); running regrades stay running in the store and resume after the next start. */
-  stop(): void {
+  /** Resumes a regrade this node just claimed; false when it cannot (its pack is gone or changed) and is marked failed. */
+  private async resumeClaimed(record: RegradeRecord): Promise<boolean> {
+    const { store, packs, logger } = this.options;
+    let gradable: GradablePack | undefined;
+    let reason: string | undefined;
+    try {
+      if (record.draft !== null) gradable = (await packs.prepare(record.assignment, new Map(Object.entries(record.draft)))).gradable;
+      else gradable = packs.get(record.assignment);
+    } catch (error) {
+      reason = `its draft pack could not be prepared again (${(error as Error).message})`;
+    }
+    if (gradable !== undefined && gradable.pack.hash !== record.version) {
+      reason = `the pack changed since it started (version ${gradable.pack.hash} is live, it graded against ${record.version})`;
+      gradable = undefined;
+    }
+    if (gradable === undefined) {
+      reason ??= `assignment ${record.assignment} is no longer installed`;
+      const done = (await store.getRegrade(record.id))?.done ?? record.done;
+      await store.finishRegrade(record.id, "failed", Date.now(), `it was resumed (after a stop, here or on another node) and ${reason}; ${done} of ${record.total} were done`, record.claim);
+      logger.warn({ regrade: record.id, reason }, "regrade could not resume");
+      return false;
+    }
+    logger.info({ regrade: record.id, done: record.done, total: record.total, claim: record.claim }, "resuming regrade");
+    const stale = this.runs.get(record.id);
+    if (stale === undefined) this.launch(record, gradable);
+    else {
+      // This node stalled past its own lease and claimed the regrade again: the stale run stops (its claim is refused), then the new one starts.
+      stale.cancelled = true;
+      const fresh = gradable;
+      void stale.finished.then(() => this.launch(record, fresh));
+    }
+    return true;
+  }
+
+  /**
+   * Stops starting gradings (drain, close) and claiming regrades; running regrades stay running in the
+   * store, their leases ended, so that another node (or this one after its restart) resumes them at once.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
+    if (this.claimTimer !== undefined) clearInterval(this.claimTimer);
+    await Promise.all([...this.runs.entries()].map(async ([id, run]) => {
+      run.keeper?.stop();
+      try {
+        await this.options.store.releaseRegrade(id, run.claim);
+      } catch (error) {
+        this.options.logger.warn({ regrade: id, err: error }, "could not end a regrade's lease; another node resumes it when the lease runs out");
+      }
+    }));
   }
 
   /** Resolves when every regrade of this process has stopped (tests). */
@@ -161,7 +231,15 @@ export class RegradeRunner {
   }
 
   private launch(record: RegradeRecord, gradable: GradablePack, packs: GradablePack["pack"][] = []): void {
-    const run: Run = { cancelled: false, packs, finished: Promise.resolve() };
+    const run: Run = { cancelled: false, claim: record.claim, packs, finished: Promise.resolve() };
+    if (this.stopped) {
+      // Claimed as this node stopped: its lease ends now, for another node to take.
+      void this.options.store.releaseRegrade(record.id, record.claim).catch((error: unknown) => this.options.logger.warn({ regrade: record.id, err: error }, "could not end a regrade's lease"));
+      return;
+    }
+    run.keeper = new RegradeLeaseKeeper(this.options.store, record.id, record.claim, this.leaseMs(), this.options.logger, () => {
+      run.cancelled = true;
+    });
     run.finished = this.run(record, gradable, run)
       .catch(async (error: unknown) => {
         if (error instanceof Stopped || this.stopped) {
@@ -170,10 +248,13 @@ export class RegradeRunner {
         }
         this.options.logger.error({ regrade: record.id, err: error }, "regrade failed");
         const done = (await this.options.store.getRegrade(record.id))?.done ?? 0;
-        await this.options.store.finishRegrade(record.id, "failed", Date.now(), `the service could not go on (${(error as Error).message}); ${done} of ${record.total} were done`);
+        await this.options.store.finishRegrade(record.id, "failed", Date.now(), `the service could not go on (${(error as Error).message}); ${done} of ${record.total} were done`, run.claim);
       })
       .catch((error: unknown) => this.options.logger.error({ regrade: record.id, err: error }, "regrade's failure could not be recorded"))
-      .finally(() => this.runs.delete(record.id));
+      .finally(() => {
+        run.keeper?.stop();
+        if (this.runs.get(record.id) === run) this.runs.delete(record.id);
+      });
     this.runs.set(record.id, run);
   }
 
@@ -196,7 +277,7 @@ export class RegradeRunner {
     await Promise.all(Array.from({ length: lanes }, lane));
     if (run.cancelled) return;
     if (this.stopped) throw new Stopped();
-    if (await this.options.store.finishRegrade(record.id, "done", Date.now(), null)) {
+    if (await this.options.store.finishRegrade(record.id, "done", Date.now(), null, run.claim)) {
       const finished = await this.options.store.getRegrade(record.id);
       this.options.logger.info({ regrade: record.id, total: finished?.total, counts: finished?.counts }, "regrade done");
     }
@@ -210,7 +291,7 @@ export class RegradeRunner {
     const before = submission?.feedback ?? null;
     if (submission === undefined || before === null || submission.sourceBlanked) {
       // Its source was blanked by SOURCE_RETENTION_DAYS (or it has no grading): it cannot be graded again.
-      await store.recordRegradeItem(record.id, id, { outcome: "errored", change: null });
+      await this.record(record, id, { outcome: "errored", change: null }, run);
       return;
     }
     let after: Feedback;
@@ -225,7 +306,7 @@ export class RegradeRunner {
     } catch (error) {
       if (error instanceof PoolError && error.code === "closed") throw new Stopped();
       logger.warn({ regrade: record.id, submission: id, err: error }, "regrade could not grade a submission");
-      await store.recordRegradeItem(record.id, id, { outcome: "errored", change: null });
+      await this.record(record, id, { outcome: "errored", change: null }, run);
       return;
     }
     // The packs that name the tests' cases: the one graded against, the live one (most stored gradings'), and the one it replaced.
@@ -234,11 +315,16 @@ export class RegradeRunner {
     const known = [gradable, live, previous].flatMap((g) => (g === undefined ? [] : [g.pack]));
     const result = compareGradings(submission, before, after, [...known, ...run.packs]);
     if (record.dryRun) {
-      await store.recordRegradeItem(record.id, id, result);
+      await this.record(record, id, result, run);
       return;
     }
     const notify = scoreMoved(before, after) && submission.callbackUrl !== null && config.webhookSecret !== "";
-    const applied = await store.applyRegradeItem(record.id, id, after, result, Date.now(), notify ? randomUUID() : null);
+    const applied = await store.applyRegradeItem(record.id, id, after, result, Date.now(), notify ? randomUUID() : null, run.claim);
     if (applied?.webhook?.state === "pending" && notify) this.options.onWebhookPending?.();
+  }
+
+  /** Records an item under the run's claim; a refusal means the regrade is no longer this node's to run (cancelled or claimed elsewhere): it stops. */
+  private async record(record: RegradeRecord, id: string, result: RegradeItemResult, run: Run): Promise<void> {
+    if (!(await this.options.store.recordRegradeItem(record.id, id, result, run.claim))) run.cancelled = true;
   }
 }

@@ -164,7 +164,7 @@ export interface SubmissionStore extends RegradeStore {
   subscribe(listener: (event: StoreEvent) => void): () => void;
   /**
    * At start, on an engine only this process uses (SQLite): everything queued or running goes to the
-   * background lane, leases expired. An engine that several nodes share must not take running work
+   * background lane, leases expired, and running regrades' leases end (the next claimRegrade takes them). An engine that several nodes share must not take running work
    * from live nodes here (their leases decide): it returns 0 and changes nothing.
    */
   recover(): Promise<number>;
@@ -235,6 +235,12 @@ export interface RegradeRecord extends NewRegrade {
   finishedAt: number | null;
   /** Why it failed (or was cancelled), for people. */
   error: string | null;
+  /**
+   * The fencing token of the node that holds it: how many times it was claimed (1 for its creator).
+   * A node whose lease ran out and whose regrade another node claimed holds a stale claim, and its
+   * renewals, items and finish are refused (see Claim for submissions).
+   */
+  claim: number;
 }
 
 /** One submission's result in a regrade. `change` describes what moved (null when nothing did). */
@@ -256,25 +262,42 @@ export interface RegradeStore {
    * Stores a running regrade and chooses its items: the assignment's graded or rejected submissions
    * (scope "all"), or the latest of each student, those without a student counting one each ("latest").
    */
-  createRegrade(regrade: NewRegrade): Promise<RegradeRecord>;
+  createRegrade(regrade: NewRegrade, leaseMs: number): Promise<RegradeRecord>;
+  /**
+   * Claims the oldest running regrade whose lease ran out (or that nobody holds): it gets a new lease
+   * to `now + leaseMs` and one more claim (the returned record's `claim`). Of nodes that race for one,
+   * exactly one gets it; undefined when none is claimable.
+   */
+  claimRegrade(now: number, leaseMs: number): Promise<RegradeRecord | undefined>;
+  /** Extends the lease of a regrade running under this claim to `now + leaseMs`. False when the node lost it (finished, cancelled, or claimed by another node). */
+  renewRegradeLease(id: string, claim: number, now: number, leaseMs: number): Promise<boolean>;
+  /** Ends the lease of a regrade running under this claim (a node that stops): another node may claim it at once. */
+  releaseRegrade(id: string, claim: number): Promise<void>;
   getRegrade(id: string): Promise<RegradeRecord | undefined>;
   /** Regrades still running (at start: the ones a stop cut off). */
   runningRegrades(): Promise<RegradeRecord[]>;
   /** The submission ids of a regrade not yet done, in submission order. */
   pendingRegradeItems(id: string): Promise<string[]>;
-  /** A dry run's (or a failed grading's) result for one item; stores nothing about the submission. */
-  recordRegradeItem(id: string, submission: string, result: RegradeItemResult): Promise<void>;
+  /**
+   * A dry run's (or a failed grading's) result for one item; stores nothing about the submission.
+   * With `claim`, only while the regrade runs under that claim. False when nothing was recorded.
+   */
+  recordRegradeItem(id: string, submission: string, result: RegradeItemResult, claim?: number): Promise<boolean>;
   /**
    * A real regrade's result for one item, in one transaction: the submission's feedback and score
    * become `feedback`'s, a grading (reason regrade) is added to its history, and the item is done.
    * With `webhookEventId` (a changed score and a callback URL) a `submission.regraded` webhook becomes
-   * pending. Nothing happens (undefined) if the regrade is no longer running or the item is done.
+   * pending. Nothing happens (undefined) if the regrade is no longer running or the item is done,
+   * or, with `claim`, if the regrade is no longer held under that claim (a node that lost its lease).
    */
-  applyRegradeItem(id: string, submission: string, feedback: Feedback, result: RegradeItemResult, now: number, webhookEventId: string | null): Promise<SubmissionRecord | undefined>;
+  applyRegradeItem(id: string, submission: string, feedback: Feedback, result: RegradeItemResult, now: number, webhookEventId: string | null, claim?: number): Promise<SubmissionRecord | undefined>;
   /** The items done, in submission order; `changed` keeps only those whose change is not null. */
   regradeItems(id: string, options: { changedOnly: boolean }): Promise<RegradeItem[]>;
-  /** running -> done | failed | cancelled (once: false if it was not running). */
-  finishRegrade(id: string, status: Exclude<RegradeStatus, "running">, now: number, error: string | null): Promise<boolean>;
+  /**
+   * running -> done | failed | cancelled (once: false if it was not running). With `claim`, only while
+   * held under that claim (its holder finishing it); without, from any node (a client's cancel).
+   */
+  finishRegrade(id: string, status: Exclude<RegradeStatus, "running">, now: number, error: string | null, claim?: number): Promise<boolean>;
   /** A submission's gradings, oldest first (the first is `submitted`). */
   gradings(submission: string): Promise<Grading[]>;
 }

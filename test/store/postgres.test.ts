@@ -14,7 +14,15 @@ const cluster = await postgresForTests(t);
 if (cluster !== undefined) {
   const openFresh = async () => openPostgresStore({ url: await cluster.createDatabase(), poolMax: 4 });
 
-  t.test("the shared store suite, on PostgreSQL", async (t) => storeSuite(t, openFresh, { shared: true }));
+  t.test("the shared store suite, on PostgreSQL", async (t) => storeSuite(t, openFresh, {
+    shared: true,
+    // Two nodes on one database.
+    pair: async () => {
+      const url = await cluster.createDatabase();
+      const [a, b] = await Promise.all([1, 2].map(() => openPostgresStore({ url, poolMax: 2, isolated: true })));
+      return [a!, b!];
+    },
+  }));
 
   t.test("migrations are numbered like SQLite's, applied once at open (by one node at a time), and recorded", async (t) => {
     t.same(migrations.map((m) => m.version), sqliteMigrations.map((m) => m.version), "the same versions as the SQLite engine");

@@ -15,6 +15,11 @@ export interface EngineTraits {
    * uses (SQLite) takes back everything at start instead.
    */
   shared: boolean;
+  /**
+   * Two stores on one database, as two nodes (or processes) have; without it, one store twice (an
+   * in-memory database is this process's only).
+   */
+  pair?: () => Promise<[SubmissionStore, SubmissionStore]>;
 }
 
 const DAY = 86_400_000;
@@ -451,11 +456,11 @@ export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = {
     }
     const queued = submission({ student: "ann" });
     await store.create(queued, WINDOW);
-    const all = await store.createRegrade(regrade({ scope: "all" }));
+    const all = await store.createRegrade(regrade({ scope: "all" }), LEASE);
     t.match(all, { status: "running", total: 5, done: 0, counts: { improved: 0, worsened: 0, unchanged: 0, errored: 0 }, dryRun: false, scope: "all", draft: null, finishedAt: null, error: null });
     const ids = (names: string[]) => names.map((n) => made[n]?.id);
     t.same(await store.pendingRegradeItems(all.id), ids(["ann1", "bob1", "ann2", "anon1", "anon2"]), "graded and rejected ones of the assignment, oldest first");
-    const latest = await store.createRegrade(regrade({ scope: "latest", dryRun: true, draft: { "assignment.json": "{}" } }));
+    const latest = await store.createRegrade(regrade({ scope: "latest", dryRun: true, draft: { "assignment.json": "{}" } }), LEASE);
     t.same(await store.pendingRegradeItems(latest.id), ids(["bob1", "ann2", "anon1", "anon2"]), "a failed latest does not hide the student's graded one");
     t.match(await store.getRegrade(latest.id), { dryRun: true, scope: "latest", draft: { "assignment.json": "{}" }, total: 4 });
     t.equal(await store.getRegrade("nope"), undefined);
@@ -467,7 +472,7 @@ export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = {
     const b = submission({ mode: "sync" });
     const c = submission({ mode: "sync" });
     for (const s of [a, b, c]) await gradeSync(store, s, 50, 10);
-    const job = await store.createRegrade(regrade({ dryRun: true }));
+    const job = await store.createRegrade(regrade({ dryRun: true }), LEASE);
     await store.recordRegradeItem(job.id, a.id, { outcome: "improved", change: { after: 60 } });
     await store.recordRegradeItem(job.id, b.id, { outcome: "unchanged", change: null });
     await store.recordRegradeItem(job.id, b.id, { outcome: "worsened", change: { after: 1 } });
@@ -490,7 +495,7 @@ export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = {
     await gradeSync(store, quiet, 50, 10);
     await store.recordWebhookAttempt(hooked.id, { at: 11, status: 204, error: null, state: "delivered", nextAttemptAt: null });
     t.equal((await store.get(hooked.id))?.webhook?.event, "submission.completed");
-    const job = await store.createRegrade(regrade());
+    const job = await store.createRegrade(regrade(), LEASE);
     const after = { ...feedback(hooked.id, 80), assignmentVersion: "v2" };
     const record = await store.applyRegradeItem(job.id, hooked.id, after, { outcome: "improved", change: { x: 1 } }, 500, "evt-regraded");
     t.match(record, { score: 80, maxScore: 100, assignmentVersion: "v2", status: "graded", webhook: { state: "pending", event: "submission.regraded", eventId: "evt-regraded", attempts: 0, lastStatus: null, nextAttemptAt: 500, firstAttemptAt: null } });
@@ -509,8 +514,8 @@ export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = {
     const a = submission({ mode: "sync" });
     const b = submission({ mode: "sync" });
     for (const s of [a, b]) await gradeSync(store, s, 50, 10);
-    const cancelled = await store.createRegrade(regrade());
-    const running = await store.createRegrade(regrade({ dryRun: true }));
+    const cancelled = await store.createRegrade(regrade(), LEASE);
+    const running = await store.createRegrade(regrade({ dryRun: true }), LEASE);
     await store.applyRegradeItem(cancelled.id, a.id, feedback(a.id, 70), { outcome: "improved", change: {} }, 20, null);
     t.ok(await store.finishRegrade(cancelled.id, "cancelled", 30, "cancelled by a client"));
     t.equal(await store.applyRegradeItem(cancelled.id, b.id, feedback(b.id, 70), { outcome: "improved", change: {} }, 40, null), undefined);
@@ -518,5 +523,94 @@ export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = {
     t.match(await store.getRegrade(cancelled.id), { status: "cancelled", done: 1, total: 2, error: "cancelled by a client" }, "what was done stays done");
     t.match(await store.get(b.id), { score: 50 });
     t.same((await store.runningRegrades()).map((r) => r.id), [running.id]);
+  });
+
+  // Regrade leases: a regrade job is held by one node at a time.
+  const twoNodes = async (t: Test): Promise<[SubmissionStore, SubmissionStore]> => {
+    if (traits.pair === undefined) {
+      const store = await fresh(t);
+      return [store, store];
+    }
+    const [a, b] = await traits.pair();
+    t.teardown(() => Promise.all([a.close(), b.close()]));
+    return [a, b];
+  };
+
+  t.test("a running regrade whose lease ran out is claimed by exactly one of two nodes, with a new claim", async (t) => {
+    const [a, b] = await twoNodes(t);
+    await gradeSync(a, submission({ mode: "sync" }), 50, 10);
+    const jobs = [];
+    for (let i = 0; i < 5; i++) jobs.push(await a.createRegrade(regrade({ createdAt: 1000 + i }), LEASE));
+    t.same(jobs.map((j) => j.claim), [1, 1, 1, 1, 1], "its creator holds it under the first claim");
+    t.equal(await b.claimRegrade(2000, LEASE), undefined, "a held regrade is not claimable");
+    t.equal(await a.claimRegrade(2000, LEASE), undefined);
+    const claimedBy = new Map<string, number>();
+    // Two claimers per node race until nothing is left to claim.
+    await Promise.all([a, a, b, b].map(async (node) => {
+      for (;;) {
+        const claimed = await node.claimRegrade(70_000, LEASE);
+        if (claimed === undefined) return;
+        t.match(claimed, { status: "running", claim: 2 });
+        claimedBy.set(claimed.id, (claimedBy.get(claimed.id) ?? 0) + 1);
+      }
+    }));
+    t.same([...claimedBy.keys()].sort(), jobs.map((j) => j.id).sort(), "every expired regrade was claimed");
+    t.ok([...claimedBy.values()].every((n) => n === 1), "none twice");
+    t.equal(await a.claimRegrade(100_000, LEASE), undefined, "the new lease holds until now + LEASE");
+    t.equal((await b.claimRegrade(130_000, LEASE))?.claim, 3, "and runs out then");
+    const finished = await a.createRegrade(regrade({ createdAt: 0 }), LEASE);
+    t.ok(await a.finishRegrade(finished.id, "done", 5, null, finished.claim));
+    t.equal((await b.claimRegrade(1_000_000, LEASE))?.id, jobs[0]!.id, "the oldest running one is claimed first; a finished one never");
+  });
+
+  t.test("a node that lost its regrade's lease can neither apply an item, record one, renew, nor finish it", async (t) => {
+    const [a, b] = await twoNodes(t);
+    const x = submission({ mode: "sync", callbackUrl: "http://127.0.0.1:1/h" });
+    const y = submission({ mode: "sync" });
+    await gradeSync(a, x, 50, 10);
+    await gradeSync(a, y, 50, 10);
+    await a.recordWebhookAttempt(x.id, { at: 11, status: 204, error: null, state: "delivered", nextAttemptAt: null });
+    const job = await a.createRegrade(regrade(), LEASE);
+    const taken = await b.claimRegrade(job.createdAt + LEASE, LEASE);
+    t.match(taken, { id: job.id, claim: 2 });
+    const after = { ...feedback(x.id, 80), assignmentVersion: "v2" };
+    t.notOk(await a.renewRegradeLease(job.id, 1, job.createdAt + LEASE + 1, LEASE), "the old holder's renewal is refused");
+    t.equal(await a.applyRegradeItem(job.id, x.id, after, { outcome: "improved", change: {} }, 62_000, "evt-stale", 1), undefined, "a fenced-out apply is refused");
+    t.notOk(await a.recordRegradeItem(job.id, y.id, { outcome: "errored", change: null }, 1), "so is a fenced-out record");
+    t.match(await a.get(x.id), { score: 50, webhook: { state: "delivered", event: "submission.completed" } }, "nothing of the submission changed");
+    t.equal((await a.gradings(x.id)).length, 1);
+    t.ok(await b.applyRegradeItem(job.id, x.id, after, { outcome: "improved", change: {} }, 63_000, "evt-holder", 2), "the holder applies it");
+    t.equal(await b.applyRegradeItem(job.id, x.id, after, { outcome: "improved", change: {} }, 64_000, "evt-again", 2), undefined, "once");
+    t.match(await a.get(x.id), { score: 80, webhook: { state: "pending", event: "submission.regraded", eventId: "evt-holder" } }, "one regraded webhook, the holder's");
+    t.same((await a.gradings(x.id)).map((g) => g.reason), ["submitted", "regrade"], "one regrade grading");
+    t.notOk(await a.finishRegrade(job.id, "done", 65_000, null, 1), "the old holder cannot finish it");
+    t.match(await a.getRegrade(job.id), { status: "running", done: 1 });
+    t.ok(await a.finishRegrade(job.id, "cancelled", 66_000, "cancelled by a client"), "a client's cancel works from any node");
+    t.notOk(await b.renewRegradeLease(job.id, 2, 67_000, LEASE), "and the holder's next renewal tells it to stop");
+    t.equal(await b.claimRegrade(1_000_000, LEASE), undefined);
+  });
+
+  t.test("a renewed regrade lease is not claimable; a released one is, at once", async (t) => {
+    const [a, b] = await twoNodes(t);
+    await gradeSync(a, submission({ mode: "sync" }), 50, 10);
+    const job = await a.createRegrade(regrade({ createdAt: 1000 }), LEASE);
+    t.ok(await a.renewRegradeLease(job.id, job.claim, 50_000, LEASE), "its holder renews it");
+    t.equal(await b.claimRegrade(70_000, LEASE), undefined, "past the first lease, the renewed one holds");
+    t.equal(await b.claimRegrade(109_999, LEASE), undefined);
+    await a.releaseRegrade(job.id, job.claim);
+    t.match(await b.claimRegrade(70_000, LEASE), { id: job.id, claim: 2 }, "a node that stops ends its lease: another claims it at once");
+    t.notOk(await a.renewRegradeLease(job.id, job.claim, 71_000, LEASE));
+    await a.releaseRegrade(job.id, job.claim);
+    t.equal(await a.claimRegrade(72_000, LEASE), undefined, "a stale release leaves the new holder's lease alone");
+  });
+
+  t.test(traits.shared ? "recover() at a node's start leaves the regrades other nodes hold alone" : "recover() at start ends every running regrade's lease (no other process holds it)", async (t) => {
+    const store = await fresh(t);
+    await gradeSync(store, submission({ mode: "sync" }), 50, 10);
+    const job = await store.createRegrade(regrade({ createdAt: Date.now() }), LEASE);
+    await store.recover();
+    const claimed = await store.claimRegrade(Date.now(), LEASE);
+    if (traits.shared) t.equal(claimed, undefined);
+    else t.match(claimed, { id: job.id, claim: 2 });
   });
 }

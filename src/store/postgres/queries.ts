@@ -192,8 +192,8 @@ WHERE NOT source_blanked AND finished_at IS NOT NULL AND received_at < @before`)
 export const gradings = statement("gradings", "SELECT * FROM gradings WHERE submission_id = @id ORDER BY seq");
 
 export const insertRegrade = statement("insert_regrade", `
-INSERT INTO regrades (id, assignment, version, dry_run, scope, draft, status, total, created_at)
-VALUES (@id, @assignment, @version, @dryRun, @scope, @draft, 'running', 0, @createdAt)`);
+INSERT INTO regrades (id, assignment, version, dry_run, scope, draft, status, total, created_at, claims, lease_until)
+VALUES (@id, @assignment, @version, @dryRun, @scope, @draft, 'running', 0, @createdAt, 1, @leaseUntil)`);
 
 // Scope "latest": the newest graded or rejected submission of each student; those without a student count one each.
 export const insertRegradeItems = statement("insert_regrade_items", `
@@ -214,11 +214,24 @@ export const regradeCounts = statement("regrade_counts", "SELECT outcome, COUNT(
 
 export const pendingRegradeItems = statement("pending_regrade_items", "SELECT submission_id FROM regrade_items WHERE regrade_id = @id AND outcome IS NULL ORDER BY submission_seq");
 
-// Only while the regrade runs and the item is not done: a cancelled regrade records nothing more.
+// Only while the regrade runs (under @claim, when given) and the item is not done: a cancelled regrade, or a node that lost it, records nothing more.
 export const recordRegradeItem = statement("record_regrade_item", `
 UPDATE regrade_items SET outcome = @outcome::text, change = @change::text
 WHERE regrade_id = @id::text AND submission_id = @submission::text AND outcome IS NULL
-  AND EXISTS (SELECT 1 FROM regrades WHERE id = @id::text AND status = 'running')`);
+  AND EXISTS (SELECT 1 FROM regrades WHERE id = @id::text AND status = 'running' AND (@claim::integer IS NULL OR claims = @claim::integer))`);
+
+// The oldest running regrade nobody holds (its lease ran out, or ended): one more claim, a new lease.
+// SKIP LOCKED: nodes that race take different ones (or none), each row goes to one of them.
+export const claimRegrade = statement("claim_regrade", `
+UPDATE regrades SET claims = claims + 1, lease_until = @leaseUntil::bigint
+WHERE id = (SELECT id FROM regrades WHERE status = 'running' AND (lease_until IS NULL OR lease_until <= @now::bigint)
+  ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+  AND status = 'running' AND (lease_until IS NULL OR lease_until <= @now::bigint)
+RETURNING *`);
+
+export const renewRegradeLease = statement("renew_regrade_lease", "UPDATE regrades SET lease_until = @leaseUntil::bigint WHERE id = @id::text AND status = 'running' AND claims = @claim::integer");
+
+export const releaseRegrade = statement("release_regrade", "UPDATE regrades SET lease_until = NULL WHERE id = @id::text AND status = 'running' AND claims = @claim::integer");
 
 export const regradeItems = statement("regrade_items", `
 SELECT submission_id, outcome, change FROM regrade_items
@@ -226,7 +239,7 @@ WHERE regrade_id = @id AND outcome IS NOT NULL AND (NOT @changedOnly::boolean OR
 ORDER BY submission_seq`);
 
 /** Locks the regrade's row, so that a cancel and an item's application do not interleave. */
-export const lockRunningRegrade = statement("lock_running_regrade", "SELECT status FROM regrades WHERE id = @id AND status = 'running' FOR UPDATE");
+export const lockRunningRegrade = statement("lock_running_regrade", "SELECT status FROM regrades WHERE id = @id::text AND status = 'running' AND (@claim::integer IS NULL OR claims = @claim::integer) FOR UPDATE");
 
 // A regrade's new grading becomes the submission's; its status stays graded or rejected (the feedback's).
 const regraded = "callback_url IS NOT NULL AND @eventId::text IS NOT NULL";
@@ -249,5 +262,5 @@ INSERT INTO gradings (submission_id, version, score, max_score, graded_at, reaso
 VALUES (@submission, @version, @score, @maxScore, @now, 'regrade', @id, @feedback)`);
 
 export const finishRegrade = statement("finish_regrade", `
-UPDATE regrades SET status = @status, finished_at = @now, error = @error::text
-WHERE id = @id AND status = 'running'`);
+UPDATE regrades SET status = @status::text, finished_at = @now::bigint, error = @error::text, lease_until = NULL
+WHERE id = @id::text AND status = 'running' AND (@claim::integer IS NULL OR claims = @claim::integer)`);

@@ -42,6 +42,7 @@ interface RegradeRow {
   created_at: number;
   finished_at: number | null;
   error: string | null;
+  claims: number;
 }
 
 export function postgresRegrades<Row extends { id: string }>(db: Database, toRecord: (row: Row) => SubmissionRecord): RegradeStore {
@@ -52,14 +53,15 @@ export function postgresRegrades<Row extends { id: string }>(db: Database, toRec
       id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run, scope: row.scope,
       draft: row.draft === null ? null : (JSON.parse(row.draft) as Record<string, string>), createdAt: row.created_at, status: row.status, total: row.total,
       done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
+      claim: row.claims,
     };
   };
   const regradeRow = async (id: string) => (await db.query<RegradeRow>(bind(sql.regradeById, { id }))).rows[0];
 
   return {
-    async createRegrade(regrade) {
+    async createRegrade(regrade, leaseMs) {
       await db.transaction(async (client) => {
-        await client.query(bind(sql.insertRegrade, { ...regrade, draft: regrade.draft === null ? null : JSON.stringify(regrade.draft) }));
+        await client.query(bind(sql.insertRegrade, { ...regrade, draft: regrade.draft === null ? null : JSON.stringify(regrade.draft), leaseUntil: regrade.createdAt + leaseMs }));
         await client.query(bind(sql.insertRegradeItems, { id: regrade.id, assignment: regrade.assignment, scope: regrade.scope }));
         await client.query(bind(sql.setRegradeTotal, { id: regrade.id }));
       });
@@ -75,13 +77,24 @@ export function postgresRegrades<Row extends { id: string }>(db: Database, toRec
     async pendingRegradeItems(id) {
       return (await db.query<{ submission_id: string }>(bind(sql.pendingRegradeItems, { id }))).rows.map((r) => r.submission_id);
     },
-    async recordRegradeItem(id, submission, result) {
-      await db.query(bind(sql.recordRegradeItem, { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) }));
+    async claimRegrade(now, leaseMs) {
+      const row = (await db.query<RegradeRow>(bind(sql.claimRegrade, { now, leaseUntil: now + leaseMs }))).rows[0];
+      return row === undefined ? undefined : toRegrade(row);
     },
-    async applyRegradeItem(id, submission, feedback: Feedback, result, now, eventId) {
+    async renewRegradeLease(id, claim, now, leaseMs) {
+      return (await db.query(bind(sql.renewRegradeLease, { id, claim, leaseUntil: now + leaseMs }))).rowCount === 1;
+    },
+    async releaseRegrade(id, claim) {
+      await db.query(bind(sql.releaseRegrade, { id, claim }));
+    },
+    async recordRegradeItem(id, submission, result, claim) {
+      return (await db.query(bind(sql.recordRegradeItem, { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change), claim: claim ?? null }))).rowCount === 1;
+    },
+    async applyRegradeItem(id, submission, feedback: Feedback, result, now, eventId, claim) {
       const row = await db.transaction(async (client): Promise<Row | undefined> => {
-        if ((await client.query(bind(sql.lockRunningRegrade, { id }))).rowCount === 0) return undefined;
-        const item = { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) };
+        // The regrade's row lock also fences the claim: a node that claims it waits for the item in flight.
+        if ((await client.query(bind(sql.lockRunningRegrade, { id, claim: claim ?? null }))).rowCount === 0) return undefined;
+        const item = { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change), claim: claim ?? null };
         if ((await client.query(bind(sql.recordRegradeItem, item))).rowCount === 0) return undefined;
         const common = { id, submission, version: feedback.assignmentVersion, score: feedback.score, maxScore: feedback.maxScore, now, feedback: JSON.stringify(feedback) };
         const updated = (await client.query<Row>(bind(sql.applyRegrade, { ...common, status: feedback.status, eventId }))).rows[0];
@@ -95,8 +108,8 @@ export function postgresRegrades<Row extends { id: string }>(db: Database, toRec
       return (await db.query<{ submission_id: string; outcome: RegradeOutcome; change: string | null }>(bind(sql.regradeItems, { id, changedOnly: options.changedOnly })))
         .rows.map((r) => ({ submission: r.submission_id, outcome: r.outcome, change: r.change === null ? null : (JSON.parse(r.change) as unknown) }));
     },
-    async finishRegrade(id, status, now, error) {
-      return (await db.query(bind(sql.finishRegrade, { id, status, now, error }))).rowCount === 1;
+    async finishRegrade(id, status, now, error, claim) {
+      return (await db.query(bind(sql.finishRegrade, { id, status, now, error, claim: claim ?? null }))).rowCount === 1;
     },
     async gradings(submission) {
       return (await db.query<GradingRow>(bind(sql.gradings, { id: submission }))).rows.map((r) => ({

@@ -51,6 +51,7 @@ interface RegradeRow {
   created_at: number;
   finished_at: number | null;
   error: string | null;
+  claims: number;
 }
 
 
@@ -165,8 +166,8 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     return row;
   });
 
-  const createRegrade = db.transaction((regrade: NewRegrade) => {
-    s.insertRegrade.run({ ...regrade, dryRun: regrade.dryRun ? 1 : 0, draft: regrade.draft === null ? null : JSON.stringify(regrade.draft) });
+  const createRegrade = db.transaction((regrade: NewRegrade, leaseMs: number) => {
+    s.insertRegrade.run({ ...regrade, dryRun: regrade.dryRun ? 1 : 0, draft: regrade.draft === null ? null : JSON.stringify(regrade.draft), leaseUntil: regrade.createdAt + leaseMs });
     s.insertRegradeItems.run({ id: regrade.id, assignment: regrade.assignment, scope: regrade.scope });
     s.setRegradeTotal.run({ id: regrade.id });
   });
@@ -178,14 +179,18 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
       id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run === 1, scope: row.scope,
       draft: parseJson<Record<string, string>>(row.draft), createdAt: row.created_at, status: row.status, total: row.total,
       done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
+      claim: row.claims,
     };
   };
 
-  const isRunning = (id: string) => (s.regradeById.get({ id }) as RegradeRow | undefined)?.status === "running";
+  const isRunning = (id: string, claim: number | null) => {
+    const row = s.regradeById.get({ id }) as RegradeRow | undefined;
+    return row?.status === "running" && (claim === null || row.claims === claim);
+  };
 
-  const applyRegradeItem = db.transaction((id: string, submission: string, feedback: Feedback, result: RegradeItemResult, now: number, eventId: string | null): Row | undefined => {
-    if (!isRunning(id)) return undefined;
-    const item = { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) };
+  const applyRegradeItem = db.transaction((id: string, submission: string, feedback: Feedback, result: RegradeItemResult, now: number, eventId: string | null, claim: number | null): Row | undefined => {
+    if (!isRunning(id, claim)) return undefined;
+    const item = { id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change), claim };
     if (s.recordRegradeItem.run(item).changes === 0) return undefined;
     const text = JSON.stringify(feedback);
     const common = { id, submission, version: feedback.assignmentVersion, score: feedback.score, maxScore: feedback.maxScore, now, feedback: text };
@@ -274,6 +279,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
       return () => events.off("event", listener);
     },
     async recover() {
+      s.recoverRegrades.run();
       const changes = s.recover.run().changes;
       if (changes > 0) emit({ kind: "queued" });
       return changes;
@@ -296,8 +302,8 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     async blankSources(before) {
       return s.blankSources.run({ before }).changes;
     },
-    async createRegrade(regrade) {
-      createRegrade(regrade);
+    async createRegrade(regrade, leaseMs) {
+      createRegrade(regrade, leaseMs);
       return toRegrade(s.regradeById.get({ id: regrade.id }) as RegradeRow);
     },
     async getRegrade(id) {
@@ -310,19 +316,29 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     async pendingRegradeItems(id) {
       return (s.pendingRegradeItems.all({ id }) as Array<{ submission_id: string }>).map((r) => r.submission_id);
     },
-    async recordRegradeItem(id, submission, result) {
-      s.recordRegradeItem.run({ id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change) });
+    async claimRegrade(now, leaseMs) {
+      const row = s.claimRegrade.get({ now, leaseUntil: now + leaseMs }) as RegradeRow | undefined;
+      return row === undefined ? undefined : toRegrade(row);
     },
-    async applyRegradeItem(id, submission, feedback, result, now, eventId) {
-      const row = applyRegradeItem(id, submission, feedback, result, now, eventId);
+    async renewRegradeLease(id, claim, now, leaseMs) {
+      return s.renewRegradeLease.run({ id, claim, leaseUntil: now + leaseMs }).changes === 1;
+    },
+    async releaseRegrade(id, claim) {
+      s.releaseRegrade.run({ id, claim });
+    },
+    async recordRegradeItem(id, submission, result, claim) {
+      return s.recordRegradeItem.run({ id, submission, outcome: result.outcome, change: result.change === null ? null : JSON.stringify(result.change), claim: claim ?? null }).changes === 1;
+    },
+    async applyRegradeItem(id, submission, feedback, result, now, eventId, claim) {
+      const row = applyRegradeItem(id, submission, feedback, result, now, eventId, claim ?? null);
       return row === undefined ? undefined : toRecord(row);
     },
     async regradeItems(id, options) {
       return (s.regradeItems.all({ id, changedOnly: options.changedOnly ? 1 : 0 }) as Array<{ submission_id: string; outcome: RegradeOutcome; change: string | null }>)
         .map((r) => ({ submission: r.submission_id, outcome: r.outcome, change: parseJson<unknown>(r.change) }));
     },
-    async finishRegrade(id, status, now, error) {
-      return s.finishRegrade.run({ id, status, now, error }).changes === 1;
+    async finishRegrade(id, status, now, error, claim) {
+      return s.finishRegrade.run({ id, status, now, error, claim: claim ?? null }).changes === 1;
     },
     async gradings(submission) {
       return (s.gradings.all({ id: submission }) as GradingRow[]).map((r) => ({

@@ -110,8 +110,8 @@ WHERE id = @id AND status IN ('graded', 'rejected') AND feedback IS NOT NULL`;
 export const gradings = "SELECT * FROM gradings WHERE submission_id = @id ORDER BY seq";
 
 export const insertRegrade = `
-INSERT INTO regrades (id, assignment, version, dry_run, scope, draft, status, total, created_at)
-VALUES (@id, @assignment, @version, @dryRun, @scope, @draft, 'running', 0, @createdAt)`;
+INSERT INTO regrades (id, assignment, version, dry_run, scope, draft, status, total, created_at, claims, lease_until)
+VALUES (@id, @assignment, @version, @dryRun, @scope, @draft, 'running', 0, @createdAt, 1, @leaseUntil)`;
 
 // Scope "latest": the newest graded or rejected submission of each student; those without a student count one each.
 export const insertRegradeItems = `
@@ -132,11 +132,24 @@ export const regradeCounts = "SELECT outcome, COUNT(*) AS n FROM regrade_items W
 
 export const pendingRegradeItems = "SELECT submission_id FROM regrade_items WHERE regrade_id = @id AND outcome IS NULL ORDER BY submission_seq";
 
-// Only while the regrade runs and the item is not done: a cancelled regrade records nothing more.
+// Only while the regrade runs (under @claim, when given) and the item is not done: a cancelled regrade, or a node that lost it, records nothing more.
 export const recordRegradeItem = `
 UPDATE regrade_items SET outcome = @outcome, change = @change
 WHERE regrade_id = @id AND submission_id = @submission AND outcome IS NULL
-  AND EXISTS (SELECT 1 FROM regrades WHERE id = @id AND status = 'running')`;
+  AND EXISTS (SELECT 1 FROM regrades WHERE id = @id AND status = 'running' AND (@claim IS NULL OR claims = @claim))`;
+
+// The oldest running regrade nobody holds (its lease ran out, or ended): one more claim, a new lease.
+export const claimRegrade = `
+UPDATE regrades SET claims = claims + 1, lease_until = @leaseUntil
+WHERE id = (SELECT id FROM regrades WHERE status = 'running' AND (lease_until IS NULL OR lease_until <= @now) ORDER BY created_at LIMIT 1)
+RETURNING *`;
+
+export const renewRegradeLease = "UPDATE regrades SET lease_until = @leaseUntil WHERE id = @id AND status = 'running' AND claims = @claim";
+
+export const releaseRegrade = "UPDATE regrades SET lease_until = NULL WHERE id = @id AND status = 'running' AND claims = @claim";
+
+// At start on an engine only this process uses: no other node holds a running regrade.
+export const recoverRegrades = "UPDATE regrades SET lease_until = NULL WHERE status = 'running'";
 
 export const regradeItems = `
 SELECT submission_id, outcome, change FROM regrade_items
@@ -163,5 +176,5 @@ INSERT INTO gradings (submission_id, version, score, max_score, graded_at, reaso
 VALUES (@submission, @version, @score, @maxScore, @now, 'regrade', @id, @feedback)`;
 
 export const finishRegrade = `
-UPDATE regrades SET status = @status, finished_at = @now, error = @error
-WHERE id = @id AND status = 'running'`;
+UPDATE regrades SET status = @status, finished_at = @now, error = @error, lease_until = NULL
+WHERE id = @id AND status = 'running' AND (@claim IS NULL OR claims = @claim)`;
