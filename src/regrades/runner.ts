@@ -11,10 +11,9 @@ import type { Registry } from "../packs/registry.js";
 import type { GradablePack, PackFiles } from "../packs/types.js";
 import { PoolError, type SandboxPool } from "../sandbox/pool.js";
 import type { RegradeItemResult, RegradeRecord, RegradeScope, SubmissionStore } from "../store/store.js";
-import { RENEWALS_PER_LEASE } from "../submissions/lease.js";
+import { LeaseKeeper, RENEWALS_PER_LEASE } from "../submissions/lease.js";
 import type { GradingQueue } from "../submissions/queue.js";
 import { compareGradings, scoreMoved } from "./compare.js";
-import { RegradeLeaseKeeper } from "./lease.js";
 
 export interface RegradeRunnerOptions {
   store: SubmissionStore;
@@ -47,7 +46,7 @@ interface Run {
   /** Packs that name the cases of stored gradings (the one a real regrade replaced). */
   packs: GradablePack["pack"][];
   finished: Promise<void>;
-  keeper?: RegradeLeaseKeeper;
+  keeper?: LeaseKeeper;
 }
 
 /** Why the service itself could not grade (not the student's doing): the regrade stops, and resumes after a restart or on another node. */
@@ -237,9 +236,15 @@ export class RegradeRunner {
       void this.options.store.releaseRegrade(record.id, record.claim).catch((error: unknown) => this.options.logger.warn({ regrade: record.id, err: error }, "could not end a regrade's lease"));
       return;
     }
-    run.keeper = new RegradeLeaseKeeper(this.options.store, record.id, record.claim, this.leaseMs(), this.options.logger, () => {
-      run.cancelled = true;
-    });
+    // A refused renewal means the regrade is no longer this node's to run: a client cancelled it (from
+    // any node), or this node stalled past its lease and another node claimed it. Either way the run stops.
+    run.keeper = new LeaseKeeper({
+      renew: (now, leaseMs) => this.options.store.renewRegradeLease(record.id, record.claim, now, leaseMs),
+      fields: { regrade: record.id, claim: record.claim },
+      lostMessage: "regrade no longer held here (cancelled, finished, or claimed by another node): stopping it",
+      lostLevel: "info",
+      onLost: () => { run.cancelled = true; },
+    }, this.leaseMs(), this.options.logger);
     run.finished = this.run(record, gradable, run)
       .catch(async (error: unknown) => {
         if (error instanceof Stopped || this.stopped) {

@@ -387,7 +387,11 @@ export class GradingQueue {
     const claim: Claim = { id: claimed.id, attempt: claimed.attempts };
     const here = this.syncHere.has(claimed.id);
     if (here) this.syncGradingHere.add(claimed.id);
-    const lease = new LeaseKeeper(this.options.store, claim, this.leaseMs, this.options.logger);
+    const lease = new LeaseKeeper({
+      renew: (now, leaseMs) => this.options.store.renewLease(claim, now, leaseMs),
+      fields: { submission: claim.id, attempt: claim.attempt },
+      lostMessage: "lease lost: another node has this submission now",
+    }, this.leaseMs, this.options.logger);
     let outcome: Outcome | undefined;
     try {
       outcome = await this.grade(claimed).catch((error: unknown): Outcome => {
