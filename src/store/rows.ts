@@ -1,5 +1,18 @@
 import type { Feedback } from "../grading/feedback.js";
-import { InvalidCursorError, type SubmissionRecord, type SubmissionStatus, type WebhookEvent, type WebhookStateName } from "./store.js";
+import {
+  InvalidCursorError,
+  REGRADE_OUTCOMES,
+  type Grading,
+  type GradingReason,
+  type RegradeOutcome,
+  type RegradeRecord,
+  type RegradeScope,
+  type RegradeStatus,
+  type SubmissionRecord,
+  type SubmissionStatus,
+  type WebhookEvent,
+  type WebhookStateName,
+} from "./store.js";
 
 /**
  * A row of the submissions table, as both engines return it: the same columns under the same names
@@ -100,4 +113,49 @@ export function decodeCursor(cursor: string): number {
   const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
   if (match === null) throw new InvalidCursorError("the cursor is not one this service handed out");
   return Number(match[1]);
+}
+
+/** A row of the gradings table (a submission's history), as both engines return it. */
+export interface GradingRow {
+  version: string;
+  score: number;
+  max_score: number;
+  graded_at: number;
+  reason: GradingReason;
+  regrade_id: string | null;
+  feedback: string;
+}
+
+export function toGrading(row: GradingRow): Grading {
+  return {
+    version: row.version, score: row.score, maxScore: row.max_score, gradedAt: row.graded_at, reason: row.reason, regrade: row.regrade_id, feedback: JSON.parse(row.feedback) as Feedback,
+  };
+}
+
+/** A row of the regrades table, as both engines return it (a boolean is SQLite's 0/1 or PostgreSQL's boolean). */
+export interface RegradeRow {
+  id: string;
+  assignment: string;
+  version: string;
+  dry_run: boolean | number;
+  scope: RegradeScope;
+  draft: string | null;
+  status: RegradeStatus;
+  total: number;
+  created_at: number;
+  finished_at: number | null;
+  error: string | null;
+  claims: number;
+}
+
+/** A regrade's record from its row and its items' counts per outcome (the regradeCounts query). */
+export function toRegrade(row: RegradeRow, countRows: ReadonlyArray<{ outcome: RegradeOutcome; n: number }>): RegradeRecord {
+  const counts = Object.fromEntries(REGRADE_OUTCOMES.map((o) => [o, 0])) as Record<RegradeOutcome, number>;
+  for (const c of countRows) counts[c.outcome] = c.n;
+  return {
+    id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run === true || row.dry_run === 1, scope: row.scope,
+    draft: parseJson<Record<string, string>>(row.draft), createdAt: row.created_at, status: row.status, total: row.total,
+    done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
+    claim: row.claims,
+  };
 }

@@ -1,16 +1,13 @@
 import type { Feedback } from "../../grading/feedback.js";
 import {
-  REGRADE_OUTCOMES,
-  type GradingReason,
   type RegradeOutcome,
   type RegradeRecord,
-  type RegradeScope,
-  type RegradeStatus,
   type RegradeStore,
   type SubmissionRecord,
 } from "../store.js";
 import type { Database } from "./database.js";
 import * as sql from "./queries.js";
+import { toGrading, toRegrade as toRegradeRecord, type GradingRow, type RegradeRow } from "../rows.js";
 import { bind } from "./statement.js";
 
 /**
@@ -20,42 +17,10 @@ import { bind } from "./statement.js";
  * and no item is applied after it.
  */
 
-interface GradingRow {
-  version: string;
-  score: number;
-  max_score: number;
-  graded_at: number;
-  reason: GradingReason;
-  regrade_id: string | null;
-  feedback: string;
-}
-
-interface RegradeRow {
-  id: string;
-  assignment: string;
-  version: string;
-  dry_run: boolean;
-  scope: RegradeScope;
-  draft: string | null;
-  status: RegradeStatus;
-  total: number;
-  created_at: number;
-  finished_at: number | null;
-  error: string | null;
-  claims: number;
-}
 
 export function postgresRegrades<Row extends { id: string }>(db: Database, toRecord: (row: Row) => SubmissionRecord): RegradeStore {
-  const toRegrade = async (row: RegradeRow): Promise<RegradeRecord> => {
-    const counts = Object.fromEntries(REGRADE_OUTCOMES.map((o) => [o, 0])) as Record<RegradeOutcome, number>;
-    for (const c of (await db.query<{ outcome: RegradeOutcome; n: number }>(bind(sql.regradeCounts, { id: row.id }))).rows) counts[c.outcome] = c.n;
-    return {
-      id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run, scope: row.scope,
-      draft: row.draft === null ? null : (JSON.parse(row.draft) as Record<string, string>), createdAt: row.created_at, status: row.status, total: row.total,
-      done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
-      claim: row.claims,
-    };
-  };
+  const toRegrade = async (row: RegradeRow): Promise<RegradeRecord> =>
+    toRegradeRecord(row, (await db.query<{ outcome: RegradeOutcome; n: number }>(bind(sql.regradeCounts, { id: row.id }))).rows);
   const regradeRow = async (id: string) => (await db.query<RegradeRow>(bind(sql.regradeById, { id }))).rows[0];
 
   return {
@@ -112,9 +77,7 @@ export function postgresRegrades<Row extends { id: string }>(db: Database, toRec
       return (await db.query(bind(sql.finishRegrade, { id, status, now, error, claim: claim ?? null }))).rowCount === 1;
     },
     async gradings(submission) {
-      return (await db.query<GradingRow>(bind(sql.gradings, { id: submission }))).rows.map((r) => ({
-        version: r.version, score: r.score, maxScore: r.max_score, gradedAt: r.graded_at, reason: r.reason, regrade: r.regrade_id, feedback: JSON.parse(r.feedback) as Feedback,
-      }));
+      return (await db.query<GradingRow>(bind(sql.gradings, { id: submission }))).rows.map(toGrading);
     },
   };
 }

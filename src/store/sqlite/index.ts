@@ -16,43 +16,15 @@ import {
   type StoreEvent,
   type SubmissionStore,
   type SubmissionSummary,
-  type GradingReason,
-  type RegradeScope,
-  type RegradeStatus,
   type RegradeRecord,
   type RegradeOutcome,
-  REGRADE_OUTCOMES,
 } from "../store.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
-import { decodeCursor, encodeCursor, parseJson, toRecord, type SubmissionRow } from "../rows.js";
+import { decodeCursor, encodeCursor, parseJson, toGrading, toRecord, toRegrade as toRegradeRecord, type GradingRow, type RegradeRow, type SubmissionRow } from "../rows.js";
 
 type Row = SubmissionRow;
 
-interface GradingRow {
-  version: string;
-  score: number;
-  max_score: number;
-  graded_at: number;
-  reason: GradingReason;
-  regrade_id: string | null;
-  feedback: string;
-}
-
-interface RegradeRow {
-  id: string;
-  assignment: string;
-  version: string;
-  dry_run: number;
-  scope: RegradeScope;
-  draft: string | null;
-  status: RegradeStatus;
-  total: number;
-  created_at: number;
-  finished_at: number | null;
-  error: string | null;
-  claims: number;
-}
 
 
 /** Applies the migrations not yet recorded, each in its own transaction. */
@@ -172,16 +144,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     s.setRegradeTotal.run({ id: regrade.id });
   });
 
-  const toRegrade = (row: RegradeRow): RegradeRecord => {
-    const counts = Object.fromEntries(REGRADE_OUTCOMES.map((o) => [o, 0])) as Record<RegradeOutcome, number>;
-    for (const c of s.regradeCounts.all({ id: row.id }) as Array<{ outcome: RegradeOutcome; n: number }>) counts[c.outcome] = c.n;
-    return {
-      id: row.id, assignment: row.assignment, version: row.version, dryRun: row.dry_run === 1, scope: row.scope,
-      draft: parseJson<Record<string, string>>(row.draft), createdAt: row.created_at, status: row.status, total: row.total,
-      done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
-      claim: row.claims,
-    };
-  };
+  const toRegrade = (row: RegradeRow): RegradeRecord => toRegradeRecord(row, s.regradeCounts.all({ id: row.id }) as Array<{ outcome: RegradeOutcome; n: number }>);
 
   const isRunning = (id: string, claim: number | null) => {
     const row = s.regradeById.get({ id }) as RegradeRow | undefined;
@@ -341,9 +304,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
       return s.finishRegrade.run({ id, status, now, error, claim: claim ?? null }).changes === 1;
     },
     async gradings(submission) {
-      return (s.gradings.all({ id: submission }) as GradingRow[]).map((r) => ({
-        version: r.version, score: r.score, maxScore: r.max_score, gradedAt: r.graded_at, reason: r.reason, regrade: r.regrade_id, feedback: JSON.parse(r.feedback) as Feedback,
-      }));
+      return (s.gradings.all({ id: submission }) as GradingRow[]).map(toGrading);
     },
     async migrations() {
       return applied;
