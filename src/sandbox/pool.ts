@@ -31,7 +31,7 @@ export interface PoolOptions {
   onEvent?: (event: PoolEvent) => void;
   /** The second wall (confinement.ts): "required" (the default) refuses to start without it. */
   confinement?: ConfinementMode;
-  /** V8's JIT in workers (WORKER_JIT): "off" (the default) runs them --jitless. */
+  /** V8's JIT in workers (WORKER_JIT, resolved): "off" (the default here; the service's config turns it on under confinement) runs them --jitless. */
   jit?: "on" | "off";
 }
 
@@ -135,8 +135,9 @@ const workerScript = new URL("./worker.js", import.meta.url);
 
 /**
  * Node flags of a worker. --no-node-snapshot is required wherever isolated-vm loads. --jitless (no executable
- * memory, no WebAssembly) shrinks what a V8 bug can reach. The JIT (WORKER_JIT=on) keeps WebAssembly off; it
- * measured no faster under confinement on the development machine (bench/jit.ts), so it is off by default.
+ * memory, no WebAssembly) shrinks what a V8 bug can reach. The JIT keeps WebAssembly off; it halved the
+ * sandbox-only p50 under confinement on the development machine (bench/jit.ts), so the service turns it on
+ * there (WORKER_JIT=auto), where the second wall stands behind the isolate, and keeps --jitless without it.
  * V8 flags are per process: the student's isolates run the same way.
  */
 export function workerExecArgv(jit: "on" | "off"): string[] {

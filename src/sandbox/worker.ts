@@ -4,7 +4,7 @@ import { runCallChecks } from "../grading/call-checks.js";
 import type { ProbeRequest } from "./probe.js";
 
 /**
- * Entry point of a grading worker process (forked by pool.ts with --no-node-snapshot --jitless).
+ * Entry point of a grading worker process (forked by pool.ts with --no-node-snapshot, and --jitless or --no-expose-wasm).
  * It grades one job at a time in a fresh isolate and streams each result as soon as it has it, so
  * that if student code takes the whole process down, the service still knows what finished.
  * The service never trusts this process to stop on time: it enforces its own deadline and kills it.
