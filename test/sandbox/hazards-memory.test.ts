@@ -5,7 +5,7 @@ import { byId, honestStillScores100, hostile, score, submit, waitForIdleWorkers 
 
 // Issue 4, memory: heap bombs stopped by the isolate's limit; one-liners that make V8 abort the whole worker
 // process, or grow it past WORKER_RSS_MB, instead of honouring that limit; ArrayBuffer bombs; WebAssembly
-// (absent: workers run --jitless); SharedArrayBuffer and Atomics (removed by the prelude); and a typed array
+// (absent: workers run --jitless or --no-expose-wasm); SharedArrayBuffer and Atomics (removed by the prelude); and a typed array
 // over a shrunk resizable ArrayBuffer (copying one aborts isolated-vm 5.0.4, and the harness never copies).
 //
 // Limits for this file: a small isolate heap (16 MB) and RSS cap (160 MB) so that every bomb goes off in well

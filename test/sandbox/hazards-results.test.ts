@@ -7,7 +7,7 @@ import { byId, hiddenTests, honestStillScores100, hostile, score, submit } from 
 // reduced to bounded JSON inside the isolate, so each is a verdict, and nothing is ever coerced.
 
 // No hazard here is about time, but building a million nested objects or 200 000 keys takes the isolate (which
-// runs --jitless) a few hundred ms on a busy machine: the call timeout is raised so that only the result is judged.
+// runs --jitless, or a cold JIT) a few hundred ms on a busy machine: the call timeout is raised so that only the result is judged.
 const env = { ...fastLimits, CALL_TIMEOUT_MS: "3000" };
 const app = await buildApp(env);
 t.teardown(() => app.close());
