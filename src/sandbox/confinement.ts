@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
 import { packageRoot } from "../paths.js";
+import { cgroupNote } from "./cgroup.js";
 import { seccompArch, seccompProgram } from "./seccomp.js";
 
 /**
@@ -61,8 +62,6 @@ const SANDBOX_ID = "65534";
 const SECCOMP_FD = 0;
 const INFO_FD = 4;
 const CHECK_TIMEOUT_MS = 20_000;
-
-const CGROUP_NOTE = "not applied: memory is bounded by the isolate heap limit and WORKER_RSS_MB, CPU by the deadlines";
 
 const FIX = "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow unprivileged user namespaces "
   + "(in Docker: --security-opt seccomp=unconfined --security-opt apparmor=unconfined, see the README's Security model), "
@@ -327,7 +326,7 @@ export function confinementState(mode: ConfinementMode): ConfinementState {
     namespaces: NAMESPACES,
     seccomp: true,
     rlimits: { processes: RLIMIT_PROCESSES, fileSizeBytes: TMPFS_BYTES, core: 0 },
-    cgroup: CGROUP_NOTE,
+    cgroup: cgroupNote(),
   };
 }
 
