@@ -41,6 +41,7 @@ export const settings = {
   DATA_DIR: { type: "string", default: "data", unit: "", description: "Folder of the SQLite database (`gradebox.db` and its WAL: submissions and API keys), relative to the project root unless absolute; created at start." },
   DATABASE_URL: { type: "string", default: "", pattern: "^(postgres(ql)?://.*)?$", unit: "", description: "`postgres://user:password@host:port/database`: keep submissions, the queue and API keys in PostgreSQL (13+), shared by every node that has the same URL. Empty: SQLite in DATA_DIR (STORE)." },
   DATABASE_POOL_MAX: { type: "integer", default: 10, minimum: 1, maximum: 1000, unit: "connections", description: "PostgreSQL connections at most per node (the submission store and the API keys share them; the store's wake-ups hold one more); only with DATABASE_URL." },
+  DATABASE_START_WAIT_S: { type: "integer", default: 60, minimum: 0, maximum: 3600, unit: "s", description: "At start, how long a node waits for PostgreSQL to answer (retrying with backoff) before it gives up and exits; 0 tries once. Only with DATABASE_URL." },
   SOURCE_RETENTION_DAYS: { type: "integer", default: 0, minimum: 0, maximum: 36500, unit: "days", description: "Sources of finished submissions older than this are blanked (their sha256 and feedback stay); 0 keeps them forever." },
   ASYNC_QUEUE_MAX: { type: "integer", default: 100000, minimum: 0, maximum: 100000000, unit: "submissions", description: "Asynchronous submissions that may wait in the store; beyond it `Prefer: respond-async` is answered 503." },
   ROLE: { type: "string", default: "all", enum: ["all", "api", "worker"], unit: "", description: "What this node does when several share one database: `all` serves the API and grades; `api` serves the API and grades nothing (its sync requests are graded by other nodes; it keeps one sandbox worker for the packs' self-tests); `worker` grades and serves only /health, /health/live, /health/ready and /metrics. `api` and `worker` need DATABASE_URL." },
@@ -107,6 +108,7 @@ export interface Config {
   /** Empty: SQLite (STORE, DATA_DIR). Never logged: it may hold a password. */
   databaseUrl: string;
   databasePoolMax: number;
+  databaseStartWaitMs: number;
   sourceRetentionDays: number;
   asyncQueueMax: number;
   regradeWorkers: number;
@@ -172,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(packageRoot, v.DATA_DIR),
     databaseUrl: v.DATABASE_URL,
     databasePoolMax: v.DATABASE_POOL_MAX,
+    databaseStartWaitMs: v.DATABASE_START_WAIT_S * 1000,
     sourceRetentionDays: v.SOURCE_RETENTION_DAYS,
     asyncQueueMax: v.ASYNC_QUEUE_MAX,
     regradeWorkers: v.REGRADE_WORKERS,

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { Drain } from "./drain.js";
 import { AggregatePackError } from "./packs/registry.js";
 import { ConfinementError } from "./sandbox/confinement.js";
+import { DatabaseStartError, describeDatabase, waitForDatabase } from "./store/postgres/wait.js";
 
 // The only file that binds a port: read the config, build the app, listen, close on signals.
 let config: Config;
@@ -18,6 +19,14 @@ try {
 const server = Fastify(serverOptions(config));
 const drain = new Drain();
 try {
+  if (config.databaseUrl !== "") {
+    const { attempts } = await waitForDatabase({
+      url: config.databaseUrl,
+      timeoutMs: config.databaseStartWaitMs,
+      onRetry: (attempt, reason, nextInMs) => server.log.warn({ attempt, reason, nextInMs }, `waiting for PostgreSQL at ${describeDatabase(config.databaseUrl)}`),
+    });
+    if (attempts > 1) server.log.info({ attempts }, "PostgreSQL answers");
+  }
   await server.register(app, { config, drain });
   const address = await server.listen({ port: config.port, host: config.host });
   // Where an instructor opens the console (issue #20), as a log line like the others (stdout stays JSON lines).
@@ -29,6 +38,13 @@ try {
     process.stderr.write(`${error.message}\n`);
     await server.close().catch(() => undefined);
     process.exit(78);
+  }
+  if (error instanceof DatabaseStartError) {
+    // EX_UNAVAILABLE: the database, not this node, is what is missing; a supervisor may start it again later.
+    server.log.fatal("the database is unavailable; the service will not start");
+    process.stderr.write(`${error.message}\n`);
+    await server.close().catch(() => undefined);
+    process.exit(69);
   }
   if (error instanceof AggregatePackError) {
     server.log.fatal("a pack is broken; the service will not start until it is fixed");

@@ -19,10 +19,10 @@ const OUTPUT_MAX_CHARS = 50_000_000;
 
 /**
  * Starts a service in its own process group (detached), so that one kill reaches its grading
- * workers too; resolves once it listens. Its output is kept (tests read its log lines) and always
- * drained, so a full pipe never blocks it.
+ * workers too; resolves once it listens. Its output is kept (tests read its log lines, and `onOutput` sees
+ * it grow before the service listens) and always drained, so a full pipe never blocks it.
  */
-export async function startService(env: Record<string, string>): Promise<Service> {
+export async function startService(env: Record<string, string>, options: { onOutput?: (text: string) => void } = {}): Promise<Service> {
   const child = spawn(process.execPath, ["--no-node-snapshot", path.join(root, "dist", "src", "server.js")], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => {
@@ -32,6 +32,7 @@ export async function startService(env: Record<string, string>): Promise<Service
   let text = "";
   const keep = (chunk: Buffer) => {
     if (text.length < OUTPUT_MAX_CHARS) text += chunk.toString();
+    options.onOutput?.(text);
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
