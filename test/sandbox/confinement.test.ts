@@ -79,7 +79,7 @@ t.test("from inside a worker: no name resolution, no connection, no secret file,
   t.equal(by["write a file larger than the limit to /tmp"], "EFBIG", "RLIMIT_FSIZE caps a file");
 });
 
-t.test("from outside: a worker runs under seccomp with no-new-privileges and no capabilities, in its own network, mount and PID namespaces, with rlimits", async (t) => {
+t.test("from outside: a worker runs under two seccomp filters (bubblewrap's and its own, against execve) with no-new-privileges and no capabilities, in its own network, mount and PID namespaces, with rlimits", async (t) => {
   const p = pool();
   t.teardown(() => p.close());
   await p.ready();
