@@ -82,7 +82,8 @@ export async function probe(request: ProbeRequest): Promise<ProbeAttempt[]> {
     }),
     // Replacing itself by another program (execve) without a new process: Node 20 has no way to ask for it
     // (process.execve came in Node 22.15), so the attempt is made only where Node offers it; elsewhere the
-    // second filter is tested from outside (test/sandbox/confinement-no-exec.test.ts).
+    // second filter is tested from outside (test/sandbox/confinement-no-exec.test.ts). Where a refused
+    // process.execve aborts the process instead of throwing (before nodejs/node#62878), the probe dies, loudly.
     ...(typeof (process as { execve?: unknown }).execve === "function"
       ? [attempt("replace itself by another program (execve)", () => (process as unknown as { execve: (file: string, args: string[]) => void }).execve(process.execPath, [process.execPath, "-e", "0"]))]
       : []),

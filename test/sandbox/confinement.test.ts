@@ -118,6 +118,8 @@ t.test("CONFINEMENT=off runs workers unconfined, with a loud warning", async (t)
   const [pid] = p.workerPids();
   if (pid === undefined) return t.fail("no worker");
   t.equal(readlinkSync(`/proc/${pid}/ns/net`), readlinkSync("/proc/self/ns/net"), "the worker shares the service's network");
+  t.notMatch(readFileSync(`/proc/${pid}/maps`, "utf8"), /no-exec\.so/, "and does not preload the no-exec shim");
+  t.equal(p.confinementState().execve, "allowed");
   t.equal(p.confinementState().inForce, "none");
 });
 
