@@ -88,7 +88,7 @@ const EXECVE_NOT_BUILT: ExecveState = {
   execve: "allowed",
   execveReason: "dist/native/no-exec.so was not built (no C compiler at npm run build: apt-get install gcc libc6-dev, then build again), "
     + "so workers run with bubblewrap's seccomp filter only, which must allow the execve that starts node; "
-    + "they still cannot fork, and their view holds no program but node",
+    + "they still cannot fork, and could only run node or a file they wrote to their 1 MiB /tmp",
 };
 
 /** The shim to preload in confined workers: the built one, if any, unless a test names another (null: none). */
