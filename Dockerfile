@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Build: compile isolated-vm and better-sqlite3 (need python3, make, g++: present in the full node image) and the TypeScript.
+# Build: compile isolated-vm and better-sqlite3 (need python3, make, g++: present in the full node image), the TypeScript,
+# and native/no-exec.c, the grading workers' second seccomp filter (gcc and libc6-dev: present in the full node image too).
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -12,7 +13,9 @@ COPY submissions-schema ./submissions-schema
 COPY test ./test
 COPY bench ./bench
 COPY console ./console
-RUN npm run build && npm prune --omit=dev
+COPY native ./native
+# The build goes on without the no-exec filter when it finds no C compiler; here there is one, so its absence is an error.
+RUN npm run build && test -f dist/native/no-exec.so && npm prune --omit=dev
 
 # Run: the same Node 20 and glibc, no compilers, a non-root user, and bubblewrap for the second wall around the
 # grading workers (prlimit comes with util-linux, already in the image). CONFINEMENT=required (the default)
@@ -23,6 +26,8 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# The compiled no-exec filter: each confined worker preloads it (no compiler needed here).
+COPY --from=build /app/dist/native ./dist/native
 # The instructor console's bundle (esbuild, at npm run build), served under /console/assets.
 COPY --from=build /app/dist/console ./dist/console
 COPY package.json ./

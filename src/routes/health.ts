@@ -36,6 +36,8 @@ const healthSchema = {
         inForce: { enum: ["bubblewrap+seccomp", "none"] },
         namespaces: { type: "array", items: { type: "string" } },
         seccomp: { type: "boolean" },
+        execve: { enum: ["denied", "allowed"], description: "Whether workers can call execve: denied by a second seccomp filter each worker installs at start (native/no-exec.c)." },
+        execveReason: { type: "string", description: "What denies execve, or why it is allowed." },
         rlimits: {
           type: ["object", "null"],
           properties: { processes: { type: "integer" }, fileSizeBytes: { type: "integer" }, core: { type: "integer" } },

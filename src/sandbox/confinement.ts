@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { accessSync, constants, lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
@@ -17,7 +17,8 @@ import { seccompArch, seccompProgram } from "./seccomp.js";
  * - a read-only filesystem holding only the node binary and the shared libraries it maps, the
  *   project's package.json (for ESM), dist/src, node_modules/isolated-vm and node_modules/re2js — no graders/, no data
  *   folder, no home, no /etc — plus its own /proc and a minimal /dev, and a small tmpfs on /tmp;
- * - the seccomp filter of seccomp.ts;
+ * - the seccomp filter of seccomp.ts, and a second one that the worker installs itself at start, before node's
+ *   main, to forbid execve (native/no-exec.c, preloaded: bubblewrap's filter must allow the execve of node);
  * - rlimits: a cap on processes/threads, on the size of a written file, and no core dumps.
  * It dies with the service (`--die-with-parent`). The IPC channel is the inherited fd 3.
  */
@@ -31,6 +32,12 @@ export interface ConfinementState {
   inForce: "bubblewrap+seccomp" | "none";
   namespaces: string[];
   seccomp: boolean;
+  /**
+   * "denied" when the second filter (native/no-exec.c) is in force in every worker; "allowed" when it is not
+   * (CONFINEMENT=off, or no C compiler at build time): execveReason says why.
+   */
+  execve: "denied" | "allowed";
+  execveReason: string;
   rlimits: { processes: number; fileSizeBytes: number; core: number } | null;
   /** cgroup v2 memory and CPU limits are not applied; why. */
   cgroup: string;
@@ -62,6 +69,35 @@ const SANDBOX_ID = "65534";
 const SECCOMP_FD = 0;
 const INFO_FD = 4;
 const CHECK_TIMEOUT_MS = 20_000;
+
+/** The second seccomp filter, built by `npm run build` (scripts/build-native.mjs) when a C compiler is there. */
+export const NO_EXEC_SHIM = path.join(packageRoot, "dist", "native", "no-exec.so");
+/**
+ * Where the worker sees it, and what its LD_PRELOAD names: a fixed path, because LD_PRELOAD splits on spaces
+ * and colons, which the project's own path may hold.
+ */
+const SHIM_IN_SANDBOX = "/gradebox/no-exec.so";
+
+/** Whether execve is forbidden in confined workers, and by what or why not. */
+export type ExecveState = Pick<ConfinementState, "execve" | "execveReason">;
+
+const EXECVE_DENIED: ExecveState = {
+  execve: "denied",
+  execveReason: "a second seccomp filter, installed by each worker before node's main (native/no-exec.c), answers EPERM to execve and execveat",
+};
+const EXECVE_NOT_BUILT: ExecveState = {
+  execve: "allowed",
+  execveReason: "dist/native/no-exec.so was not built (no C compiler at npm run build: apt-get install gcc libc6-dev, then build again), "
+    + "so workers run with bubblewrap's seccomp filter only, which must allow the execve that starts node; "
+    + "they still cannot fork, and could only run node or a file they wrote to their 1 MiB /tmp",
+};
+
+/** The shim to preload in confined workers: the built one, if any, unless a test names another (null: none). */
+function shimOnHost(shim: string | null | undefined): string | undefined {
+  if (shim === null) return undefined;
+  if (shim !== undefined) return shim;
+  return existsSync(NO_EXEC_SHIM) ? NO_EXEC_SHIM : undefined;
+}
 
 const FIX = "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow unprivileged user namespaces "
   + "(in Docker: --security-opt seccomp=unconfined --security-opt apparmor=unconfined, see the README's Security model), "
@@ -143,17 +179,24 @@ function re2jsFolder(): string {
 
 const argsCache = new Map<boolean, string[]>();
 
+export interface BubblewrapOptions {
+  infoFd?: boolean;
+  /** The no-exec shim to preload, for tests: by default the built one if there is one; null: none. */
+  shim?: string | null;
+}
+
 /** bubblewrap's arguments (without the command): what the worker can see and do. Computed once per process. */
-export function bubblewrapArgs(options: { infoFd?: boolean } = {}): string[] {
+export function bubblewrapArgs(options: BubblewrapOptions = {}): string[] {
   const infoFd = options.infoFd !== false;
+  if (options.shim !== undefined) return computeBubblewrapArgs(infoFd, shimOnHost(options.shim));
   const cached = argsCache.get(infoFd);
   if (cached !== undefined) return cached;
-  const args = computeBubblewrapArgs(infoFd);
+  const args = computeBubblewrapArgs(infoFd, shimOnHost(undefined));
   argsCache.set(infoFd, args);
   return args;
 }
 
-function computeBubblewrapArgs(infoFd: boolean): string[] {
+function computeBubblewrapArgs(infoFd: boolean, shim: string | undefined): string[] {
   const node = realpathSync(process.execPath);
   const args = [
     "--unshare-all", "--unshare-user", "--uid", SANDBOX_ID, "--gid", SANDBOX_ID, "--disable-userns",
@@ -184,6 +227,12 @@ function computeBubblewrapArgs(infoFd: boolean): string[] {
   bind(realpathSync(ivm), ivm);
   const re2js = re2jsFolder();
   bind(realpathSync(re2js), re2js);
+  // The second filter: the dynamic loader runs the shim's constructor in node, after bubblewrap's execve of it
+  // and before node's main. Only the worker's environment gets LD_PRELOAD, not bubblewrap's or prlimit's.
+  if (shim !== undefined) {
+    bind(shim, SHIM_IN_SANDBOX);
+    args.push("--setenv", "LD_PRELOAD", SHIM_IN_SANDBOX);
+  }
   args.push("--chdir", "/", "--remount-ro", "/");
   return args;
 }
@@ -194,7 +243,7 @@ export interface ConfinedCommand {
 }
 
 /** `prlimit … -- bwrap … -- node <nodeArgs>`: the command line of a confined node. */
-export function confinedCommand(nodeArgs: string[], tools: { bwrap: string; prlimit: string }, options: { infoFd?: boolean } = {}): ConfinedCommand {
+export function confinedCommand(nodeArgs: string[], tools: { bwrap: string; prlimit: string }, options: BubblewrapOptions = {}): ConfinedCommand {
   return {
     command: tools.prlimit,
     args: [
@@ -262,21 +311,33 @@ export function exitOfConfined(code: number | null, signal: NodeJS.Signals | nul
   return name === undefined ? { code, signal } : { code: null, signal: name };
 }
 
-let checked: { tools: { bwrap: string; prlimit: string } } | { error: string } | undefined;
+export type CheckResult = { tools: { bwrap: string; prlimit: string }; execve: ExecveState } | { error: string };
+
+let checked: CheckResult | undefined;
 
 /**
  * Whether this machine can confine a worker: the tools are there, and a confined node actually starts,
- * loads isolated-vm and finds itself under seccomp. Run once per process (a confined start costs ~0.2 s).
+ * loads isolated-vm, finds itself under seccomp and, when the shim is built, under its second filter too.
+ * Run once per process (a confined start costs ~0.2 s).
  */
-export function checkConfinement(options: { bwrap?: string; prlimit?: string } = {}): { tools: { bwrap: string; prlimit: string } } | { error: string } {
-  const useCache = options.bwrap === undefined && options.prlimit === undefined;
+export function checkConfinement(options: { bwrap?: string; prlimit?: string; shim?: string | null } = {}): CheckResult {
+  const useCache = options.bwrap === undefined && options.prlimit === undefined && options.shim === undefined;
   if (useCache && checked !== undefined) return checked;
   const result = runCheck(options);
   if (useCache) checked = result;
   return result;
 }
 
-function runCheck(options: { bwrap?: string; prlimit?: string }): { tools: { bwrap: string; prlimit: string } } | { error: string } {
+/** Seccomp_filters in a /proc/<pid>/status: how many filters the process is under (null: kernel < 5.9 shows none). */
+export function seccompFilterCount(status: string): number | null {
+  const count = /^Seccomp_filters:\s*(\d+)$/m.exec(status)?.[1];
+  return count === undefined ? null : Number(count);
+}
+
+/** What the confined test node reports about itself. */
+interface Seen { confined: boolean; filters: number | null; shim: boolean }
+
+function runCheck(options: { bwrap?: string; prlimit?: string; shim?: string | null }): CheckResult {
   if (process.platform !== "linux") return { error: `bubblewrap needs Linux (this is ${process.platform})` };
   const arch = seccompArch();
   if (arch === undefined) return { error: `no seccomp filter for this architecture (${process.arch})` };
@@ -285,12 +346,15 @@ function runCheck(options: { bwrap?: string; prlimit?: string }): { tools: { bwr
   const prlimit = options.prlimit ?? findOnPath("prlimit");
   if (prlimit === undefined) return { error: "prlimit (util-linux) is not installed" };
   const tools = { bwrap, prlimit };
-  const probe = "const s=require('fs').readFileSync('/proc/self/status','utf8');"
+  const shim = shimOnHost(options.shim);
+  const probe = "const fs=require('fs');const s=fs.readFileSync('/proc/self/status','utf8');"
     + `require(${JSON.stringify(isolatedVmFolder())});`
-    + "process.stdout.write(/Seccomp:\\s*2/.test(s)&&/NoNewPrivs:\\s*1/.test(s)?'confined':'not confined')";
+    + "const n=/^Seccomp_filters:\\s*(\\d+)$/m.exec(s);"
+    + "process.stdout.write(JSON.stringify({confined:/^Seccomp:\\s*2$/m.test(s)&&/^NoNewPrivs:\\s*1$/m.test(s),filters:n?Number(n[1]):null,"
+    + `shim:fs.readFileSync('/proc/self/maps','utf8').includes(${JSON.stringify(SHIM_IN_SANDBOX)})}))`;
   let command: ConfinedCommand;
   try {
-    command = confinedCommand(["--no-node-snapshot", "-e", probe], tools, { infoFd: false });
+    command = confinedCommand(["--no-node-snapshot", "-e", probe], tools, { infoFd: false, shim: shim ?? null });
   } catch (error) {
     return { error: `cannot describe the worker's filesystem: ${(error as Error).message}` };
   }
@@ -301,20 +365,41 @@ function runCheck(options: { bwrap?: string; prlimit?: string }): { tools: { bwr
     timeout: CHECK_TIMEOUT_MS,
     encoding: "utf8",
   });
-  if (result.stdout === "confined") return { tools };
   const said = `${result.stderr ?? ""}`.trim().split("\n").slice(-12).join(" ").slice(0, 1500);
-  const how = result.error !== undefined ? result.error.message : result.signal !== null ? `signal ${result.signal}` : `exit code ${result.status}`;
-  return { error: `a confined test worker failed (${how})${said ? `: ${said}` : ""}${result.stdout ? ` [${result.stdout}]` : ""}` };
+  let seen: Seen | undefined;
+  try {
+    seen = JSON.parse(result.stdout ?? "") as Seen;
+  } catch {
+    // no report: it failed before writing one
+  }
+  if (seen?.confined !== true || result.status !== 0) {
+    const how = result.error !== undefined ? result.error.message : result.signal !== null ? `signal ${result.signal}` : `exit code ${result.status}`;
+    return { error: `a confined test worker failed (${how})${said ? `: ${said}` : ""}${result.stdout ? ` [${result.stdout}]` : ""}` };
+  }
+  if (shim === undefined) return { tools, execve: EXECVE_NOT_BUILT };
+  // The shim aborts the process when it cannot install its filter, so loaded and running means in force; where
+  // the kernel counts filters, the count must also be this process's own (a host's filter is inherited) + 2.
+  const own = seccompFilterCount(readFileSync("/proc/self/status", "utf8"));
+  const expected = own === null ? null : own + 2;
+  if (!seen.shim || (expected !== null && seen.filters !== expected)) {
+    const what = !seen.shim ? `did not load ${shim}` : `is under ${seen.filters} seccomp filters, not ${expected}`;
+    return { error: `the second seccomp filter (no execve) is not in force: a confined test worker ${what}${said ? `: ${said}` : ""}` };
+  }
+  return { tools, execve: EXECVE_DENIED };
 }
 
 /** The state to report when confinement is in force, or off. */
-export function confinementState(mode: ConfinementMode): ConfinementState {
-  if (mode === "off") {
+export function confinementState(mode: "off"): ConfinementState;
+export function confinementState(mode: "required", execve: ExecveState): ConfinementState;
+export function confinementState(mode: ConfinementMode, execve?: ExecveState): ConfinementState {
+  if (mode === "off" || execve === undefined) {
     return {
       mode,
       inForce: "none",
       namespaces: [],
       seccomp: false,
+      execve: "allowed",
+      execveReason: "CONFINEMENT=off: workers run unconfined",
       rlimits: null,
       cgroup: "not applied",
       warning: "CONFINEMENT=off: grading workers run without the second wall; a V8 escape would reach the host as the service's user",
@@ -325,6 +410,7 @@ export function confinementState(mode: ConfinementMode): ConfinementState {
     inForce: "bubblewrap+seccomp",
     namespaces: NAMESPACES,
     seccomp: true,
+    ...execve,
     rlimits: { processes: RLIMIT_PROCESSES, fileSizeBytes: TMPFS_BYTES, core: 0 },
     cgroup: cgroupNote(),
   };

@@ -158,14 +158,16 @@ export class SandboxPool {
 
   constructor(private readonly options: PoolOptions) {
     const mode = options.confinement ?? "required";
-    this.confinement = confinementState(mode);
     if (mode === "required") {
       const check = checkConfinement();
       if ("error" in check) {
         throw new ConfinementError(`CONFINEMENT=required, but grading workers cannot be confined: ${check.error}. ${CONFINEMENT_FIX}`);
       }
       this.tools = check.tools;
+      this.confinement = confinementState(mode, check.execve);
+      if (check.execve.execve === "allowed") options.logger.warn({ confinement: "required", execve: "allowed" }, `grading workers can call execve: ${check.execve.execveReason}`);
     } else {
+      this.confinement = confinementState(mode);
       options.logger.warn({ confinement: "off" }, `${this.confinement.warning}. Set CONFINEMENT=required for untrusted submissions.`);
     }
     this.execArgv = workerExecArgv(options.jit ?? "off");

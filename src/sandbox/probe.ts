@@ -80,6 +80,13 @@ export async function probe(request: ProbeRequest): Promise<ProbeAttempt[]> {
       const run = spawnSync(process.execPath, ["-e", "0"]);
       if (run.error !== undefined) throw run.error;
     }),
+    // Replacing itself by another program (execve) without a new process: Node 20 has no way to ask for it
+    // (process.execve came in Node 22.15), so the attempt is made only where Node offers it; elsewhere the
+    // second filter is tested from outside (test/sandbox/confinement-no-exec.test.ts). Where a refused
+    // process.execve aborts the process instead of throwing (before nodejs/node#62878), the probe dies, loudly.
+    ...(typeof (process as { execve?: unknown }).execve === "function"
+      ? [attempt("replace itself by another program (execve)", () => (process as unknown as { execve: (file: string, args: string[]) => void }).execve(process.execPath, [process.execPath, "-e", "0"]))]
+      : []),
     attempt("write a file larger than the limit to /tmp", () => writeFileSync(TMP_FILE, Buffer.alloc(4 * 1024 * 1024))),
     attempt("write to /", () => writeFileSync("/probe", "x")),
   ];

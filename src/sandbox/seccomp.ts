@@ -15,11 +15,9 @@
  * can read (clone3 passes them in memory). A syscall from another ABI (x32 on x86-64, or any foreign
  * architecture) kills the process.
  *
- * `execve` stays allowed: bubblewrap installs the filter and then executes node, and a filter cannot
- * tell that one call from a later one. A second filter installed by the worker after start would need
- * native code (Node 20 has no seccomp or prctl API); instead no new process can be started (no fork),
- * so an `execve` could only replace the worker itself, by the one program in its view (node), under
- * the same namespaces, filter and limits.
+ * `execve` stays allowed here: bubblewrap installs this filter and then executes node, and a filter
+ * cannot tell that one call from a later one. The worker closes it itself with a second filter, installed
+ * before node's main by a preloaded C shim (native/no-exec.c: Node 20 has no seccomp or prctl API).
  */
 
 export type SeccompArch = "x64" | "arm64";
