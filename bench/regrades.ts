@@ -10,50 +10,21 @@
  * Run with `npm run bench:regrades [-- --n 2000 --live 60 --quick]`; settings come from the environment
  * (`WORKERS=2 REGRADE_WORKERS=1 npm run bench:regrades`). Figures go to stdout and bench/regrades-results.json.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, cpus } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openSqliteStore } from "../src/store/sqlite/index.js";
 import type { Feedback } from "../src/grading/feedback.js";
 import { fixed, numberArg, packFile, parseArgs, referenceSource, sleep, summarize, table, type Summary } from "./lib.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const serverScript = path.join(benchDir, "..", "src", "server.js");
 const ADMIN_TOKEN = "bench-regrades-admin";
 const ASSIGNMENT = "gradient-checking";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Running { child: ChildProcess; url: string; stop(): Promise<void> }
-
-async function startServer(dataDir: string): Promise<Running> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--no-node-snapshot", serverScript], {
-    // One loopback client sends far more than 600 requests a minute.
-    env: { RATE_LIMIT_PER_MIN: "1000000", ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error("the service exited while starting");
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
-    if (i > 1200) throw new Error("the service did not start within 2 minutes");
-    await sleep(100);
-  }
-  return { child, url, stop: async () => { child.kill("SIGTERM"); await exited; } };
+function startServer(dataDir: string): Promise<ServerProcess> {
+  return startServerProcess({ DATA_DIR: dataDir, ADMIN_TOKEN });
 }
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };

@@ -9,16 +9,11 @@
  * Run alone with `node --no-node-snapshot dist/bench/store.js [--quick]`, or as the last phase of `npm run bench`.
  */
 import autocannon from "autocannon";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { fixed, parseArgs, referenceSource, sleep, submissionBody, summarize, table, type Summary } from "./lib.js";
-
-const benchDir = path.dirname(fileURLToPath(import.meta.url));
-const serverScript = path.join(benchDir, "..", "src", "server.js");
+import { startServerProcess } from "./server-process.js";
 
 export interface StoreBenchOptions {
   durationS: number;
@@ -35,41 +30,16 @@ export interface StoreBenchResult {
   syncIdle: Summary;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+interface Running { url: string; dataDir: string; stop(): Promise<void> }
 
-interface Running { child: ChildProcess; url: string; dataDir: string; stop(): Promise<void> }
-
+/** A service with its own DATA_DIR, removed when it stops. */
 async function startServer(env: Record<string, string>): Promise<Running> {
-  const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), "gradebox-bench-"));
-  const child = spawn(process.execPath, ["--no-node-snapshot", serverScript], {
-    // The bench measures the store, not the rate limiter: one loopback client sends far more than 600 a minute.
-    env: { RATE_LIMIT_PER_MIN: "1000000", ...process.env, LOG_LEVEL: "warn", HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, ...env },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error("the service exited while starting");
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (i > 1200) throw new Error("the service did not start within 2 minutes");
-    await sleep(100);
-  }
+  const server = await startServerProcess({ DATA_DIR: dataDir, ...env });
   return {
-    child, url, dataDir,
+    url: server.url, dataDir,
     stop: async () => {
-      child.kill("SIGTERM");
-      await exited;
+      await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Feedback } from "../grading/feedback.js";
 import type { JobReport, PoolEvent, WorkerState } from "../sandbox/pool.js";
+import { createRegradeMetrics, type RegradeMetrics } from "./regrades.js";
 
 /**
  * The service's Prometheus metrics, one registry per app (tests build many apps in one process).
@@ -22,7 +23,7 @@ export function gradingStatus(feedback: Pick<Feedback, "status" | "score" | "max
 /** Call and load outcomes the sandbox imposed (rather than the student's code returning or throwing). */
 const SANDBOX_VERDICTS = new Set(["timeout", "memory", "crashed", "never-settled", "unserializable"]);
 
-export interface Metrics {
+export interface Metrics extends RegradeMetrics {
   registry: Registry;
   gradings: Counter<"assignment" | "status">;
   gradingDuration: Histogram<never>;
@@ -90,6 +91,7 @@ export function createMetrics(): Metrics & { bind(sources: MetricSources): void 
   };
 
   return {
+    ...createRegradeMetrics(registry),
     registry,
     gradings,
     gradingDuration,

@@ -24,7 +24,9 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     config,
     logger: fastify.log.child({ component: "regrades" }),
     onWebhookPending: () => fastify.webhooks?.notify(),
+    onEvent: (event) => fastify.metrics.onRegradeEvent(event),
   });
+  fastify.metrics.bindRegrades(runner);
   fastify.decorate("regrades", runner);
   fastify.drain.onDrain("regrades", () => runner.stop());
   fastify.addHook("onReady", async () => {
@@ -32,4 +34,4 @@ export default fp<{ config: Config }>(async (fastify, { config }) => {
     if (resumed + failed > 0) fastify.log.info({ resumed, failed }, "regrades left running by the last stop");
   });
   fastify.addHook("onClose", async () => runner.stop());
-}, { name: "regrades", dependencies: ["store", "packs", "sandbox", "typescript", "drain"] });
+}, { name: "regrades", dependencies: ["store", "packs", "sandbox", "typescript", "drain", "metrics"] });

@@ -7,6 +7,7 @@ import { grade } from "../grading/grade.js";
 import type { StripPool } from "../grading/strip-pool.js";
 import { lowerLimits } from "../limits.js";
 import type { Log } from "../logger.js";
+import { regradeKind, type RegradeEvent, type RegradeGauges, type RegradeKind } from "../metrics/regrades.js";
 import type { Registry } from "../packs/registry.js";
 import type { GradablePack, PackFiles } from "../packs/types.js";
 import { PoolError, type SandboxPool } from "../sandbox/pool.js";
@@ -25,6 +26,8 @@ export interface RegradeRunnerOptions {
   logger: Log;
   /** Called when a regraded submission's webhook became pending. */
   onWebhookPending?: () => void;
+  /** Called with each item recorded and each regrade this node ends (metrics). */
+  onEvent?: (event: RegradeEvent) => void;
 }
 
 export interface RegradeRequest {
@@ -43,6 +46,9 @@ interface Run {
   cancelled: boolean;
   /** The claim it runs under (the fencing token of its lease). */
   claim: number;
+  dryRun: boolean;
+  /** Submissions not yet started (metrics). */
+  waiting: number;
   /** Packs that name the cases of stored gradings (the one a real regrade replaced). */
   packs: GradablePack["pack"][];
   finished: Promise<void>;
@@ -63,8 +69,9 @@ class Stopped extends Error {}
  * or stopped) at start and every third of LEASE_S, and resumes them. Every item is recorded under the
  * claim, so a node that lost its lease cannot record an item twice.
  */
-export class RegradeRunner {
+export class RegradeRunner implements RegradeGauges {
   private readonly runs = new Map<string, Run>();
+  private inFlight = 0;
   private stopped = false;
   private claimTimer: NodeJS.Timeout | undefined;
   private claiming = false;
@@ -123,8 +130,34 @@ export class RegradeRunner {
     const cancelled = await this.options.store.finishRegrade(id, "cancelled", Date.now(), "cancelled by a client");
     const run = this.runs.get(id);
     if (run !== undefined) run.cancelled = true;
-    if (cancelled) this.options.logger.info({ regrade: id }, "regrade cancelled");
+    if (cancelled) {
+      this.options.logger.info({ regrade: id }, "regrade cancelled");
+      // The node that cancels counts it: the one running it may be another.
+      const record = run === undefined ? await this.options.store.getRegrade(id) : undefined;
+      const dryRun = run?.dryRun ?? record?.dryRun;
+      if (dryRun !== undefined) this.emit({ type: "ended", dryRun, status: "cancelled" });
+    }
     return cancelled;
+  }
+
+  running(): Record<RegradeKind, number> {
+    const counts: Record<RegradeKind, number> = { dry_run: 0, real: 0 };
+    for (const run of this.runs.values()) if (!run.cancelled) counts[regradeKind(run.dryRun)]++;
+    return counts;
+  }
+
+  gradingsInFlight(): number {
+    return this.inFlight;
+  }
+
+  itemsWaiting(): number {
+    let waiting = 0;
+    for (const run of this.runs.values()) if (!run.cancelled) waiting += run.waiting;
+    return waiting;
+  }
+
+  private emit(event: RegradeEvent): void {
+    this.options.onEvent?.(event);
   }
 
   private leaseMs(): number {
@@ -191,7 +224,9 @@ export class RegradeRunner {
     if (gradable === undefined) {
       reason ??= `assignment ${record.assignment} is no longer installed`;
       const done = (await store.getRegrade(record.id))?.done ?? record.done;
-      await store.finishRegrade(record.id, "failed", Date.now(), `it was resumed (after a stop, here or on another node) and ${reason}; ${done} of ${record.total} were done`, record.claim);
+      if (await store.finishRegrade(record.id, "failed", Date.now(), `it was resumed (after a stop, here or on another node) and ${reason}; ${done} of ${record.total} were done`, record.claim)) {
+        this.emit({ type: "ended", dryRun: record.dryRun, status: "failed" });
+      }
       logger.warn({ regrade: record.id, reason }, "regrade could not resume");
       return false;
     }
@@ -230,7 +265,7 @@ export class RegradeRunner {
   }
 
   private launch(record: RegradeRecord, gradable: GradablePack, packs: GradablePack["pack"][] = []): void {
-    const run: Run = { cancelled: false, claim: record.claim, packs, finished: Promise.resolve() };
+    const run: Run = { cancelled: false, claim: record.claim, dryRun: record.dryRun, waiting: 0, packs, finished: Promise.resolve() };
     if (this.stopped) {
       // Claimed as this node stopped: its lease ends now, for another node to take.
       void this.options.store.releaseRegrade(record.id, record.claim).catch((error: unknown) => this.options.logger.warn({ regrade: record.id, err: error }, "could not end a regrade's lease"));
@@ -253,7 +288,9 @@ export class RegradeRunner {
         }
         this.options.logger.error({ regrade: record.id, err: error }, "regrade failed");
         const done = (await this.options.store.getRegrade(record.id))?.done ?? 0;
-        await this.options.store.finishRegrade(record.id, "failed", Date.now(), `the service could not go on (${(error as Error).message}); ${done} of ${record.total} were done`, run.claim);
+        if (await this.options.store.finishRegrade(record.id, "failed", Date.now(), `the service could not go on (${(error as Error).message}); ${done} of ${record.total} were done`, run.claim)) {
+          this.emit({ type: "ended", dryRun: record.dryRun, status: "failed" });
+        }
       })
       .catch((error: unknown) => this.options.logger.error({ regrade: record.id, err: error }, "regrade's failure could not be recorded"))
       .finally(() => {
@@ -266,12 +303,21 @@ export class RegradeRunner {
   private async run(record: RegradeRecord, gradable: GradablePack, run: Run): Promise<void> {
     const pending = await this.options.store.pendingRegradeItems(record.id);
     let next = 0;
+    run.waiting = pending.length;
     // A few lanes, each asking the queue for an idle worker for its next submission.
     const lane = async () => {
       while (!run.cancelled && !this.stopped) {
         const id = pending[next++];
         if (id === undefined) return;
-        await this.options.queue.whenIdle(() => this.regradeOne(record, gradable, id, run), () => this.concurrency())
+        await this.options.queue.whenIdle(async () => {
+          run.waiting--;
+          this.inFlight++;
+          try {
+            await this.regradeOne(record, gradable, id, run);
+          } finally {
+            this.inFlight--;
+          }
+        }, () => this.concurrency())
           .catch((error: unknown) => {
             throw this.stopped || (error instanceof Error && "code" in error && error.code === "shutting_down") ? new Stopped() : error;
           });
@@ -283,6 +329,7 @@ export class RegradeRunner {
     if (run.cancelled) return;
     if (this.stopped) throw new Stopped();
     if (await this.options.store.finishRegrade(record.id, "done", Date.now(), null, run.claim)) {
+      this.emit({ type: "ended", dryRun: record.dryRun, status: "done" });
       const finished = await this.options.store.getRegrade(record.id);
       this.options.logger.info({ regrade: record.id, total: finished?.total, counts: finished?.counts }, "regrade done");
     }
@@ -325,11 +372,13 @@ export class RegradeRunner {
     }
     const notify = scoreMoved(before, after) && submission.callbackUrl !== null && config.webhookSecret !== "";
     const applied = await store.applyRegradeItem(record.id, id, after, result, Date.now(), notify ? randomUUID() : null, run.claim);
+    if (applied !== undefined) this.emit({ type: "item", dryRun: false, outcome: result.outcome });
     if (applied?.webhook?.state === "pending" && notify) this.options.onWebhookPending?.();
   }
 
   /** Records an item under the run's claim; a refusal means the regrade is no longer this node's to run (cancelled or claimed elsewhere): it stops. */
   private async record(record: RegradeRecord, id: string, result: RegradeItemResult, run: Run): Promise<void> {
-    if (!(await this.options.store.recordRegradeItem(record.id, id, result, run.claim))) run.cancelled = true;
+    if (await this.options.store.recordRegradeItem(record.id, id, result, run.claim)) this.emit({ type: "item", dryRun: record.dryRun, outcome: result.outcome });
+    else run.cancelled = true;
   }
 }

@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, chownSync, chmodSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import type { Test } from "tap";
+import { freePort } from "./free-port.js";
 
 /**
  * A throwaway PostgreSQL cluster for tests (issue #15): initdb into a fresh temporary folder, on a
@@ -51,17 +51,6 @@ export function findPostgresBin(): string | undefined {
     if (existsSync(path.join(bin, "initdb")) && existsSync(path.join(bin, "pg_ctl"))) return bin;
   }
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function isRoot(): boolean {

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { root } from "../helpers/app.js";
+import { freePort } from "../helpers/free-port.js";
 
 /** Shared by the kits' tests: temp folders laid out like each platform's, and running a kit's script. */
 
@@ -60,9 +61,5 @@ export async function recordingProxy(upstream: string): Promise<{ url: string; a
 
 /** A loopback address where nothing listens: a port just bound and released. */
 export async function deadUrl(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freePort()}`;
 }

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { SqliteKeyStore } from "../../src/auth/sqlite-keys.js";
 import { buildApp, fastLimits, root, tempDataDir } from "../helpers/app.js";
+import { metricValue, scrape as scrapeMetrics } from "../helpers/metrics.js";
 
 // Issue 14: GET /metrics in the Prometheus text format, with bounded gradebox_* series.
 
@@ -15,16 +16,8 @@ const app = await buildApp({ WORKERS: "1", DATA_DIR, METRICS_TOKEN, ...fastLimit
 t.teardown(() => app.close());
 const fixture = (name: string) => readFile(path.join(root, "test", "fixtures", name), "utf8");
 
-async function scrape(): Promise<string> {
-  const response = await request(app.server).get("/metrics");
-  return response.text;
-}
-
-/** The value of one series, e.g. value(text, 'gradebox_gradings_total{assignment="gradient-checking",status="passed"}'). */
-function value(text: string, series: string): number {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
+const scrape = () => scrapeMetrics(app);
+const value = metricValue;
 
 t.test("gradings, their durations, sandbox verdicts, worker exits and HTTP answers are counted", async (t) => {
   const before = await scrape();

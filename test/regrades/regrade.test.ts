@@ -1,35 +1,19 @@
 import t from "tap";
 import request from "supertest";
-import http from "node:http";
-import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { buildApp } from "../helpers/app.js";
+import { webhookReceiver } from "../helpers/webhook-receiver.js";
 import {
   ADMIN_TOKEN, ASSIGNMENT, draftWithoutHidden, getRegrade, getSubmission, privateGraders, regradeEnv, seedCohort, startRegrade, waitForRegrade,
 } from "../helpers/regrades.js";
 
-/** A receiver that answers 200 and keeps every request. */
-interface Received { path: string; headers: Record<string, string>; body: string }
-const received: Received[] = [];
-const receiver = http.createServer((req, res) => {
-  let body = "";
-  req.setEncoding("utf8");
-  req.on("data", (chunk: string) => { body += chunk; });
-  req.on("end", () => {
-    received.push({ path: req.url ?? "", headers: req.headers as Record<string, string>, body });
-    res.writeHead(200).end();
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-const port = (receiver.address() as AddressInfo).port;
-t.teardown(() => receiver.close());
+const receiver = await webhookReceiver(t);
+const { received, secret } = receiver;
 
-const secret = `whsec_${randomBytes(24).toString("base64")}`;
 const gradersDir = privateGraders();
 t.teardown(() => rmSync(gradersDir, { recursive: true, force: true }));
-const app = await buildApp(regradeEnv(gradersDir, { WEBHOOK_SECRET: secret, CALLBACK_HOSTS: `127.0.0.1:${port}`, WEBHOOK_TIMEOUT_MS: "5000", WEBHOOK_RETRY_MS: "200" }));
+const app = await buildApp(regradeEnv(gradersDir, { WEBHOOK_SECRET: secret, CALLBACK_HOSTS: receiver.host, WEBHOOK_TIMEOUT_MS: "5000", WEBHOOK_RETRY_MS: "200" }));
 t.teardown(() => app.close());
 
 async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -45,7 +29,7 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
 const events = (type: string) => received.map((r) => ({ ...r, json: JSON.parse(r.body) as { type: string; data: Record<string, unknown> } })).filter((r) => r.json.type === type);
 
 // Every submission has a callback; the first webhooks are delivered before any regrade.
-const cohort = await seedCohort(app, (label) => `http://127.0.0.1:${port}/hook/${label}`);
+const cohort = await seedCohort(app, (label) => `${receiver.url}/hook/${label}`);
 await until("the submission.completed webhooks", () => events("submission.completed").length === cohort.length);
 const latest = cohort.filter((s) => s.label !== "twice-first");
 

@@ -2,6 +2,7 @@ import t from "tap";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { buildApp, tempDataDir } from "../helpers/app.js";
+import { metricValue, scrape } from "../helpers/metrics.js";
 import {
   ASSIGNMENT, draftWithoutHidden, getRegrade, getSubmission, privateGraders, regradeEnv, seedCohort, startRegrade, waitForRegrade,
 } from "../helpers/regrades.js";
@@ -52,4 +53,5 @@ t.test("a regrade whose pack changed while the service was stopped is marked fai
   t.equal(failed.status, "failed");
   t.match(failed.error, /the pack changed since it started/);
   t.match(failed.error, new RegExp(`${failed.done} of ${failed.total} were done`));
+  t.equal(metricValue(await scrape(fourth), 'gradebox_regrades_total{kind="real",status="failed"}'), 1, "the node that found it could not resume counts it failed");
 });

@@ -1,13 +1,10 @@
 import t from "tap";
-import { randomBytes } from "node:crypto";
-import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Webhook } from "standardwebhooks";
 import { fixture, packFile, packMutant } from "../helpers/files.js";
 import { killGroup, startService } from "../helpers/service.js";
+import { webhookReceiver } from "../helpers/webhook-receiver.js";
 
 /**
  * The service as its own process, SIGKILLed (with its workers) in the middle of an async backlog,
@@ -20,26 +17,8 @@ const TOTAL = 300;
 t.setTimeout(900_000);
 const STUDENT = "crash-test";
 
-const secret = `whsec_${randomBytes(24).toString("base64")}`;
-const delivered = new Map<string, number>();
-let badSignatures = 0;
-const receiver = http.createServer((req, res) => {
-  let body = "";
-  req.setEncoding("utf8");
-  req.on("data", (chunk: string) => { body += chunk; });
-  req.on("end", () => {
-    try {
-      const payload = new Webhook(secret).verify(body, req.headers as Record<string, string>) as { data: { id: string } };
-      delivered.set(payload.data.id, (delivered.get(payload.data.id) ?? 0) + 1);
-    } catch {
-      badSignatures++;
-    }
-    res.writeHead(204).end();
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-const receiverPort = (receiver.address() as AddressInfo).port;
-t.teardown(() => receiver.close());
+const receiver = await webhookReceiver(t);
+const delivered = receiver.delivered;
 
 const dataDir = await mkdtemp(path.join(tmpdir(), "gradebox-crash-"));
 t.teardown(() => rm(dataDir, { recursive: true, force: true }));
@@ -58,8 +37,8 @@ const env = {
   EVAL_TIMEOUT_MS: "200",
   SUBMISSION_WALL_MS: "10000",
   KILL_GRACE_MS: "300",
-  WEBHOOK_SECRET: secret,
-  CALLBACK_HOSTS: `127.0.0.1:${receiverPort}`,
+  WEBHOOK_SECRET: receiver.secret,
+  CALLBACK_HOSTS: receiver.host,
   WEBHOOK_RETRY_MS: "200",
   WEBHOOK_TIMEOUT_MS: "2000",
   // The test polls the list and reads every record from one address, far more than 600 a minute on a
@@ -108,7 +87,7 @@ t.test("SIGKILL with half the async backlog queued loses nothing: every accepted
       const response = await json(`${first.url}/v1/submissions`, {
         method: "POST",
         headers: { "content-type": "application/json", prefer: "respond-async" },
-        body: JSON.stringify({ assignment: "gradient-checking", source: sources[kind], student: STUDENT, callbackUrl: `http://127.0.0.1:${receiverPort}/hook` }),
+        body: JSON.stringify({ assignment: "gradient-checking", source: sources[kind], student: STUDENT, callbackUrl: `${receiver.url}/hook` }),
       });
       if (response.status === 202) accepted.set(response.body.id as string, kind);
     }
@@ -159,5 +138,5 @@ t.test("SIGKILL with half the async backlog queued loses nothing: every accepted
   }
   t.same(wrong, [], "every submission has the verdict its source gets");
   t.same(undelivered, [], "every webhook was delivered at least once");
-  t.equal(badSignatures, 0, "every delivery was correctly signed");
+  t.equal(receiver.badSignatures(), 0, "every delivery was correctly signed");
 });

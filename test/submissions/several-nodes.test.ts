@@ -1,15 +1,12 @@
 import t, { type Test } from "tap";
-import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import http from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Webhook } from "standardwebhooks";
 import { fixture, packFile, packMutant } from "../helpers/files.js";
 import { postgresForTests } from "../helpers/postgres.js";
 import { killGroup, startService, type Service } from "../helpers/service.js";
+import { webhookReceiver } from "../helpers/webhook-receiver.js";
 
 /**
  * Several gradebox nodes, each its own process on loopback, sharing one PostgreSQL (issue #15):
@@ -23,30 +20,9 @@ t.setTimeout(1_800_000);
 
 const cluster = await postgresForTests(t);
 
-const secret = `whsec_${randomBytes(24).toString("base64")}`;
-/** Per submission id: how many deliveries, and every webhook-id they carried. */
-const deliveries = new Map<string, { count: number; webhookIds: Set<string> }>();
-let badSignatures = 0;
-const receiver = http.createServer((req, res) => {
-  let body = "";
-  req.setEncoding("utf8");
-  req.on("data", (chunk: string) => { body += chunk; });
-  req.on("end", () => {
-    try {
-      const payload = new Webhook(secret).verify(body, req.headers as Record<string, string>) as { data: { id: string } };
-      const seen = deliveries.get(payload.data.id) ?? { count: 0, webhookIds: new Set<string>() };
-      seen.count++;
-      seen.webhookIds.add(String(req.headers["webhook-id"]));
-      deliveries.set(payload.data.id, seen);
-    } catch {
-      badSignatures++;
-    }
-    res.writeHead(204).end();
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-const receiverPort = (receiver.address() as AddressInfo).port;
-t.teardown(() => receiver.close());
+const receiver = await webhookReceiver(t);
+/** Per submission id: how many signed deliveries, and every webhook-id they carried. */
+const deliveries = receiver.delivered;
 
 const dataDir = await mkdtemp(path.join(tmpdir(), "gradebox-nodes-"));
 t.teardown(() => rm(dataDir, { recursive: true, force: true }));
@@ -69,8 +45,8 @@ function nodeEnv(databaseUrl: string, extra: Record<string, string> = {}): Recor
     EVAL_TIMEOUT_MS: "200",
     SUBMISSION_WALL_MS: "10000",
     KILL_GRACE_MS: "300",
-    WEBHOOK_SECRET: secret,
-    CALLBACK_HOSTS: `127.0.0.1:${receiverPort}`,
+    WEBHOOK_SECRET: receiver.secret,
+    CALLBACK_HOSTS: receiver.host,
     WEBHOOK_RETRY_MS: "200",
     WEBHOOK_TIMEOUT_MS: "2000",
     // The test polls from one address, far more than 600 a minute on a slow machine; a 429 there
@@ -122,7 +98,7 @@ async function postAsync(targets: Service[], total: number, student: string, acc
         const response = await json(`${node.url}/v1/submissions`, {
           method: "POST",
           headers: { "content-type": "application/json", prefer: "respond-async", "idempotency-key": `${student}-${n}` },
-          body: JSON.stringify({ assignment: "gradient-checking", source: sources[kind], student, callbackUrl: `http://127.0.0.1:${receiverPort}/hook` }),
+          body: JSON.stringify({ assignment: "gradient-checking", source: sources[kind], student, callbackUrl: `${receiver.url}/hook` }),
         });
         if (response.status === 202 || (response.status === 200 && typeof response.body.id === "string")) {
           accepted.set(response.body.id as string, kind);
@@ -195,7 +171,7 @@ async function checkAll(t: Test, url: string, student: string, accepted: Map<str
   t.same(wrong, [], "every submission has the verdict its source gets");
   t.same(undelivered, [], "every webhook was delivered at least once");
   t.same(twoEvents, [], "each submission's deliveries carry one webhook-id: one result was stored");
-  t.equal(badSignatures, 0, "every delivery was correctly signed");
+  t.equal(receiver.badSignatures(), 0, "every delivery was correctly signed");
 }
 
 /** Submission ids a node's log says it graded. */

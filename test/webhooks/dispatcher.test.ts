@@ -1,24 +1,15 @@
 import t from "tap";
 import request from "supertest";
-import http from "node:http";
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { buildApp, fastLimits } from "../helpers/app.js";
 import { packFile } from "../helpers/files.js";
+import { webhookReceiver } from "../helpers/webhook-receiver.js";
 
-/** A receiver on loopback: each path answers as its handler says, and every request is kept. */
-interface Received { path: string; headers: http.IncomingHttpHeaders; body: string }
-const received: Received[] = [];
+/** A receiver on loopback: each path answers as its handler says (the helper keeps every request). */
 const flakyCount = new Map<string, number>();
-const silent: http.ServerResponse[] = [];
-const receiver = http.createServer((req, res) => {
-  let body = "";
-  req.setEncoding("utf8");
-  req.on("data", (chunk: string) => { body += chunk; });
-  req.on("end", () => {
-    const path = req.url ?? "";
-    received.push({ path, headers: req.headers, body });
+const receiver = await webhookReceiver(t, {
+  answer({ path }, res) {
     if (path.startsWith("/ok")) res.writeHead(200).end("thanks");
     else if (path.startsWith("/flaky")) {
       const seen = (flakyCount.get(path) ?? 0) + 1;
@@ -27,17 +18,11 @@ const receiver = http.createServer((req, res) => {
     } else if (path.startsWith("/gone")) res.writeHead(410).end();
     else if (path.startsWith("/redirect")) res.writeHead(302, { location: "/ok/after-redirect" }).end();
     else if (path.startsWith("/big")) res.writeHead(200).end("x".repeat(1 << 20));
-    else silent.push(res); // never answers
-  });
+    // Otherwise it never answers (the helper's teardown cuts the connection).
+  },
 });
-await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-const port = (receiver.address() as AddressInfo).port;
-t.teardown(() => {
-  for (const res of silent) res.destroy();
-  receiver.close();
-});
+const { received, secret, port } = receiver;
 
-const secret = `whsec_${randomBytes(24).toString("base64")}`;
 // Long enough that a loaded machine never times out a receiver that answers at once (the first test counts
 // one attempt), short enough that the silent receiver's test stays quick.
 const TIMEOUT_MS = 2000;
@@ -47,12 +32,12 @@ const app = await buildApp({
   CALL_TIMEOUT_MS: "3000",
   SUBMISSION_WALL_MS: "10000",
   WEBHOOK_SECRET: secret,
-  CALLBACK_HOSTS: `localhost:1, 127.0.0.1:${port}`,
+  CALLBACK_HOSTS: `localhost:1, ${receiver.host}`,
   WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
   WEBHOOK_RETRY_MS: "100,200",
 });
 t.teardown(() => app.close());
-const base = `http://127.0.0.1:${port}`;
+const base = receiver.url;
 const source = packFile("reference/solution.mjs");
 
 async function submitWithCallback(path: string, extra: Record<string, unknown> = {}): Promise<string> {
