@@ -7,6 +7,7 @@ import { packFile } from "../helpers/files.js";
 import { postgresForTests } from "../helpers/postgres.js";
 import { ADMIN_TOKEN, ASSIGNMENT, privateGraders, regradeEnv } from "../helpers/regrades.js";
 import { readPackDir } from "../../src/packs/pack-files.js";
+import { openPostgresStore } from "../../src/store/postgres/index.js";
 
 // Issue #15's gap: a pack installed through the API on one node becomes live on every node that
 // shares the PostgreSQL store, without a restart, and on a node started afterwards.
@@ -34,7 +35,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 const cluster = await postgresForTests(t);
 if (cluster !== undefined) {
-  t.test("a pack installed through the API on one node is served and graded by the other without a restart, and by a node started afterwards", async (t) => {
+  t.test("a pack installed through the API on one node is served and graded by the other without a restart, two installs at once end on one version everywhere, and a node started afterwards has it", async (t) => {
     const url = await cluster.createDatabase();
     const dirs = [privateGraders(), privateGraders(), privateGraders()];
     t.teardown(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
@@ -65,16 +66,37 @@ if (cluster !== undefined) {
     t.equal(onB.version, "1.0.1-synced", "the other node serves the new version, without a restart");
     t.match(JSON.parse(readFileSync(path.join(dirB, ASSIGNMENT, "assignment.json"), "utf8")), { version: "1.0.1-synced" }, "and wrote it to its own GRADERS_DIR");
 
-    // With the first node gone, only the other can grade: its feedback carries the new version.
+    // Two instructors replace the pack at once, one on each node: every node ends on the one stored last.
+    const version = (label: string) => {
+      const edited = new Map(files);
+      edited.set("assignment.json", JSON.stringify({ ...assignment, version: label }, null, 2));
+      return { files: Object.fromEntries(edited) };
+    };
+    const both = await Promise.all([
+      a.inject({ method: "PUT", url: `/v1/assignments/${ASSIGNMENT}`, headers: auth, payload: version("1.0.2-a") }),
+      b.inject({ method: "PUT", url: `/v1/assignments/${ASSIGNMENT}`, headers: auth, payload: version("1.0.2-b") }),
+    ]);
+    t.same(both.map((r) => r.statusCode), [200, 200], "both PUTs are accepted");
+    const store = await openPostgresStore({ url, poolMax: 1, isolated: true });
+    t.teardown(() => store.close());
+    const converged = await waitFor("both nodes to serve the same version", async () => {
+      const [sa, sb] = await Promise.all([summary(a), summary(b)]);
+      const stored = await store.installedPack(ASSIGNMENT);
+      return sa.assignmentVersion === sb.assignmentVersion && sa.assignmentVersion === stored?.version ? sa : undefined;
+    });
+    t.ok(["1.0.2-a", "1.0.2-b"].includes(converged.version), `both nodes serve the version stored last (${converged.version})`);
+
+    // With the first node gone, only the other can grade: its feedback carries the stored version.
     await a.close();
     aOpen = false;
     const graded = await b.inject({ method: "POST", url: "/v1/submissions", headers: auth, payload: { assignment: ASSIGNMENT, source: packFile("reference/solution.mjs", ASSIGNMENT) } });
     t.equal(graded.statusCode, 200, graded.statusCode === 200 ? "a sync submission to the other node is answered" : graded.body);
-    t.match(graded.json(), { status: "graded", assignmentVersion: installed.assignmentVersion }, "a submission graded on the other node carries the new version");
+    t.match(graded.json(), { status: "graded", assignmentVersion: converged.assignmentVersion }, "a submission graded on the other node carries the installed version");
 
     // A node started afterwards, from a folder with the bundled version: the stored install wins.
     const c = await buildApp(regradeEnv(dirC, { DATABASE_URL: url }));
     t.teardown(() => c.close());
-    t.match(await summary(c), { assignmentVersion: installed.assignmentVersion, version: "1.0.1-synced" }, "a node started afterwards serves the stored version from its first answer");
+    t.match(await summary(c), { assignmentVersion: converged.assignmentVersion, version: converged.version }, "a node started afterwards serves the stored version from its first answer");
+    t.match(JSON.parse(readFileSync(path.join(dirC, ASSIGNMENT, "assignment.json"), "utf8")), { version: converged.version }, "and has written it over its folder's");
   });
 }
