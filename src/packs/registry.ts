@@ -130,7 +130,7 @@ export class Registry {
         // Which files, not the problems' text: a self-test's problems may quote hidden cases' values.
         const problemFiles = [...new Set(prepared.problems.map((p) => p.file))].slice(0, 10);
         this.logger.warn({ assignment: id, storedVersion: stored.version, liveVersion: this.live.get(id)?.pack.hash ?? null, problems: prepared.problems.length, problemFiles },
-          "the pack installed on another node fails this node's validation or self-test; this node keeps its previous version");
+          "the stored pack (installed through the API) fails this node's validation or self-test; this node keeps its previous version");
         return "refused";
       }
       await this.persist(id, files);

@@ -98,5 +98,17 @@ if (cluster !== undefined) {
     t.teardown(() => c.close());
     t.match(await summary(c), { assignmentVersion: converged.assignmentVersion, version: converged.version }, "a node started afterwards serves the stored version from its first answer");
     t.match(JSON.parse(readFileSync(path.join(dirC, ASSIGNMENT, "assignment.json"), "utf8")), { version: converged.version }, "and has written it over its folder's");
+
+    // While the database is down a PUT cannot be shared, so it installs nothing, anywhere.
+    await store.close();
+    await cluster.stop();
+    try {
+      const refused = await c.inject({ method: "PUT", url: `/v1/assignments/${ASSIGNMENT}`, headers: auth, payload: version("1.0.3-unshared") });
+      t.equal(refused.statusCode, 503, "a PUT while the store is down is refused");
+      t.equal((refused.json() as { error: { code: string } }).error.code, "store_unavailable", "a PUT while the store is down answers 503 store_unavailable");
+      t.equal((await summary(c)).assignmentVersion, converged.assignmentVersion, "and the node keeps the shared version");
+    } finally {
+      await cluster.start();
+    }
   });
 }
