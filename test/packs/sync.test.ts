@@ -19,6 +19,18 @@ async function liveVersion(app: FastifyInstance): Promise<{ assignmentVersion: s
   return res.json() as { assignmentVersion: string; version: string };
 }
 
+/** A log stream for buildApp that keeps each line as an object. */
+function captureLog(): { lines: Array<Record<string, unknown>>; stream: Writable; count(msg: string): number } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, stream, count: (msg) => lines.filter((l) => l.msg === msg).length };
+}
+
 async function bundledFiles(): Promise<Map<string, string>> {
   return readPackDir(path.join(root, "graders", ASSIGNMENT));
 }
@@ -37,18 +49,25 @@ t.test("a pack installed through the API wins over the folder's version of its i
     rmSync(gradersDir, { recursive: true, force: true });
   });
   const env = regradeEnv(gradersDir, { DATA_DIR: dataDir });
-  const first = await buildApp(env);
+  const firstLog = captureLog();
+  const first = await buildApp(env, { logStream: firstLog.stream });
   const bundled = await liveVersion(first);
   const files = await bundledFiles();
   const assignment = JSON.parse(files.get("assignment.json") as string) as Record<string, unknown>;
   files.set("assignment.json", JSON.stringify({ ...assignment, version: "1.0.1-installed" }, null, 2));
   const installed = await put(first, files);
+  // The store's wake-up for this node's own install comes after the install (a microtask); give it time to act, if it wrongly would.
+  await new Promise((r) => setTimeout(r, 500));
   await first.close();
+  t.equal(firstLog.count("pack installed"), 1, "the PUT installs once");
+  t.equal(firstLog.count("pack installed from the store (installed through the API on some node)"), 0, "and the node that installed it does not install it again from the store");
 
   // A deploy puts the bundled folder back.
   rmSync(path.join(gradersDir, ASSIGNMENT), { recursive: true, force: true });
   cpSync(path.join(root, "graders", ASSIGNMENT), path.join(gradersDir, ASSIGNMENT), { recursive: true });
-  const second = await buildApp(env);
+  const secondLog = captureLog();
+  const second = await buildApp(env, { logStream: secondLog.stream });
+  t.equal(secondLog.count("pack installed from the store (installed through the API on some node)"), 1, "at start the stored version is installed over the folder's");
   t.match(await liveVersion(second), { assignmentVersion: installed.assignmentVersion, version: "1.0.1-installed" }, "the installed version is live after the restart");
   t.match(JSON.parse(readFileSync(path.join(gradersDir, ASSIGNMENT, "assignment.json"), "utf8")), { version: "1.0.1-installed" }, "and written over the folder's");
   const back = await put(second, await bundledFiles());
@@ -73,14 +92,8 @@ t.test("a stored pack this node's self-test refuses is logged without its proble
   const store = openSqliteStore({ dataDir });
   await store.savePack({ id: ASSIGNMENT, version: "0badc0de0badc0de", files: Object.fromEntries(files), installedAt: Date.now() });
   await store.close();
-  const lines: Array<Record<string, unknown>> = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const app = await buildApp(regradeEnv(gradersDir, { DATA_DIR: dataDir }), { logStream });
+  const { lines, stream } = captureLog();
+  const app = await buildApp(regradeEnv(gradersDir, { DATA_DIR: dataDir }), { logStream: stream });
   t.teardown(() => app.close());
   const before = await liveVersion(app);
   t.equal(before.version, "1.0.0", "the folder's version is live");
