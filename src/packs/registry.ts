@@ -133,6 +133,13 @@ export class Registry {
           "the stored pack (installed through the API) fails this node's validation or self-test; this node keeps its previous version");
         return "refused";
       }
+      if (prepared.gradable.pack.hash !== stored.version) {
+        // The stored version does not name these files (a node that hashes packs otherwise): installing
+        // it would leave the live version unequal to the stored one, and every wake-up would install it again.
+        this.refused.set(id, stored.version);
+        this.logger.warn({ assignment: id, storedVersion: stored.version, computedVersion: prepared.gradable.pack.hash }, "the stored pack's version is not its files' hash; this node keeps its previous version");
+        return "refused";
+      }
       await this.persist(id, files);
       this.makeLive(id, prepared.gradable, prepared.selfTest);
       this.logger.info({ assignment: id, assignmentVersion: stored.version, installedAt: stored.installedAt }, "pack installed from the store (installed through the API on some node)");

@@ -105,3 +105,23 @@ t.test("a stored pack this node's self-test refuses is logged without its proble
   const graded = await app.inject({ method: "POST", url: "/v1/submissions", headers: auth, payload: { assignment: ASSIGNMENT, source: readFileSync(path.join(root, "graders", ASSIGNMENT, "reference", "solution.mjs"), "utf8") } });
   t.match(graded.json(), { status: "graded", score: 100, assignmentVersion: before.assignmentVersion }, "and grades");
 });
+
+t.test("a stored pack whose version is not its files' hash is refused, so that no wake-up installs it again and again", async (t) => {
+  const gradersDir = privateGraders();
+  const dataDir = tempDataDir();
+  t.teardown(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(gradersDir, { recursive: true, force: true });
+  });
+  const files = await bundledFiles();
+  const assignment = JSON.parse(files.get("assignment.json") as string) as Record<string, unknown>;
+  files.set("assignment.json", JSON.stringify({ ...assignment, version: "1.0.1-mislabelled" }, null, 2));
+  const store = openSqliteStore({ dataDir });
+  await store.savePack({ id: ASSIGNMENT, version: "not-its-hash", files: Object.fromEntries(files), installedAt: Date.now() });
+  await store.close();
+  const log = captureLog();
+  const app = await buildApp(regradeEnv(gradersDir, { DATA_DIR: dataDir }), { logStream: log.stream });
+  t.teardown(() => app.close());
+  t.equal((await liveVersion(app)).version, "1.0.0", "the folder's version stays live");
+  t.match(log.lines.find((l) => l.msg === "the stored pack's version is not its files' hash; this node keeps its previous version"), { level: 40, storedVersion: "not-its-hash", computedVersion: String }, "and a warning names both versions");
+});
