@@ -12,6 +12,7 @@ import metricsPlugin from "./plugins/metrics.js";
 import rateLimitPlugin from "./plugins/rate-limit.js";
 import readinessPlugin from "./plugins/readiness.js";
 import packsPlugin from "./plugins/packs.js";
+import packSyncPlugin from "./plugins/pack-sync.js";
 import openapiPlugin from "./plugins/openapi.js";
 import sandboxPlugin from "./plugins/sandbox.js";
 import storePlugin from "./plugins/store.js";
@@ -117,6 +118,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify: FastifyInstan
   await fastify.register(typescriptPlugin, { config });
   await fastify.register(packsPlugin, { config });
   await fastify.register(storePlugin, { config });
+  await fastify.register(packSyncPlugin);
   await fastify.register(regradesPlugin, { config });
   await fastify.register(readinessPlugin);
   await fastify.register(healthRoutes);

@@ -8,6 +8,7 @@ import {
   type RegradeRecord,
   type RegradeScope,
   type RegradeStatus,
+  type StoredPack,
   type SubmissionRecord,
   type SubmissionStatus,
   type WebhookEvent,
@@ -158,4 +159,17 @@ export function toRegrade(row: RegradeRow, countRows: ReadonlyArray<{ outcome: R
     done: REGRADE_OUTCOMES.reduce((sum, o) => sum + counts[o], 0), counts, finishedAt: row.finished_at, error: row.error,
     claim: row.claims,
   };
+}
+
+/** A row of the packs table, as both engines return it. */
+export interface PackRow {
+  id: string;
+  version: string;
+  files: string;
+  installed_at: number;
+  seq: number;
+}
+
+export function toStoredPack(row: PackRow): StoredPack {
+  return { id: row.id, version: row.version, files: JSON.parse(row.files) as Record<string, string>, installedAt: row.installed_at, seq: row.seq };
 }

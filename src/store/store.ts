@@ -101,11 +101,13 @@ export type CreateResult =
  * so that nodes wait for events instead of polling:
  * - `queued`: a submission became claimable (created, released, or a sync one);
  * - `finished`: a submission reached its final state (graded, rejected, failed; its webhook may be pending);
+ * - `pack`: a pack was installed through the API (on any node): its stored files changed;
  * - `resync`: events may have been missed (the connection to the database was lost and is back): look again.
  */
 export type StoreEvent =
   | { kind: "queued" }
   | { kind: "finished"; id: string }
+  | { kind: "pack"; id: string }
   | { kind: "resync" };
 
 /**
@@ -119,7 +121,7 @@ export interface Claim {
   attempt: number;
 }
 
-export interface SubmissionStore extends RegradeStore {
+export interface SubmissionStore extends RegradeStore, PackStore {
   /**
    * Commits a new submission as `queued`. With an idempotency key, an earlier submission with the
    * same key (and client) within `idempotencyWindowMs` that has not failed is returned instead
@@ -191,6 +193,35 @@ export interface SubmissionStore extends RegradeStore {
   /** The applied migrations, for tests and the logs. */
   migrations(): Promise<number[]>;
   close(): Promise<void>;
+}
+
+/** A pack as the last install through the API left it: what every node that shares the store makes live. */
+export interface NewStoredPack {
+  /** The assignment id. */
+  id: string;
+  /** The pack's version (its hash, a submission's assignmentVersion). */
+  version: string;
+  /** The pack's files, by path in the pack (assignment.json, cases/…), as a PUT uploads them. */
+  files: Record<string, string>;
+  installedAt: number;
+}
+
+export interface StoredPack extends NewStoredPack {
+  /** Counted up by every save of any pack: a later save has a greater sequence. */
+  seq: number;
+}
+
+/**
+ * The packs installed through the API, shared by every node (issue #15's gap: a PUT used to install on
+ * one node only). Only the last install of each id is kept; the files on each node's GRADERS_DIR are
+ * that node's copy.
+ */
+export interface PackStore {
+  /** Stores (or replaces) the pack of `pack.id` and tells every node (a `pack` event) once committed. */
+  savePack(pack: NewStoredPack): Promise<StoredPack>;
+  /** Every stored pack, by id. */
+  installedPacks(): Promise<StoredPack[]>;
+  installedPack(id: string): Promise<StoredPack | undefined>;
 }
 
 /** Why a submission was graded: when it was received, or by a regrade (issue #16). */

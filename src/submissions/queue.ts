@@ -284,6 +284,8 @@ export class GradingQueue {
       if (this.waiters.has(event.id)) void this.recheck(event.id);
       return;
     }
+    // A pack installed on some node is the pack sync's business (src/packs/sync.ts), not the queue's.
+    if (event.kind === "pack") return;
     if (event.kind === "resync") this.recheckWaiters();
     this.wanted = true;
     this.pump();

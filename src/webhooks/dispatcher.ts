@@ -63,7 +63,7 @@ export class WebhookDispatcher {
     this.signer = new Webhook(options.secret);
     // A submission finished on any node may have a webhook to send; after a lost connection, look again.
     this.unsubscribe = options.store.subscribe((event) => {
-      if (event.kind !== "queued") this.notify();
+      if (event.kind === "finished" || event.kind === "resync") this.notify();
     });
   }
 

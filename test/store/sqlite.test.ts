@@ -26,15 +26,15 @@ t.test("migrations are numbered, applied once at open, and recorded", async (t) 
   t.same(migrations.map((m) => m.version), migrations.map((_, i) => i + 1), "versions are 1, 2, 3… with no gap");
   const dataDir = path.join(dir, "migrations");
   const store = openSqliteStore({ dataDir });
-  t.same(await store.migrations(), [1, 2, 3]);
+  t.same(await store.migrations(), [1, 2, 3, 4]);
   await store.close();
   const db = new Database(path.join(dataDir, DATABASE_FILE));
   t.teardown(() => db.close());
-  t.same(migrate(db), [1, 2, 3], "opening again applies nothing new");
-  t.same(db.prepare("SELECT version, name FROM schema_migrations").all(), [{ version: 1, name: "submissions" }, { version: 2, name: "regrades" }, { version: 3, name: "regrade-leases" }]);
-  t.same(migrate(db, [...migrations, { version: 4, name: "test", sql: "CREATE TABLE later (x INTEGER)" }]), [1, 2, 3, 4], "a new migration is applied on top");
-  t.throws(() => migrate(db, [...migrations, { version: 4, name: "test", sql: "x" }, { version: 5, name: "broken", sql: "NOT SQL" }]));
-  t.same(migrate(db), [1, 2, 3, 4], "a failing migration leaves nothing behind");
+  t.same(migrate(db), [1, 2, 3, 4], "opening again applies nothing new");
+  t.same(db.prepare("SELECT version, name FROM schema_migrations").all(), [{ version: 1, name: "submissions" }, { version: 2, name: "regrades" }, { version: 3, name: "regrade-leases" }, { version: 4, name: "packs" }]);
+  t.same(migrate(db, [...migrations, { version: 5, name: "test", sql: "CREATE TABLE later (x INTEGER)" }]), [1, 2, 3, 4, 5], "a new migration is applied on top");
+  t.throws(() => migrate(db, [...migrations, { version: 5, name: "test", sql: "x" }, { version: 6, name: "broken", sql: "NOT SQL" }]));
+  t.same(migrate(db), [1, 2, 3, 4, 5], "a failing migration leaves nothing behind");
 });
 
 t.test("the database is in WAL mode and a submission survives closing and reopening", async (t) => {

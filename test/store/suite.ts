@@ -613,4 +613,33 @@ export function storeSuite(t: Test, open: StoreFactory, traits: EngineTraits = {
     if (traits.shared) t.equal(claimed, undefined);
     else t.match(claimed, { id: job.id, claim: 2 });
   });
+
+  // The packs installed through the API, which every node that shares the store makes live.
+  const packFiles = (n: number) => ({ "assignment.json": `{"id": "activations", "n": ${n}}`, "cases/a.json": "{}", "reference/solution.mjs": `export const n = ${n};` });
+
+  t.test("an installed pack is stored with its files, and installing its id again replaces it with a later sequence", async (t) => {
+    const store = await fresh(t);
+    t.same(await store.installedPacks(), [], "a new store has no installed packs");
+    t.equal(await store.installedPack("activations"), undefined);
+    const first = await store.savePack({ id: "activations", version: "v1", files: packFiles(1), installedAt: 1000 });
+    t.match(first, { id: "activations", version: "v1", files: packFiles(1), installedAt: 1000 });
+    t.same(await store.installedPack("activations"), first, "read back as saved, files and all");
+    const other = await store.savePack({ id: "gradient-checking", version: "g1", files: packFiles(7), installedAt: 1500 });
+    t.ok(other.seq > first.seq, "every save takes a later sequence, whatever its id");
+    const second = await store.savePack({ id: "activations", version: "v2", files: packFiles(2), installedAt: 2000 });
+    t.ok(second.seq > other.seq, "a new install of an id takes a later sequence");
+    t.same(await store.installedPack("activations"), second, "only the last install of an id is kept");
+    t.same(await store.installedPacks(), [second, other], "every stored pack, by id");
+  });
+
+  t.test("several nodes: a pack installed on one node wakes every node that shares the store", async (t) => {
+    // SQLite is one process's: its own subscribers hear it. PostgreSQL: the other node does.
+    const [a, b] = traits.shared ? await twoNodes(t) : await fresh(t).then((store) => [store, store] as const);
+    const events = listen(b);
+    t.teardown(events.stop);
+    await a.savePack({ id: "activations", version: "v1", files: packFiles(1), installedAt: 1000 });
+    await events.until((e) => e.kind === "pack" && e.id === "activations", "pack installed");
+    t.match(await b.installedPack("activations"), { version: "v1", files: packFiles(1) }, "and that node reads what was installed");
+    t.notOk(events.seen.some((e) => e.kind === "queued" || e.kind === "finished"), "nothing else is announced");
+  });
 }

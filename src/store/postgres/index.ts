@@ -13,6 +13,7 @@ import {
 import { decodeCursor, encodeCursor, toRecord, type SubmissionRow } from "../rows.js";
 import { Database, sharedDatabase, type Queryable } from "./database.js";
 import { Listener } from "./listener.js";
+import { postgresPacks } from "./packs.js";
 import { postgresRegrades } from "./regrades.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
@@ -108,6 +109,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Postg
 
   return {
     ...postgresRegrades<Row>(db, toRecord),
+    ...postgresPacks(db),
     database: db,
     unavailable: () => db.unavailable(),
     async create(submission, windowMs) {

@@ -119,5 +119,6 @@ export class Listener {
 function parse(payload: string | undefined): StoreEvent | undefined {
   if (payload === "q") return { kind: "queued" };
   if (payload?.startsWith("f:") === true) return { kind: "finished", id: payload.slice(2) };
+  if (payload?.startsWith("p:") === true) return { kind: "pack", id: payload.slice(2) };
   return undefined;
 }

@@ -7,8 +7,8 @@ import { statement } from "./statement.js";
  */
 
 /**
- * The channel of the store's wake-ups (LISTEN/NOTIFY): payload `q` (work was queued) or `f:<id>`
- * (a submission finished). A notification is sent by the statement that makes the change, so it
+ * The channel of the store's wake-ups (LISTEN/NOTIFY): payload `q` (work was queued), `f:<id>`
+ * (a submission finished) or `p:<id>` (a pack was installed). A notification is sent by the statement that makes the change, so it
  * costs no extra round trip, and PostgreSQL delivers it only if that change commits.
  */
 export const CHANNEL = "gradebox";
@@ -264,3 +264,17 @@ VALUES (@submission, @version, @score, @maxScore, @now, 'regrade', @id, @feedbac
 export const finishRegrade = statement("finish_regrade", `
 UPDATE regrades SET status = @status::text, finished_at = @now::bigint, error = @error::text, lease_until = NULL
 WHERE id = @id::text AND status = 'running' AND (@claim::integer IS NULL OR claims = @claim::integer)`);
+
+// The packs installed through the API (the same statements as SQLite's): the last install of each id,
+// every save with the next sequence, and a notification `p:<id>` that wakes every node to install it.
+export const savePack = statement("save_pack", `
+WITH saved AS (
+  INSERT INTO packs (id, version, files, installed_at) VALUES (@id::text, @version::text, @files::text, @installedAt::bigint)
+  ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, files = EXCLUDED.files, installed_at = EXCLUDED.installed_at, seq = EXCLUDED.seq
+  RETURNING *
+)
+SELECT saved.* FROM saved CROSS JOIN LATERAL (SELECT pg_notify('${CHANNEL}', 'p:' || saved.id)) AS notified`);
+
+export const packById = statement("pack_by_id", "SELECT * FROM packs WHERE id = @id");
+
+export const allPacks = statement("all_packs", "SELECT * FROM packs ORDER BY id");

@@ -21,7 +21,7 @@ import {
 } from "../store.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
-import { decodeCursor, encodeCursor, parseJson, toGrading, toRecord, toRegrade as toRegradeRecord, type GradingRow, type RegradeRow, type SubmissionRow } from "../rows.js";
+import { decodeCursor, encodeCursor, parseJson, toGrading, toRecord, toRegrade as toRegradeRecord, toStoredPack, type GradingRow, type PackRow, type RegradeRow, type SubmissionRow } from "../rows.js";
 
 type Row = SubmissionRow;
 
@@ -305,6 +305,18 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
     },
     async gradings(submission) {
       return (s.gradings.all({ id: submission }) as GradingRow[]).map(toGrading);
+    },
+    async savePack(pack) {
+      const row = s.savePack.get({ id: pack.id, version: pack.version, files: JSON.stringify(pack.files), installedAt: pack.installedAt }) as PackRow;
+      emit({ kind: "pack", id: pack.id });
+      return toStoredPack(row);
+    },
+    async installedPacks() {
+      return (s.allPacks.all() as PackRow[]).map(toStoredPack);
+    },
+    async installedPack(id) {
+      const row = s.packById.get({ id }) as PackRow | undefined;
+      return row === undefined ? undefined : toStoredPack(row);
     },
     async migrations() {
       return applied;

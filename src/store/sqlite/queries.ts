@@ -178,3 +178,14 @@ VALUES (@submission, @version, @score, @maxScore, @now, 'regrade', @id, @feedbac
 export const finishRegrade = `
 UPDATE regrades SET status = @status, finished_at = @now, error = @error, lease_until = NULL
 WHERE id = @id AND status = 'running' AND (@claim IS NULL OR claims = @claim)`;
+
+// The packs installed through the API: the last install of each id; every save takes the next sequence.
+export const savePack = `
+INSERT INTO packs (id, version, files, installed_at, seq)
+VALUES (@id, @version, @files, @installedAt, (SELECT COALESCE(MAX(seq), 0) + 1 FROM packs))
+ON CONFLICT (id) DO UPDATE SET version = excluded.version, files = excluded.files, installed_at = excluded.installed_at, seq = excluded.seq
+RETURNING *`;
+
+export const packById = "SELECT * FROM packs WHERE id = @id";
+
+export const allPacks = "SELECT * FROM packs ORDER BY id";

@@ -1,6 +1,7 @@
 import m001 from "./001-submissions.js";
 import m002 from "./002-regrades.js";
 import m003 from "./003-regrade-leases.js";
+import m004 from "./004-packs.js";
 
 /**
  * The PostgreSQL schema's migrations, in order: the same versions as SQLite's (src/store/sqlite/
@@ -13,4 +14,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m001, m002, m003];
+export const migrations: readonly Migration[] = [m001, m002, m003, m004];
