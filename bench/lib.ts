@@ -234,8 +234,12 @@ function statTicks(text: string): number[] {
   return text.slice(text.lastIndexOf(")") + 2).split(" ").map(Number);
 }
 
-/** A CPU reading from /proc (undefined where there is none), of a process tree: `pid` and its live children. */
-export async function cpuMark(pid = process.pid): Promise<CpuMark | undefined> {
+/**
+ * A CPU reading from /proc (undefined where there is none), of a process tree: `pid`, its live children and
+ * `more` live processes. Confined grading workers are not the service's children (bubblewrap sits between):
+ * pass their host pids as `more`, or their CPU is only counted once they exit and are reaped.
+ */
+export async function cpuMark(pid = process.pid, more: number[] = []): Promise<CpuMark | undefined> {
   try {
     const at = performance.now();
     const machine = (await readFile("/proc/stat", "utf8")).split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
@@ -244,7 +248,7 @@ export async function cpuMark(pid = process.pid): Promise<CpuMark | undefined> {
     // Fields 14–17 of /proc/<pid>/stat (utime, stime, cutime, cstime) are at 11–14 after the name.
     const self = statTicks(await readFile(`/proc/${pid}/stat`, "utf8"));
     let tree = (self[11] ?? 0) + (self[12] ?? 0) + (self[13] ?? 0) + (self[14] ?? 0);
-    for (const child of await childPids(pid)) {
+    for (const child of new Set([...(await childPids(pid)), ...more])) {
       try {
         const ticks = statTicks(await readFile(`/proc/${child}/stat`, "utf8"));
         tree += (ticks[11] ?? 0) + (ticks[12] ?? 0);

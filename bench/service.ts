@@ -25,6 +25,19 @@ export interface ServiceInfo {
   workers: number;
   config: Record<string, string | number>;
   limits: { callTimeoutMs: number; evalTimeoutMs: number; submissionWallMs: number; isolateMemoryMb: number; killGraceMs: number; workerRssMb: number };
+  /** The settings issue #18 compares, as the service read them, and what is in force in its pool. */
+  settings: ServiceSettings;
+}
+
+export interface ServiceSettings {
+  /** WORKER_JIT as configured ("on", "off", or whatever the config allows, e.g. "auto"). */
+  workerJit: string;
+  /** Whether the workers actually run with V8's JIT (no --jitless in their flags). */
+  jit: boolean;
+  budgets: "learnt" | "off";
+  /** CONFINEMENT as configured, and the confinement in force ("bubblewrap+seccomp" or "none"). */
+  confinement: string;
+  confinementInForce: string;
 }
 
 export interface ServiceStats {
@@ -93,6 +106,13 @@ async function answer(request: ServiceRequest): Promise<unknown> {
         workers: c.workers,
         config: configSummary(c, service),
         limits: { ...c.limits, killGraceMs: c.killGraceMs, workerRssMb: c.workerRssMb },
+        settings: {
+          workerJit: String(c.workerJit),
+          jit: pool.jitEnabled(),
+          budgets: c.budget.enforce ? "learnt" : "off",
+          confinement: String(c.confinement),
+          confinementInForce: pool.confinementState().inForce,
+        },
       };
       return info;
     }
