@@ -23,7 +23,7 @@
  *   --quick          a short run (~2 min): fewer gradings, 3 s phases, one round each, memory marks at 200 and 1,000
  *   --duration S     seconds per autocannon phase (default 10, quick 3)
  *   --rounds R       issue #18 rounds per setting (default 2, quick 1)
- *   --memory-cap S   seconds the memory phase may take from its warm-up on (default 200, quick 30): 10,000
+ *   --memory-cap S   seconds the memory phase may take from its warm-up on (default 150, quick 30): 10,000
  *                    gradings need a longer cap than ~10 minutes of bench allow; the run says how many it reached
  *   --json           print the JSON document instead of the tables (progress goes to stderr either way)
  * Service settings come from the environment as for the server (e.g. WORKERS=3 npm run bench), except
@@ -59,7 +59,7 @@ const opts = {
   hostileEvery: 10,
   hostileAloneRepeats: quick ? 1 : 3,
   memoryMarks: quick ? [200, 1000] : [1000, 10_000],
-  memoryTimeCapS: numberArg(args, "memory-cap", quick ? 30 : 200),
+  memoryTimeCapS: numberArg(args, "memory-cap", quick ? 30 : 150),
   /** Issue #18: rounds of each setting; gradings in a "today" or extra "new" round's sandbox-only phase; loop repeats. */
   rounds: Math.max(1, Math.round(numberArg(args, "rounds", quick ? 1 : 2))),
   roundSandboxN: quick ? 30 : 100,
@@ -745,9 +745,9 @@ async function main(): Promise<void> {
   const results: Results = { date: new Date().toISOString(), machine: machine(), options: opts, endToEnd: [], hostileAlone: [], memory: { marks: [], timeCapS: opts.memoryTimeCapS }, targets: [], totalSeconds: 0 };
   // A last resort: the run stops by itself even if something hangs.
   const hardStop = setTimeout(() => {
-    process.stderr.write("bench: still running after 15 minutes; giving up\n");
+    process.stderr.write("bench: still running after 30 minutes; giving up\n");
     process.exit(2);
-  }, 15 * 60_000);
+  }, 30 * 60_000);
   hardStop.unref();
 
   progress(`floor: ${opts.floorWarmup} warm-up + ${opts.floorN} gradings of the reference, no sandbox, JIT on`);
@@ -827,7 +827,7 @@ async function main(): Promise<void> {
     await service.close();
   }
   // Issue #13: the store's own services (in-memory and SQLite), started after the main one is closed.
-  results.store = await storeBench({ durationS: opts.durationS, backlog: quick ? 500 : 2000, asyncConnections: 50 }, progress);
+  results.store = await storeBench({ durationS: opts.durationS, backlog: quick ? 300 : 2000, asyncConnections: 50 }, progress);
   results.targets = targets(results);
   const todayRounds = issue18.rounds.filter((x) => x.setting === "today");
   const newRounds = issue18.rounds.filter((x) => x.setting === "new");
@@ -851,6 +851,7 @@ function render(r: Results): string {
   if (r.service !== undefined) {
     const c = r.service.config;
     out.push(`service: its own process, ${c.workers} workers (recycled after ${c.workerMaxGradings} gradings), limits: call ${c.callTimeoutMs} ms, eval ${c.evalTimeoutMs} ms, isolate ${c.isolateMemoryMb} MB, kill grace ${c.killGraceMs} ms; started in ${fixed(r.service.startupMs, 0)} ms`);
+    out.push(`settings: ${describeSettings([r.service.settings])}${r.issue18 !== undefined && r.issue18.environment.length > 0 ? ` (${r.issue18.environment.join(", ")} from the environment)` : " (the defaults)"}`);
     out.push(`workload: ${c.workload}; the load generator (autocannon) shares the machine`);
   }
   out.push("");
