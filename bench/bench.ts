@@ -36,7 +36,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FloorReply, FloorRequest } from "./floor.js";
-import { attackKinds, honest, loopInExport, type Kind } from "./hostile.js";
+import { asExpected, attackKinds, honest, loopInExport, type Kind } from "./hostile.js";
 import {
   ASSIGNMENT, cpuMark, cpuUse, describeCpu, fixed, kbToMb, machine, mb, numberArg, parseArgs, procMemory, sleep, type ProcMemory,
   submissionBody, summarize, table, type CpuMark, type CpuUse, type Graded, type Summary,
@@ -174,6 +174,8 @@ async function serviceCpuMark(service: ServiceProcess, info: ServiceInfo): Promi
 interface SandboxResult {
   n: number;
   allFull: boolean;
+  /** What went wrong in gradings without full marks, by count. */
+  problems: Record<string, number>;
   wall: Summary;
   /** Everything but the calls' own time: wall − Σ calls.durationMs, per grading. */
   overhead: Summary;
@@ -188,6 +190,7 @@ function sandboxResult(samples: SandboxSample[]): SandboxResult {
   return {
     n: samples.length,
     allFull: samples.every((s) => s.full),
+    problems: tally(sandboxProblems(samples).map((p) => [p, 1] as const)),
     wall: summarize(samples.map((s) => s.wallMs)),
     overhead: summarize(samples.map((s) => s.wallMs - s.callsMs)),
     calls: summarize(samples.map((s) => s.callsMs)),
@@ -216,7 +219,7 @@ interface LoadResult {
   /** Every honest full-marks latency, ms (0.1 ms), to pool rounds. */
   honestMs: number[];
   errors: Record<string, number>;
-  hostile: Record<string, { sent: number; latency: Summary; asExpected: number; verdicts: Record<string, number> }>;
+  hostile: Record<string, { sent: number; latency: Summary; asExpected: number; verdicts: Record<string, number>; unexpected: Record<string, number> }>;
   serviceCpu?: CpuUse;
   /** CPU of the service and its workers per honest grading, ms (less sensitive to other load than throughput). */
   serviceCpuMsPerGrading: number;
@@ -313,9 +316,10 @@ async function load(port: number, mark: () => Promise<CpuMark | undefined>, labe
       }
       return;
     }
-    const h = (hostile[lastKind.name] ??= { sent: 0, latency: summarize([]), asExpected: 0, verdicts: {} });
+    const h = (hostile[lastKind.name] ??= { sent: 0, latency: summarize([]), asExpected: 0, verdicts: {}, unexpected: {} });
     h.sent++;
-    if (lastVerdict === lastKind.expected) h.asExpected++;
+    if (asExpected(lastKind, lastVerdict)) h.asExpected++;
+    else count(h.unexpected, lastVerdict);
     count(h.verdicts, lastVerdict);
     const list = hostileMs.get(lastKind.name) ?? [];
     list.push(ms);
@@ -353,6 +357,9 @@ interface HostileAlone {
   name: string;
   expected: string;
   verdicts: Record<string, number>;
+  /** How many of the repeats got an expected verdict, and the verdicts that were not expected. */
+  asExpected: number;
+  unexpected: string[];
   /** Time to verdict (HTTP round trip on an idle service), ms. */
   timeToVerdict: Summary;
   timesMs: number[];
@@ -416,7 +423,8 @@ async function hostileAlone(service: ServiceProcess, info: ServiceInfo, kind: Ki
     worst = Math.max(worst, r.ms - limit);
     times.push(r.ms);
   }
-  return { name: kind.name, expected: kind.expected, verdicts, timeToVerdict: summarize(times), timesMs: times.map((ms) => Math.round(ms * 10) / 10), limitMs, allowedMs: limitMs + info.limits.killGraceMs, worstOverLimitMs: worst };
+  const expectedCount = Object.entries(verdicts).reduce((a, [verdict, n]) => a + (asExpected(kind, verdict) ? n : 0), 0);
+  return { name: kind.name, expected: kind.expected, verdicts, asExpected: expectedCount, unexpected: Object.keys(verdicts).filter((verdict) => !asExpected(kind, verdict)), timeToVerdict: summarize(times), timesMs: times.map((ms) => Math.round(ms * 10) / 10), limitMs, allowedMs: limitMs + info.limits.killGraceMs, worstOverLimitMs: worst };
 }
 
 // ---- memory ----------------------------------------------------------------------------------------------------------------
@@ -486,7 +494,7 @@ function targets(r: Results): Target[] {
   t(
     "each hostile submission costs no more than its own limit (time to verdict ≤ limit + KILL_GRACE_MS)",
     r.hostileAlone.map((h) => `${h.name}: ${fixed(h.timeToVerdict.max, 0)} ms / ${h.allowedMs}`).join("; "),
-    r.hostileAlone.length > 0 ? worst.over <= 0 && r.hostileAlone.every((h) => h.verdicts[h.expected] === h.timeToVerdict.n) : undefined,
+    r.hostileAlone.length > 0 ? worst.over <= 0 && r.hostileAlone.every((h) => h.asExpected === h.timeToVerdict.n) : undefined,
   );
   const a = r.underAttack;
   t(
@@ -523,7 +531,8 @@ interface Issue18Round {
   workers: number;
   /** Sandbox-only gradings (grade(), one at a time, no HTTP), wall ms. */
   sandboxMs: number[];
-  sandboxAllFull: boolean;
+  /** What went wrong in sandbox-only gradings without full marks, one entry per such grading. */
+  sandboxProblems: string[];
   clean: LoadResult;
   attack: LoadResult;
   loopAlone: HostileAlone;
@@ -544,7 +553,7 @@ function checkToday(settings: ServiceSettings): void {
 /** A round on a service of its own: started, measured, closed. */
 async function issue18Round(setting: Setting, round: number): Promise<Issue18Round> {
   const env: Record<string, string> = setting === "today" ? { ...TODAY_ENV } : {};
-  progress(`issue #18, round ${round}, ${setting}: starting the service${setting === "today" ? ` with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}` : " with its defaults"}`);
+  progress(`issue #18, round ${round}, ${setting}: starting the service${setting === "today" ? ` with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}` : fromEnvironment().length === 0 ? " with its defaults" : ` with its defaults but ${fromEnvironment().join(" ")} from the environment`}`);
   const service = await ServiceProcess.start(env);
   try {
     const info = await service.ask<ServiceInfo>({ cmd: "info" });
@@ -562,7 +571,7 @@ async function issue18Round(setting: Setting, round: number): Promise<Issue18Rou
     const attack = await load(info.port, mark, "under attack", opts.attackConnections, opts.durationS, kinds);
     progress(`issue #18, round ${round}, ${setting}: ${loopInExport.name} alone ×${opts.loopAloneRepeats}`);
     const loopAlone = await hostileAlone(service, info, loopInExport, opts.loopAloneRepeats);
-    return { setting, round, settings: info.settings, workers: info.workers, sandboxMs: samples.map((x) => x.wallMs), sandboxAllFull: samples.every((x) => x.full), clean, attack, loopAlone };
+    return { setting, round, settings: info.settings, workers: info.workers, sandboxMs: samples.map((x) => x.wallMs), sandboxProblems: sandboxProblems(samples), clean, attack, loopAlone };
   } finally {
     await service.close();
   }
@@ -582,9 +591,18 @@ interface Issue18Figures {
   /** Hostile submissions (under attack and alone) with the verdict expected for this setting's budgets, of those sent. */
   hostileAsExpected: number;
   hostileSent: number;
-  /** Honest submissions without full marks (errors of any kind), clean and under attack; sandbox-only gradings without full marks. */
-  honestProblems: number;
-  sandboxAllFull: boolean;
+  /** Unexpected hostile verdicts, "<kind>: <verdict>" → count. */
+  unexpected: Record<string, number>;
+  /** Honest submissions without full marks or with errors, clean and under attack, by outcome. */
+  honestProblems: Record<string, number>;
+  /** Sandbox-only gradings without full marks, by what went wrong. */
+  sandboxProblems: Record<string, number>;
+}
+
+function tally(entries: ReadonlyArray<readonly [string, number]>): Record<string, number> {
+  const record: Record<string, number> = {};
+  for (const [key, n] of entries) record[key] = (record[key] ?? 0) + n;
+  return record;
 }
 
 function rate(loads: LoadResult[]): number {
@@ -596,7 +614,7 @@ function issue18Figures(rounds: Issue18Round[], floorP50: number): Issue18Figure
   const sandboxP50 = summarize(rounds.flatMap((r) => r.sandboxMs)).p50;
   const verdicts = rounds.flatMap((r) => [
     ...Object.values(r.attack.hostile).map((h) => ({ sent: h.sent, ok: h.asExpected })),
-    { sent: r.loopAlone.timeToVerdict.n, ok: r.loopAlone.verdicts[r.loopAlone.expected] ?? 0 },
+    { sent: r.loopAlone.timeToVerdict.n, ok: r.loopAlone.asExpected },
   ]);
   return {
     rounds: rounds.length,
@@ -610,8 +628,12 @@ function issue18Figures(rounds: Issue18Round[], floorP50: number): Issue18Figure
     loop: summarize(rounds.flatMap((r) => r.loopAlone.timesMs)),
     hostileAsExpected: verdicts.reduce((a, v) => a + v.ok, 0),
     hostileSent: verdicts.reduce((a, v) => a + v.sent, 0),
-    honestProblems: rounds.reduce((a, r) => a + [r.clean, r.attack].reduce((b, l) => b + Object.values(l.errors).reduce((c, n) => c + n, 0), 0), 0),
-    sandboxAllFull: rounds.every((r) => r.sandboxAllFull),
+    unexpected: tally(rounds.flatMap((r) => [
+      ...Object.entries(r.attack.hostile).flatMap(([name, h]) => Object.entries(h.unexpected).map(([v, n]) => [`${name} (under attack): ${v}`, n] as const)),
+      ...r.loopAlone.unexpected.map((v) => [`${r.loopAlone.name} (alone): ${v}`, r.loopAlone.verdicts[v] ?? 0] as const),
+    ])),
+    honestProblems: tally(rounds.flatMap((r) => [...Object.entries(r.clean.errors).map(([k, n]) => [`clean: ${k}`, n] as const), ...Object.entries(r.attack.errors).map(([k, n]) => [`under attack: ${k}`, n] as const)])),
+    sandboxProblems: tally(rounds.flatMap((r) => r.sandboxProblems.map((p) => [p, 1] as const))),
   };
 }
 
@@ -683,7 +705,11 @@ function roundFromMain(results: Results, samples: SandboxSample[], round: number
   const loopAlone = results.hostileAlone.find((h) => h.name === loopInExport.name);
   const service = results.service;
   if (clean === undefined || attack === undefined || loopAlone === undefined || service === undefined) return undefined;
-  return { setting: "new", round, settings: service.settings, workers: service.workers, sandboxMs: samples.map((x) => x.wallMs), sandboxAllFull: samples.every((x) => x.full), clean, attack, loopAlone };
+  return { setting: "new", round, settings: service.settings, workers: service.workers, sandboxMs: samples.map((x) => x.wallMs), sandboxProblems: sandboxProblems(samples), clean, attack, loopAlone };
+}
+
+function sandboxProblems(samples: SandboxSample[]): string[] {
+  return samples.filter((x) => !x.full).map((x) => x.problem ?? "not full marks");
 }
 
 function describeSettings(list: ServiceSettings[]): string {
@@ -701,7 +727,7 @@ function renderIssue18(r: Issue18Result, workers: number | undefined): string {
   out.push(table(["round", "setting", "sandbox p50 ms", `${opts.attackConnections} conn. /s`, "p99 ms", "attacked /s", "p99 ms", "loop alone p50 / max ms", "hostile as expected"], r.rounds.map((x) => {
     const hostile = Object.values(x.attack.hostile);
     const sent = hostile.reduce((a, h) => a + h.sent, 0) + x.loopAlone.timeToVerdict.n;
-    const ok = hostile.reduce((a, h) => a + h.asExpected, 0) + (x.loopAlone.verdicts[x.loopAlone.expected] ?? 0);
+    const ok = hostile.reduce((a, h) => a + h.asExpected, 0) + x.loopAlone.asExpected;
     return [
       x.round, x.setting, fixed(summarize(x.sandboxMs).p50), fixed(x.clean.gradingsPerS), fixed(x.clean.honestLatency.p99, 0), fixed(x.attack.gradingsPerS),
       fixed(x.attack.honestLatency.p99, 0), `${fixed(x.loopAlone.timeToVerdict.p50, 0)} / ${fixed(x.loopAlone.timeToVerdict.max, 0)}`, `${ok}/${sent}${ok === sent ? "" : " (UNEXPECTED)"}`,
@@ -712,10 +738,10 @@ function renderIssue18(r: Issue18Result, workers: number | undefined): string {
   for (const [name, f] of [["today", r.today], ["new", r.new]] as const) {
     if (f === undefined) continue;
     const problems: string[] = [];
-    if (f.hostileAsExpected !== f.hostileSent) problems.push(`hostile verdicts as expected ${f.hostileAsExpected}/${f.hostileSent} (see the rounds' verdicts in bench/results.json)`);
-    if (f.honestProblems > 0) problems.push(`${f.honestProblems} honest submissions without full marks or with errors`);
-    if (!f.sandboxAllFull) problems.push("some sandbox-only gradings without full marks");
-    out.push(`${name}: ${problems.length === 0 ? `every hostile verdict as expected (${f.hostileAsExpected}/${f.hostileSent}), every honest submission 100/100` : problems.join("; ")}`);
+    if (f.hostileAsExpected !== f.hostileSent) problems.push(`hostile verdicts as expected ${f.hostileAsExpected}/${f.hostileSent}, UNEXPECTED: ${describe(f.unexpected)}`);
+    if (Object.keys(f.honestProblems).length > 0) problems.push(`honest submissions over HTTP without full marks or with errors: ${describe(f.honestProblems)}`);
+    if (Object.keys(f.sandboxProblems).length > 0) problems.push(`sandbox-only gradings without full marks: ${describe(f.sandboxProblems)}`);
+    out.push(`${name}: ${problems.length === 0 ? `every hostile verdict as expected (${f.hostileAsExpected}/${f.hostileSent}), every honest grading 100/100` : `every hostile verdict as expected? ${f.hostileAsExpected}/${f.hostileSent}; ${problems.join("; ")}`}`);
   }
   return out.join("\n");
 }
@@ -861,7 +887,7 @@ function render(r: Results): string {
   if (f !== undefined) rows.push(["floor: no sandbox, in-process, warm JIT", f.latency.p50, f.latency.p99, f.gradingsPerS, "1 thread", f.allFull ? "yes" : "NO"]);
   const fi = r.floorInterpreter;
   if (fi !== undefined) rows.push(["no sandbox, in-process, --jitless (warm)", fi.latency.p50, fi.latency.p99, fi.gradingsPerS, "1 thread; the workers' interpreter, no sandbox", fi.allFull ? "yes" : "NO"]);
-  if (s !== undefined) rows.push(["sandbox only: grade() through the pool, no HTTP", s.wall.p50, s.wall.p99, 1000 / s.wall.mean, `1 at a time; ${fixed(s.serviceCpuMsPerGrading ?? NaN)} ms CPU/grading`, s.allFull ? "yes" : "NO"]);
+  if (s !== undefined) rows.push(["sandbox only: grade() through the pool, no HTTP", s.wall.p50, s.wall.p99, 1000 / s.wall.mean, `1 at a time; ${fixed(s.serviceCpuMsPerGrading ?? NaN)} ms CPU/grading${s.allFull ? "" : `; not 100/100: ${describe(s.problems)}`}`, s.allFull ? "yes" : "NO"]);
   for (const e of r.endToEnd) rows.push([`end to end: ${e.label}`, e.honestLatency.p50, e.honestLatency.p99, e.gradingsPerS, `max ${fixed(e.honestLatency.max, 0)} ms; errors ${describe(e.errors)}; CPU ${describeCpu(e.serviceCpu)}, ${fixed(e.serviceCpuMsPerGrading)} ms/grading`, Object.keys(e.errors).length === 0 ? "yes" : "NO"]);
   const a = r.underAttack;
   if (a !== undefined) rows.push([`under attack: ${a.connections} connections, 10% hostile (honest only)`, a.honestLatency.p50, a.honestLatency.p99, a.gradingsPerS, `max ${fixed(a.honestLatency.max, 0)} ms; errors ${describe(a.errors)}`, Object.keys(a.errors).length === 0 ? "yes" : "NO"]);
@@ -884,7 +910,7 @@ function render(r: Results): string {
       const under = a?.hostile[h.name];
       return [
         h.name,
-        Object.entries(h.verdicts).map(([k, v]) => `${k} ×${v}${k === h.expected ? "" : " (UNEXPECTED)"}`).join(" | "),
+        Object.entries(h.verdicts).map(([k, v]) => `${k} ×${v}${h.unexpected.includes(k) ? " (UNEXPECTED)" : ""}`).join(" | "),
         `${fixed(h.timeToVerdict.p50, 0)} / ${fixed(h.timeToVerdict.max, 0)}`,
         h.limitMs,
         h.allowedMs,

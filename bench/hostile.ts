@@ -12,6 +12,13 @@ export interface Kind {
   expected: string;
   /** The verdict the feedback shows, in the same words as `expected`. */
   verdict: (r: Graded) => string;
+  /** Whether a verdict is the one expected, where more than one is (default: equal to `expected`). */
+  accepts?: (verdict: string) => boolean;
+}
+
+/** Whether `verdict` is what `kind` should get. */
+export function asExpected(kind: Kind, verdict: string): boolean {
+  return kind.accepts !== undefined ? kind.accepts(verdict) : verdict === kind.expected;
 }
 
 const reference = referenceSource();
@@ -62,22 +69,22 @@ export const loopAtTopLevel: Kind = {
 };
 
 /**
- * With budgets learnt from the reference (BUDGETS=learnt), a call that fills memory or floods the console is
- * stopped at its CPU budget (50 ms here) before it reaches the heap limit or the end of its loop: a timeout
- * verdict. Which limit a memory bomb meets first depends on the machine, so either is expected then. Whether
- * budgets apply is the measured service's setting (ServiceInfo.settings.budgets), not this process's
- * environment: one bench run measures services with and without them.
+ * A call that fills memory: `new Array(1e8)` is a dictionary-mode array, so `fill` grows it entry by entry and
+ * the heap limit (ISOLATE_MEMORY_MB) comes only after some time. With budgets learnt from the reference
+ * (BUDGETS=learnt), the call's CPU budget (50 ms here) usually stops it first; without them, the heap limit
+ * usually comes before the 1 s call limit, but on a loaded machine with --jitless workers the call limit can
+ * come first (seen in `npm run bench` at a load average of 20). Either is the bomb contained, so either is
+ * expected; the verdict keeps which limit stopped it. Whether budgets apply is the measured service's setting
+ * (ServiceInfo.settings.budgets), not this process's environment: one bench run measures both.
  */
 export function memoryBomb(budgeted: boolean): Kind {
   return {
     id: "memory-bomb",
-    name: budgeted ? "memory bomb (stopped at its budget, or aborts the worker)" : "memory bomb (aborts the worker)",
+    name: budgeted ? "memory bomb (stopped at its budget, or aborts the worker)" : "memory bomb (aborts the worker, or meets the call limit)",
     source: (i) => patch(i, "forward_propagation", "new Array(1e8).fill(0);"),
-    expected: budgeted ? "graded, forward-notebook: memory or timeout" : "graded, forward-notebook: memory",
-    verdict: (r) => {
-      const verdict = testVerdict("forward-notebook")(r);
-      return budgeted ? verdict.replace(/: (memory|timeout)$/, ": memory or timeout") : verdict;
-    },
+    expected: "graded, forward-notebook: memory or timeout",
+    verdict: testVerdict("forward-notebook"),
+    accepts: (verdict) => verdict === "graded, forward-notebook: memory" || verdict === "graded, forward-notebook: timeout",
   };
 }
 

@@ -8,6 +8,7 @@
  * through the grading core, `grade()`, without HTTP) and `close`.
  */
 import { grade } from "../src/grading/grade.js";
+import type { Feedback } from "../src/grading/feedback.js";
 import type { JobPhases } from "../src/sandbox/protocol.js";
 import type { JobReport, JobSpec } from "../src/sandbox/pool.js";
 import { ASSIGNMENT, collectGarbage, configSummary, referenceSource, startService } from "./lib.js";
@@ -62,6 +63,8 @@ export interface SandboxSample {
   /** Sum of the calls' own durations (JobReport.calls[i].durationMs). */
   callsMs: number;
   full: boolean;
+  /** Without full marks: the tests that did not pass, as "<test id>: <status>" (the bench's own log, not a client's). */
+  problem?: string;
 }
 
 const service = await startService();
@@ -90,9 +93,16 @@ async function sandboxOnly(n: number, warmup: number): Promise<SandboxSample[]> 
       ...(report.phases !== undefined ? { phases: report.phases } : {}),
       callsMs: report.calls.reduce((a, c) => a + (c.durationMs ?? 0), 0),
       full: feedback.status === "graded" && feedback.score === feedback.maxScore,
+      ...(feedback.status === "graded" && feedback.score === feedback.maxScore ? {} : { problem: problemOf(feedback) }),
     });
   }
   return samples;
+}
+
+function problemOf(feedback: Feedback): string {
+  if (feedback.status !== "graded") return `${feedback.status}: ${feedback.reason?.code ?? "?"}`;
+  const failed = feedback.exercises.flatMap((e) => e.tests).filter((t) => t.status !== "passed");
+  return failed.map((t) => `${t.id}: ${t.status}`).join(", ") || `score ${feedback.score}/${feedback.maxScore}`;
 }
 
 async function answer(request: ServiceRequest): Promise<unknown> {
