@@ -163,10 +163,9 @@ class ServiceProcess {
   }
 }
 
-/** A CPU mark of the service, its live workers (under bubblewrap not its children) and its reaped descendants. */
-async function serviceCpuMark(service: ServiceProcess, info: ServiceInfo): Promise<CpuMark | undefined> {
-  const { workerPids } = await service.ask<ServiceStats>({ cmd: "stats" });
-  return cpuMark(info.pid, workerPids);
+/** A CPU mark of the service and its whole process tree (confined workers are its grandchildren and below). */
+async function serviceCpuMark(info: ServiceInfo): Promise<CpuMark | undefined> {
+  return cpuMark(info.pid);
 }
 
 // ---- sandbox only -------------------------------------------------------------------------------------------------------
@@ -559,7 +558,7 @@ async function issue18Round(setting: Setting, round: number): Promise<Issue18Rou
     const info = await service.ask<ServiceInfo>({ cmd: "info" });
     if (setting === "today") checkToday(info.settings);
     const kinds = attackKinds(info.settings.budgets === "learnt");
-    const mark = (): Promise<CpuMark | undefined> => serviceCpuMark(service, info);
+    const mark = (): Promise<CpuMark | undefined> => serviceCpuMark(info);
     await waitForIdlePool(service, info.workers);
     progress(`issue #18, round ${round}, ${setting}: ${opts.roundSandboxN} sandbox-only gradings`);
     const samples = await service.ask<SandboxSample[]>({ cmd: "sandbox", n: opts.roundSandboxN, warmup: 10 });
@@ -800,7 +799,7 @@ async function main(): Promise<void> {
   try {
     const info = await service.ask<ServiceInfo>({ cmd: "info" });
     results.service = info;
-    const mark = (): Promise<CpuMark | undefined> => serviceCpuMark(service, info);
+    const mark = (): Promise<CpuMark | undefined> => serviceCpuMark(info);
     progress(`listening on 127.0.0.1:${info.port} after ${fixed(info.startupMs, 0)} ms; ${info.workers} workers; ${info.config.workload}; ${describeSettings([info.settings])}`);
     await waitForIdlePool(service, info.workers);
     results.memory.marks.push(await memoryMark(service, info, "start"));
