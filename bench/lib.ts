@@ -238,8 +238,8 @@ function statTicks(text: string): number[] {
  * A CPU reading from /proc (undefined where there is none), of the process tree under `pid`: every live
  * process in it counts its own time and its reaped children's (cutime, cstime), so that a process that
  * exited is counted once, in its parent's, whichever level of the tree it ran at. Confined grading workers
- * are two levels down (the service, bubblewrap, bubblewrap's init in the new PID namespace, node), and a
- * recycled worker's time sits in a bubblewrap process's cutime until that one is reaped in turn.
+ * are not the service's children (bubblewrap's processes sit between), and a recycled worker's time sits in
+ * a bubblewrap process's cutime until that one is reaped in turn.
  */
 export async function cpuMark(pid = process.pid): Promise<CpuMark | undefined> {
   try {
