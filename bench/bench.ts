@@ -13,11 +13,22 @@
  *      1,000 gradings and after 10,000 (the run keeps grading until then, up to a time cap).
  * Then each target of the issue, met or not.
  *
- *   --quick          a short run (~1 min): fewer gradings, 3 s phases, memory marks at 200 and 1,000
+ * Issue #18 (today's service against the new one, in the same run): before the service above, and alternating
+ * with it, the service as it was before issue #18 ("today": WORKER_JIT=off, i.e. --jitless workers, and
+ * BUDGETS=off, still CONFINEMENT=required) and the service with its current defaults ("new") are each started
+ * in turn: today, new, today, …, and the last "new" round is the issue #7 service itself. Each round measures
+ * the sandbox-only p50, 10 connections clean, 10 connections under the 10% hostile mix (honest only) and the
+ * looping export's time to verdict alone on an idle service. The floor divides both columns.
+ *
+ *   --quick          a short run (~2 min): fewer gradings, 3 s phases, one round each, memory marks at 200 and 1,000
  *   --duration S     seconds per autocannon phase (default 10, quick 3)
+ *   --rounds R       issue #18 rounds per setting (default 2, quick 1)
+ *   --memory-cap S   seconds the memory phase may take from its warm-up on (default 150, quick 30): 10,000
+ *                    gradings need a longer cap than ~10 minutes of bench allow; the run says how many it reached
  *   --json           print the JSON document instead of the tables (progress goes to stderr either way)
  * Service settings come from the environment as for the server (e.g. WORKERS=3 npm run bench), except
- * LOG_LEVEL (silent), HOST (127.0.0.1) and PORT (ephemeral).
+ * LOG_LEVEL (silent), HOST (127.0.0.1) and PORT (ephemeral); the "today" rounds override WORKER_JIT, BUDGETS
+ * and CONFINEMENT (TODAY_ENV).
  */
 import autocannon from "autocannon";
 import { fork, type ChildProcess } from "node:child_process";
@@ -25,12 +36,12 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FloorReply, FloorRequest } from "./floor.js";
-import { honest, loopAtTopLevel, loopInExport, memoryBomb, type Kind } from "./hostile.js";
+import { asExpected, attackKinds, honest, loopInExport, type Kind } from "./hostile.js";
 import {
-  ASSIGNMENT, cpuMark, cpuUse, describeCpu, fixed, kbToMb, machine, mb, numberArg, parseArgs, procMemory, sleep,
-  submissionBody, summarize, table, workersMemory, type CpuUse, type Graded, type Summary,
+  ASSIGNMENT, cpuMark, cpuUse, describeCpu, fixed, kbToMb, machine, mb, numberArg, parseArgs, procMemory, sleep, type ProcMemory,
+  submissionBody, summarize, table, type CpuMark, type CpuUse, type Graded, type Summary,
 } from "./lib.js";
-import type { SandboxSample, ServiceInfo, ServiceRequest, ServiceStats } from "./service.js";
+import type { SandboxSample, ServiceInfo, ServiceRequest, ServiceSettings, ServiceStats } from "./service.js";
 import { renderStoreBench, storeBench, type StoreBenchResult } from "./store.js";
 import type { Feedback } from "../src/grading/feedback.js";
 
@@ -48,8 +59,15 @@ const opts = {
   hostileEvery: 10,
   hostileAloneRepeats: quick ? 1 : 3,
   memoryMarks: quick ? [200, 1000] : [1000, 10_000],
-  memoryTimeCapS: quick ? 60 : 420,
+  memoryTimeCapS: numberArg(args, "memory-cap", quick ? 30 : 150),
+  /** Issue #18: rounds of each setting; gradings in a "today" or extra "new" round's sandbox-only phase; loop repeats. */
+  rounds: Math.max(1, Math.round(numberArg(args, "rounds", quick ? 1 : 2))),
+  roundSandboxN: quick ? 30 : 100,
+  loopAloneRepeats: quick ? 2 : 3,
 };
+
+/** The service before issue #18: --jitless workers, no learnt budgets, still confined. */
+const TODAY_ENV = { WORKER_JIT: "off", BUDGETS: "off", CONFINEMENT: "required" } as const;
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const started = performance.now();
@@ -113,8 +131,9 @@ class ServiceProcess {
     });
   }
 
-  static async start(): Promise<ServiceProcess> {
-    const child = fork(path.join(benchDir, "service.js"), [], { execArgv: ["--no-node-snapshot"], stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
+  /** `env` overrides this process's environment for the service (the "today" settings of issue #18). */
+  static async start(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const child = fork(path.join(benchDir, "service.js"), [], { execArgv: ["--no-node-snapshot"], env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
     await new Promise<void>((resolve, reject) => {
       child.once("message", () => resolve());
       child.once("exit", (code, signal) => reject(new Error(`the service process exited (${signal ?? code}) before it was ready`)));
@@ -144,11 +163,18 @@ class ServiceProcess {
   }
 }
 
+/** A CPU mark of the service and its whole process tree (confined workers are its grandchildren and below). */
+async function serviceCpuMark(info: ServiceInfo): Promise<CpuMark | undefined> {
+  return cpuMark(info.pid);
+}
+
 // ---- sandbox only -------------------------------------------------------------------------------------------------------
 
 interface SandboxResult {
   n: number;
   allFull: boolean;
+  /** What went wrong in gradings without full marks, by count. */
+  problems: Record<string, number>;
   wall: Summary;
   /** Everything but the calls' own time: wall − Σ calls.durationMs, per grading. */
   overhead: Summary;
@@ -163,6 +189,7 @@ function sandboxResult(samples: SandboxSample[]): SandboxResult {
   return {
     n: samples.length,
     allFull: samples.every((s) => s.full),
+    problems: tally(sandboxProblems(samples).map((p) => [p, 1] as const)),
     wall: summarize(samples.map((s) => s.wallMs)),
     overhead: summarize(samples.map((s) => s.wallMs - s.callsMs)),
     calls: summarize(samples.map((s) => s.callsMs)),
@@ -188,8 +215,10 @@ interface LoadResult {
   /** Honest submissions answered 200 with full marks, per second. */
   gradingsPerS: number;
   honestLatency: Summary;
+  /** Every honest full-marks latency, ms (0.1 ms), to pool rounds. */
+  honestMs: number[];
   errors: Record<string, number>;
-  hostile: Record<string, { sent: number; latency: Summary; asExpected: number; verdicts: Record<string, number> }>;
+  hostile: Record<string, { sent: number; latency: Summary; asExpected: number; verdicts: Record<string, number>; unexpected: Record<string, number> }>;
   serviceCpu?: CpuUse;
   /** CPU of the service and its workers per honest grading, ms (less sensitive to other load than throughput). */
   serviceCpuMsPerGrading: number;
@@ -216,7 +245,7 @@ function count(record: Record<string, number>, key: string): void {
  * is a hostile one, rotating through the kinds. `amount` ends the run after that many requests instead
  * of after `seconds`.
  */
-async function load(port: number, servicePid: number, label: string, connections: number, seconds: number, hostileKinds: Kind[] = [], amount?: number, stopAfterS?: number): Promise<LoadResult> {
+async function load(port: number, mark: () => Promise<CpuMark | undefined>, label: string, connections: number, seconds: number, hostileKinds: Kind[] = [], amount?: number, stopAfterS?: number): Promise<LoadResult> {
   const honestMs: number[] = [];
   const errors: Record<string, number> = {};
   const hostile: LoadResult["hostile"] = {};
@@ -235,7 +264,7 @@ async function load(port: number, servicePid: number, label: string, connections
     }
     return body;
   };
-  const mark = await cpuMark(servicePid);
+  const from = await mark();
   const t0 = performance.now();
   // Without a callback autocannon returns its event emitter, which is also a promise of the result.
   const instance = autocannon({
@@ -286,9 +315,10 @@ async function load(port: number, servicePid: number, label: string, connections
       }
       return;
     }
-    const h = (hostile[lastKind.name] ??= { sent: 0, latency: summarize([]), asExpected: 0, verdicts: {} });
+    const h = (hostile[lastKind.name] ??= { sent: 0, latency: summarize([]), asExpected: 0, verdicts: {}, unexpected: {} });
     h.sent++;
-    if (lastVerdict === lastKind.expected) h.asExpected++;
+    if (asExpected(lastKind, lastVerdict)) h.asExpected++;
+    else count(h.unexpected, lastVerdict);
     count(h.verdicts, lastVerdict);
     const list = hostileMs.get(lastKind.name) ?? [];
     list.push(ms);
@@ -302,7 +332,7 @@ async function load(port: number, servicePid: number, label: string, connections
     const h = hostile[name];
     if (h !== undefined) h.latency = summarize(list);
   }
-  const serviceCpu = cpuUse(mark, await cpuMark(servicePid));
+  const serviceCpu = cpuUse(from, await mark());
   if (result.errors > 0) errors["transport errors"] = result.errors;
   if (result.timeouts > 0) errors.timeouts = result.timeouts;
   return {
@@ -312,6 +342,7 @@ async function load(port: number, servicePid: number, label: string, connections
     requests: result.requests.total,
     gradingsPerS: good / elapsed,
     honestLatency: summarize(honestMs),
+    honestMs: honestMs.map((ms) => Math.round(ms * 10) / 10),
     errors,
     hostile,
     serviceCpu,
@@ -325,8 +356,12 @@ interface HostileAlone {
   name: string;
   expected: string;
   verdicts: Record<string, number>;
+  /** How many of the repeats got an expected verdict, and the verdicts that were not expected. */
+  asExpected: number;
+  unexpected: string[];
   /** Time to verdict (HTTP round trip on an idle service), ms. */
   timeToVerdict: Summary;
+  timesMs: number[];
   /** The time limit the submission ran into: the load's (EVAL_TIMEOUT_MS, or its learnt budget), else each stopped call's (at most the wall budget). */
   limitMs: number;
   /** limit + KILL_GRACE_MS: the bound the service documents for enforcing a limit. */
@@ -387,7 +422,8 @@ async function hostileAlone(service: ServiceProcess, info: ServiceInfo, kind: Ki
     worst = Math.max(worst, r.ms - limit);
     times.push(r.ms);
   }
-  return { name: kind.name, expected: kind.expected, verdicts, timeToVerdict: summarize(times), limitMs, allowedMs: limitMs + info.limits.killGraceMs, worstOverLimitMs: worst };
+  const expectedCount = Object.entries(verdicts).reduce((a, [verdict, n]) => a + (asExpected(kind, verdict) ? n : 0), 0);
+  return { name: kind.name, expected: kind.expected, verdicts, asExpected: expectedCount, unexpected: Object.keys(verdicts).filter((verdict) => !asExpected(kind, verdict)), timeToVerdict: summarize(times), timesMs: times.map((ms) => Math.round(ms * 10) / 10), limitMs, allowedMs: limitMs + info.limits.killGraceMs, worstOverLimitMs: worst };
 }
 
 // ---- memory ----------------------------------------------------------------------------------------------------------------
@@ -406,7 +442,8 @@ interface MemoryMark {
 async function memoryMark(service: ServiceProcess, info: ServiceInfo, label: string): Promise<MemoryMark> {
   const stats = await service.ask<ServiceStats>({ cmd: "stats" });
   const parent = await procMemory(info.pid);
-  const workers = await workersMemory(info.pid);
+  // Confined workers are not the service's children (bubblewrap sits between): read them by their host pids.
+  const workers = (await Promise.all(stats.workerPids.map(procMemory))).filter((w): w is ProcMemory => w !== undefined && Number.isFinite(w.rssKb));
   const parentRssMb = parent !== undefined ? kbToMb(parent.rssKb) : mb(stats.memory.rss);
   const workersRssMb = workers.map((w) => kbToMb(w.rssKb));
   return {
@@ -422,7 +459,7 @@ async function memoryMark(service: ServiceProcess, info: ServiceInfo, label: str
 }
 
 /** Grades honest submissions at 10 connections until the service has done `target` gradings or the deadline passes. */
-async function gradeUntil(service: ServiceProcess, info: ServiceInfo, target: number, deadline: number): Promise<void> {
+async function gradeUntil(service: ServiceProcess, info: ServiceInfo, mark: () => Promise<CpuMark | undefined>, target: number, deadline: number): Promise<void> {
   for (;;) {
     const { gradings } = await service.ask<ServiceStats>({ cmd: "stats" });
     const left = target - gradings;
@@ -430,7 +467,7 @@ async function gradeUntil(service: ServiceProcess, info: ServiceInfo, target: nu
     if (left <= 0 || secondsLeft <= 1) return;
     // In chunks, so that the time cap is honoured whatever the rate.
     const chunk = Math.min(left, 2000);
-    await load(info.port, info.pid, "memory", 10, 0, [], chunk, secondsLeft);
+    await load(info.port, mark, "memory", 10, 0, [], chunk, secondsLeft);
   }
 }
 
@@ -456,7 +493,7 @@ function targets(r: Results): Target[] {
   t(
     "each hostile submission costs no more than its own limit (time to verdict ≤ limit + KILL_GRACE_MS)",
     r.hostileAlone.map((h) => `${h.name}: ${fixed(h.timeToVerdict.max, 0)} ms / ${h.allowedMs}`).join("; "),
-    r.hostileAlone.length > 0 ? worst.over <= 0 && r.hostileAlone.every((h) => h.verdicts[h.expected] === h.timeToVerdict.n) : undefined,
+    r.hostileAlone.length > 0 ? worst.over <= 0 && r.hostileAlone.every((h) => h.asExpected === h.timeToVerdict.n) : undefined,
   );
   const a = r.underAttack;
   t(
@@ -480,6 +517,234 @@ function targets(r: Results): Target[] {
   return list;
 }
 
+// ---- issue #18: today's service against the new one, in the same run ---------------------------------------------------
+
+type Setting = "today" | "new";
+
+/** One service started with one setting, measured as issue #18's targets ask. */
+interface Issue18Round {
+  setting: Setting;
+  round: number;
+  /** The settings the service ran with, as it read them, and what was in force. */
+  settings: ServiceSettings;
+  workers: number;
+  /** Sandbox-only gradings (grade(), one at a time, no HTTP), wall ms. */
+  sandboxMs: number[];
+  /** What went wrong in sandbox-only gradings without full marks, one entry per such grading. */
+  sandboxProblems: string[];
+  clean: LoadResult;
+  attack: LoadResult;
+  loopAlone: HostileAlone;
+}
+
+/** Which of the compared settings came from this process's environment rather than the service's defaults. */
+function fromEnvironment(): string[] {
+  return (["WORKER_JIT", "BUDGETS", "CONFINEMENT"] as const).filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`);
+}
+
+/** Refuses to compare a "today" service that does not run as today's did (the env override did not take). */
+function checkToday(settings: ServiceSettings): void {
+  if (settings.jit || settings.budgets !== "off" || settings.confinementInForce === "none") {
+    throw new Error(`the "today" service does not run as before issue #18 (--jitless, no budgets, confined): ${JSON.stringify(settings)}`);
+  }
+}
+
+/** A round on a service of its own: started, measured, closed. */
+async function issue18Round(setting: Setting, round: number): Promise<Issue18Round> {
+  const env: Record<string, string> = setting === "today" ? { ...TODAY_ENV } : {};
+  progress(`issue #18, round ${round}, ${setting}: starting the service${setting === "today" ? ` with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}` : fromEnvironment().length === 0 ? " with its defaults" : ` with its defaults but ${fromEnvironment().join(" ")} from the environment`}`);
+  const service = await ServiceProcess.start(env);
+  try {
+    const info = await service.ask<ServiceInfo>({ cmd: "info" });
+    if (setting === "today") checkToday(info.settings);
+    const kinds = attackKinds(info.settings.budgets === "learnt");
+    const mark = (): Promise<CpuMark | undefined> => serviceCpuMark(info);
+    await waitForIdlePool(service, info.workers);
+    progress(`issue #18, round ${round}, ${setting}: ${opts.roundSandboxN} sandbox-only gradings`);
+    const samples = await service.ask<SandboxSample[]>({ cmd: "sandbox", n: opts.roundSandboxN, warmup: 10 });
+    await waitForIdlePool(service, info.workers);
+    progress(`issue #18, round ${round}, ${setting}: ${opts.attackConnections} connections for ${opts.durationS} s, clean`);
+    const clean = await load(info.port, mark, `${opts.attackConnections} connections`, opts.attackConnections, opts.durationS);
+    await waitForIdlePool(service, info.workers);
+    progress(`issue #18, round ${round}, ${setting}: the same, 1 in ${opts.hostileEvery} hostile`);
+    const attack = await load(info.port, mark, "under attack", opts.attackConnections, opts.durationS, kinds);
+    progress(`issue #18, round ${round}, ${setting}: ${loopInExport.name} alone ×${opts.loopAloneRepeats}`);
+    const loopAlone = await hostileAlone(service, info, loopInExport, opts.loopAloneRepeats);
+    return { setting, round, settings: info.settings, workers: info.workers, sandboxMs: samples.map((x) => x.wallMs), sandboxProblems: sandboxProblems(samples), clean, attack, loopAlone };
+  } finally {
+    await service.close();
+  }
+}
+
+/** What one setting measured over all its rounds: samples pooled, rates over the summed time. */
+interface Issue18Figures {
+  rounds: number;
+  settings: ServiceSettings[];
+  sandboxP50: number;
+  floorRatio: number;
+  cleanPerS: number;
+  cleanP99: number;
+  attackPerS: number;
+  attackP99: number;
+  loop: Summary;
+  /** Hostile submissions (under attack and alone) with the verdict expected for this setting's budgets, of those sent. */
+  hostileAsExpected: number;
+  hostileSent: number;
+  /** Unexpected hostile verdicts, "<kind>: <verdict>" → count. */
+  unexpected: Record<string, number>;
+  /** Honest submissions without full marks or with errors, clean and under attack, by outcome. */
+  honestProblems: Record<string, number>;
+  /** Sandbox-only gradings without full marks, by what went wrong. */
+  sandboxProblems: Record<string, number>;
+}
+
+function tally(entries: ReadonlyArray<readonly [string, number]>): Record<string, number> {
+  const record: Record<string, number> = {};
+  for (const [key, n] of entries) record[key] = (record[key] ?? 0) + n;
+  return record;
+}
+
+function rate(loads: LoadResult[]): number {
+  const seconds = loads.reduce((a, l) => a + l.seconds, 0);
+  return loads.reduce((a, l) => a + l.gradingsPerS * l.seconds, 0) / seconds;
+}
+
+function issue18Figures(rounds: Issue18Round[], floorP50: number): Issue18Figures {
+  const sandboxP50 = summarize(rounds.flatMap((r) => r.sandboxMs)).p50;
+  const verdicts = rounds.flatMap((r) => [
+    ...Object.values(r.attack.hostile).map((h) => ({ sent: h.sent, ok: h.asExpected })),
+    { sent: r.loopAlone.timeToVerdict.n, ok: r.loopAlone.asExpected },
+  ]);
+  return {
+    rounds: rounds.length,
+    settings: rounds.map((r) => r.settings),
+    sandboxP50,
+    floorRatio: sandboxP50 / floorP50,
+    cleanPerS: rate(rounds.map((r) => r.clean)),
+    cleanP99: summarize(rounds.flatMap((r) => r.clean.honestMs)).p99,
+    attackPerS: rate(rounds.map((r) => r.attack)),
+    attackP99: summarize(rounds.flatMap((r) => r.attack.honestMs)).p99,
+    loop: summarize(rounds.flatMap((r) => r.loopAlone.timesMs)),
+    hostileAsExpected: verdicts.reduce((a, v) => a + v.ok, 0),
+    hostileSent: verdicts.reduce((a, v) => a + v.sent, 0),
+    unexpected: tally(rounds.flatMap((r) => [
+      ...Object.entries(r.attack.hostile).flatMap(([name, h]) => Object.entries(h.unexpected).map(([v, n]) => [`${name} (under attack): ${v}`, n] as const)),
+      ...r.loopAlone.unexpected.map((v) => [`${r.loopAlone.name} (alone): ${v}`, r.loopAlone.verdicts[v] ?? 0] as const),
+    ])),
+    honestProblems: tally(rounds.flatMap((r) => [...Object.entries(r.clean.errors).map(([k, n]) => [`clean: ${k}`, n] as const), ...Object.entries(r.attack.errors).map(([k, n]) => [`under attack: ${k}`, n] as const)])),
+    sandboxProblems: tally(rounds.flatMap((r) => r.sandboxProblems.map((p) => [p, 1] as const))),
+  };
+}
+
+interface Issue18Target {
+  measure: string;
+  today: string;
+  new: string;
+  target: string;
+  met: boolean | undefined;
+}
+
+interface Issue18Result {
+  /** The order the services ran in. */
+  order: string[];
+  /** The compared settings this process's environment set (the "new" column then is not only the defaults). */
+  environment: string[];
+  rounds: Issue18Round[];
+  today?: Issue18Figures;
+  new?: Issue18Figures;
+  targets: Issue18Target[];
+}
+
+function issue18Targets(today: Issue18Figures, next: Issue18Figures, floorP50: number): Issue18Target[] {
+  const x = (v: number): string => `×${fixed(v, 2)}`;
+  const ms = (v: number): string => `${Math.round(v).toLocaleString("en")} ms`;
+  return [
+    {
+      measure: "sandbox-only p50 / warm no-sandbox floor",
+      today: `${x(today.floorRatio)} (${fixed(today.sandboxP50)} / ${fixed(floorP50)} ms)`,
+      new: `${x(next.floorRatio)} (${fixed(next.sandboxP50)} / ${fixed(floorP50)} ms)`,
+      target: "≤ ×3",
+      met: next.floorRatio <= 3,
+    },
+    {
+      measure: "throughput at 10 connections / today's --jitless figure in the same run",
+      today: `${fixed(1, 2)} (${fixed(today.cleanPerS)} /s)`,
+      new: `${fixed(next.cleanPerS / today.cleanPerS, 2)} (${fixed(next.cleanPerS)} /s)`,
+      target: "≥ 3.0",
+      met: next.cleanPerS / today.cleanPerS >= 3,
+    },
+    {
+      measure: "infinite loop in an export: time to verdict, alone (p50; max)",
+      today: `${ms(today.loop.p50)} (max ${ms(today.loop.max)})`,
+      new: `${ms(next.loop.p50)} (max ${ms(next.loop.max)})`,
+      target: "≤ 150 ms",
+      met: next.loop.p50 <= 150,
+    },
+    {
+      measure: "under a 10% hostile mix: honest throughput / clean throughput",
+      today: `${fixed(today.attackPerS / today.cleanPerS, 2)} (${fixed(today.attackPerS)} / ${fixed(today.cleanPerS)} /s)`,
+      new: `${fixed(next.attackPerS / next.cleanPerS, 2)} (${fixed(next.attackPerS)} / ${fixed(next.cleanPerS)} /s)`,
+      target: "≥ 0.9",
+      met: next.attackPerS / next.cleanPerS >= 0.9,
+    },
+    {
+      measure: "under a 10% hostile mix: honest p99 / clean p99",
+      today: `${x(today.attackP99 / today.cleanP99)} (${ms(today.attackP99)} / ${ms(today.cleanP99)})`,
+      new: `${x(next.attackP99 / next.cleanP99)} (${ms(next.attackP99)} / ${ms(next.cleanP99)})`,
+      target: "≤ ×1.2",
+      met: next.attackP99 / next.cleanP99 <= 1.2,
+    },
+  ];
+}
+
+/** The issue #7 service's own phases, read as the last "new" round (same phases, same settings). */
+function roundFromMain(results: Results, samples: SandboxSample[], round: number): Issue18Round | undefined {
+  const clean = results.endToEnd.find((e) => e.connections === opts.attackConnections);
+  const attack = results.underAttack;
+  const loopAlone = results.hostileAlone.find((h) => h.name === loopInExport.name);
+  const service = results.service;
+  if (clean === undefined || attack === undefined || loopAlone === undefined || service === undefined) return undefined;
+  return { setting: "new", round, settings: service.settings, workers: service.workers, sandboxMs: samples.map((x) => x.wallMs), sandboxProblems: sandboxProblems(samples), clean, attack, loopAlone };
+}
+
+function sandboxProblems(samples: SandboxSample[]): string[] {
+  return samples.filter((x) => !x.full).map((x) => x.problem ?? "not full marks");
+}
+
+function describeSettings(list: ServiceSettings[]): string {
+  const distinct = [...new Set(list.map((s) => JSON.stringify(s)))].map((j) => JSON.parse(j) as ServiceSettings);
+  return distinct.map((s) => `WORKER_JIT=${s.workerJit} (workers ${s.jit ? "with the JIT" : "--jitless"}), BUDGETS=${s.budgets}, CONFINEMENT=${s.confinement} (${s.confinementInForce})`).join("; AND ");
+}
+
+function renderIssue18(r: Issue18Result, workers: number | undefined): string {
+  const out: string[] = [];
+  out.push(`Issue #18: today's service against the new one, in this run (services in this order: ${r.order.join(", ")}; the last "new" is the service measured above)`);
+  if (r.today !== undefined) out.push(`  today: ${describeSettings(r.today.settings)}: the service before issue #18; ${r.today.rounds} round${r.today.rounds === 1 ? "" : "s"}`);
+  if (r.new !== undefined) out.push(`  new:   ${describeSettings(r.new.settings)}: ${r.environment.length === 0 ? "the service's defaults" : `the defaults except ${r.environment.join(", ")} from the environment`}; ${r.new.rounds} round${r.new.rounds === 1 ? "" : "s"}`);
+  out.push(`  both: ${workers ?? "?"} workers; each round: sandbox-only gradings one at a time, ${opts.attackConnections} connections for ${opts.durationS} s clean and under the 10% hostile mix (${attackKinds(false).map((k) => k.id).join(", ")}; honest only), and the looping export alone on an idle service; samples pooled over rounds`);
+  out.push("");
+  out.push(table(["round", "setting", "sandbox p50 ms", `${opts.attackConnections} conn. /s`, "p99 ms", "attacked /s", "p99 ms", "loop alone p50 / max ms", "hostile as expected"], r.rounds.map((x) => {
+    const hostile = Object.values(x.attack.hostile);
+    const sent = hostile.reduce((a, h) => a + h.sent, 0) + x.loopAlone.timeToVerdict.n;
+    const ok = hostile.reduce((a, h) => a + h.asExpected, 0) + x.loopAlone.asExpected;
+    return [
+      x.round, x.setting, fixed(summarize(x.sandboxMs).p50), fixed(x.clean.gradingsPerS), fixed(x.clean.honestLatency.p99, 0), fixed(x.attack.gradingsPerS),
+      fixed(x.attack.honestLatency.p99, 0), `${fixed(x.loopAlone.timeToVerdict.p50, 0)} / ${fixed(x.loopAlone.timeToVerdict.max, 0)}`, `${ok}/${sent}${ok === sent ? "" : " (UNEXPECTED)"}`,
+    ];
+  })));
+  out.push("");
+  out.push(table(["measure", "today (this run)", "new (this run)", "target", "met?"], r.targets.map((t) => [t.measure, t.today, t.new, t.target, t.met === undefined ? "not measured" : t.met ? "MET" : "NOT MET"])));
+  for (const [name, f] of [["today", r.today], ["new", r.new]] as const) {
+    if (f === undefined) continue;
+    const problems: string[] = [];
+    if (f.hostileAsExpected !== f.hostileSent) problems.push(`hostile verdicts as expected ${f.hostileAsExpected}/${f.hostileSent}, UNEXPECTED: ${describe(f.unexpected)}`);
+    if (Object.keys(f.honestProblems).length > 0) problems.push(`honest submissions over HTTP without full marks or with errors: ${describe(f.honestProblems)}`);
+    if (Object.keys(f.sandboxProblems).length > 0) problems.push(`sandbox-only gradings without full marks: ${describe(f.sandboxProblems)}`);
+    out.push(`${name}: ${problems.length === 0 ? `every hostile verdict as expected (${f.hostileAsExpected}/${f.hostileSent}), every honest grading 100/100` : `every hostile verdict as expected? ${f.hostileAsExpected}/${f.hostileSent}; ${problems.join("; ")}`}`);
+  }
+  return out.join("\n");
+}
+
 // ---- main ----------------------------------------------------------------------------------------------------------------------
 
 interface Results {
@@ -497,6 +762,7 @@ interface Results {
   pool?: ServiceStats;
   store?: StoreBenchResult;
   targets: Target[];
+  issue18?: Issue18Result;
   totalSeconds: number;
 }
 
@@ -504,9 +770,9 @@ async function main(): Promise<void> {
   const results: Results = { date: new Date().toISOString(), machine: machine(), options: opts, endToEnd: [], hostileAlone: [], memory: { marks: [], timeCapS: opts.memoryTimeCapS }, targets: [], totalSeconds: 0 };
   // A last resort: the run stops by itself even if something hangs.
   const hardStop = setTimeout(() => {
-    process.stderr.write("bench: still running after 15 minutes; giving up\n");
+    process.stderr.write("bench: still running after 30 minutes; giving up\n");
     process.exit(2);
-  }, 15 * 60_000);
+  }, 30 * 60_000);
   hardStop.unref();
 
   progress(`floor: ${opts.floorWarmup} warm-up + ${opts.floorN} gradings of the reference, no sandbox, JIT on`);
@@ -514,46 +780,71 @@ async function main(): Promise<void> {
   progress(`the same with --jitless (the workers' flag): ${Math.ceil(opts.floorWarmup / 5)} warm-up + ${Math.ceil(opts.floorN / 5)} gradings, no sandbox, interpreter only`);
   results.floorInterpreter = await floor(true);
 
+  // Issue #18: today, new, today, … (alternating, so that the machine's drift falls on both); the last "new"
+  // round is the service below.
+  const issue18: Issue18Result = { order: [], environment: fromEnvironment(), rounds: [], targets: [] };
+  results.issue18 = issue18;
+  for (let round = 1; round <= opts.rounds; round++) {
+    issue18.rounds.push(await issue18Round("today", round));
+    issue18.order.push("today");
+    if (round < opts.rounds) {
+      issue18.rounds.push(await issue18Round("new", round));
+      issue18.order.push("new");
+    }
+  }
+
   progress("starting the service (its own process; every pack is self-tested at start)");
   const service = await ServiceProcess.start();
+  let mainSamples: SandboxSample[] = [];
   try {
     const info = await service.ask<ServiceInfo>({ cmd: "info" });
     results.service = info;
-    progress(`listening on 127.0.0.1:${info.port} after ${fixed(info.startupMs, 0)} ms; ${info.workers} workers; ${info.config.workload}`);
+    const mark = (): Promise<CpuMark | undefined> => serviceCpuMark(info);
+    progress(`listening on 127.0.0.1:${info.port} after ${fixed(info.startupMs, 0)} ms; ${info.workers} workers; ${info.config.workload}; ${describeSettings([info.settings])}`);
     await waitForIdlePool(service, info.workers);
     results.memory.marks.push(await memoryMark(service, info, "start"));
 
     progress(`sandbox only: ${opts.sandboxN} gradings through grade(), one at a time, no HTTP`);
-    const sandboxMark = await cpuMark(info.pid);
+    const sandboxMark = await mark();
     const sandboxStarted = performance.now();
-    results.sandbox = sandboxResult(await service.ask<SandboxSample[]>({ cmd: "sandbox", n: opts.sandboxN, warmup: 10 }));
-    const sandboxCpu = cpuUse(sandboxMark, await cpuMark(info.pid));
+    mainSamples = await service.ask<SandboxSample[]>({ cmd: "sandbox", n: opts.sandboxN, warmup: 10 });
+    results.sandbox = sandboxResult(mainSamples);
+    const sandboxCpu = cpuUse(sandboxMark, await mark());
     if (sandboxCpu !== undefined) results.sandbox.serviceCpuMsPerGrading = (sandboxCpu.serviceCores * (performance.now() - sandboxStarted)) / (opts.sandboxN + 10);
 
     const memoryDeadline = performance.now() + opts.memoryTimeCapS * 1000;
     progress(`warm-up to ${opts.memoryMarks[0]} gradings (10 connections), then a memory mark`);
-    await gradeUntil(service, info, opts.memoryMarks[0] ?? 1000, memoryDeadline);
+    await gradeUntil(service, info, mark, opts.memoryMarks[0] ?? 1000, memoryDeadline);
     results.memory.marks.push(await memoryMark(service, info, `after ${opts.memoryMarks[0]}`));
 
     for (const c of opts.connections) {
       progress(`end to end: ${c} connection${c === 1 ? "" : "s"} for ${opts.durationS} s`);
-      results.endToEnd.push(await load(info.port, info.pid, `${c} connection${c === 1 ? "" : "s"}`, c, opts.durationS));
+      await waitForIdlePool(service, info.workers);
+      results.endToEnd.push(await load(info.port, mark, `${c} connection${c === 1 ? "" : "s"}`, c, opts.durationS));
     }
 
-    const hostileKinds = [loopAtTopLevel, loopInExport, memoryBomb];
+    // The verdicts expected of a memory bomb depend on the service's budgets, not on this process's environment.
+    const hostileKinds = attackKinds(info.settings.budgets === "learnt");
     progress(`under attack: ${opts.attackConnections} connections for ${opts.durationS} s, 1 in ${opts.hostileEvery} hostile (${hostileKinds.map((k) => k.id).join(", ")})`);
     await waitForIdlePool(service, info.workers);
-    results.underAttack = await load(info.port, info.pid, "under attack", opts.attackConnections, opts.durationS, hostileKinds);
+    results.underAttack = await load(info.port, mark, "under attack", opts.attackConnections, opts.durationS, hostileKinds);
 
     for (const kind of hostileKinds) {
-      progress(`hostile alone: ${kind.name} ×${opts.hostileAloneRepeats}`);
-      results.hostileAlone.push(await hostileAlone(service, info, kind, opts.hostileAloneRepeats));
+      // The looping export is also issue #18's time to verdict: as many repeats as the other rounds have, at least.
+      const repeats = kind === loopInExport ? Math.max(opts.hostileAloneRepeats, opts.loopAloneRepeats) : opts.hostileAloneRepeats;
+      progress(`hostile alone: ${kind.name} ×${repeats}`);
+      results.hostileAlone.push(await hostileAlone(service, info, kind, repeats));
+    }
+    const mainRound = roundFromMain(results, mainSamples, opts.rounds);
+    if (mainRound !== undefined) {
+      issue18.rounds.push(mainRound);
+      issue18.order.push("new (the service above)");
     }
 
     const last = opts.memoryMarks[1] ?? 10_000;
     const { gradings } = await service.ask<ServiceStats>({ cmd: "stats" });
     progress(`memory: grading on to ${last} gradings (${Math.max(0, last - gradings)} more, 10 connections), up to ${fixed(Math.max(0, (memoryDeadline - performance.now()) / 1000), 0)} s more`);
-    await gradeUntil(service, info, last, Math.max(memoryDeadline, performance.now() + 30_000));
+    await gradeUntil(service, info, mark, last, Math.max(memoryDeadline, performance.now() + 30_000));
     await waitForIdlePool(service, info.workers);
     results.memory.marks.push(await memoryMark(service, info, `after ${last}`));
     results.pool = await service.ask<ServiceStats>({ cmd: "stats" });
@@ -561,8 +852,15 @@ async function main(): Promise<void> {
     await service.close();
   }
   // Issue #13: the store's own services (in-memory and SQLite), started after the main one is closed.
-  results.store = await storeBench({ durationS: opts.durationS, backlog: quick ? 500 : 2000, asyncConnections: 50 }, progress);
+  results.store = await storeBench({ durationS: opts.durationS, backlog: quick ? 300 : 2000, asyncConnections: 50 }, progress);
   results.targets = targets(results);
+  const todayRounds = issue18.rounds.filter((x) => x.setting === "today");
+  const newRounds = issue18.rounds.filter((x) => x.setting === "new");
+  if (results.floor !== undefined && todayRounds.length > 0 && newRounds.length > 0) {
+    issue18.today = issue18Figures(todayRounds, results.floor.latency.p50);
+    issue18.new = issue18Figures(newRounds, results.floor.latency.p50);
+    issue18.targets = issue18Targets(issue18.today, issue18.new, results.floor.latency.p50);
+  }
   results.totalSeconds = (performance.now() - started) / 1000;
   writeFileSync(path.join(benchDir, "..", "..", "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(asJson ? `${JSON.stringify(results, null, 2)}\n` : `${render(results)}\n`);
@@ -578,6 +876,7 @@ function render(r: Results): string {
   if (r.service !== undefined) {
     const c = r.service.config;
     out.push(`service: its own process, ${c.workers} workers (recycled after ${c.workerMaxGradings} gradings), limits: call ${c.callTimeoutMs} ms, eval ${c.evalTimeoutMs} ms, isolate ${c.isolateMemoryMb} MB, kill grace ${c.killGraceMs} ms; started in ${fixed(r.service.startupMs, 0)} ms`);
+    out.push(`settings: ${describeSettings([r.service.settings])}${r.issue18 !== undefined && r.issue18.environment.length > 0 ? ` (${r.issue18.environment.join(", ")} from the environment)` : " (the defaults)"}`);
     out.push(`workload: ${c.workload}; the load generator (autocannon) shares the machine`);
   }
   out.push("");
@@ -587,7 +886,7 @@ function render(r: Results): string {
   if (f !== undefined) rows.push(["floor: no sandbox, in-process, warm JIT", f.latency.p50, f.latency.p99, f.gradingsPerS, "1 thread", f.allFull ? "yes" : "NO"]);
   const fi = r.floorInterpreter;
   if (fi !== undefined) rows.push(["no sandbox, in-process, --jitless (warm)", fi.latency.p50, fi.latency.p99, fi.gradingsPerS, "1 thread; the workers' interpreter, no sandbox", fi.allFull ? "yes" : "NO"]);
-  if (s !== undefined) rows.push(["sandbox only: grade() through the pool, no HTTP", s.wall.p50, s.wall.p99, 1000 / s.wall.mean, `1 at a time; ${fixed(s.serviceCpuMsPerGrading ?? NaN)} ms CPU/grading`, s.allFull ? "yes" : "NO"]);
+  if (s !== undefined) rows.push(["sandbox only: grade() through the pool, no HTTP", s.wall.p50, s.wall.p99, 1000 / s.wall.mean, `1 at a time; ${fixed(s.serviceCpuMsPerGrading ?? NaN)} ms CPU/grading${s.allFull ? "" : `; not 100/100: ${describe(s.problems)}`}`, s.allFull ? "yes" : "NO"]);
   for (const e of r.endToEnd) rows.push([`end to end: ${e.label}`, e.honestLatency.p50, e.honestLatency.p99, e.gradingsPerS, `max ${fixed(e.honestLatency.max, 0)} ms; errors ${describe(e.errors)}; CPU ${describeCpu(e.serviceCpu)}, ${fixed(e.serviceCpuMsPerGrading)} ms/grading`, Object.keys(e.errors).length === 0 ? "yes" : "NO"]);
   const a = r.underAttack;
   if (a !== undefined) rows.push([`under attack: ${a.connections} connections, 10% hostile (honest only)`, a.honestLatency.p50, a.honestLatency.p99, a.gradingsPerS, `max ${fixed(a.honestLatency.max, 0)} ms; errors ${describe(a.errors)}`, Object.keys(a.errors).length === 0 ? "yes" : "NO"]);
@@ -610,7 +909,7 @@ function render(r: Results): string {
       const under = a?.hostile[h.name];
       return [
         h.name,
-        Object.entries(h.verdicts).map(([k, v]) => `${k} ×${v}${k === h.expected ? "" : " (UNEXPECTED)"}`).join(" | "),
+        Object.entries(h.verdicts).map(([k, v]) => `${k} ×${v}${h.unexpected.includes(k) ? " (UNEXPECTED)" : ""}`).join(" | "),
         `${fixed(h.timeToVerdict.p50, 0)} / ${fixed(h.timeToVerdict.max, 0)}`,
         h.limitMs,
         h.allowedMs,
@@ -626,9 +925,10 @@ function render(r: Results): string {
   if (r.pool !== undefined) out.push(`pool at the end: ${r.pool.workersStarted} workers started in all; retired ${JSON.stringify(r.pool.retired)}; died during a grading ${JSON.stringify(r.pool.diedDuringGrading)}; warnings/errors logged ${JSON.stringify(r.pool.problems)}`);
   out.push("");
   if (r.store !== undefined) out.push(renderStoreBench(r.store), "");
-  out.push("Targets (issue #7)");
+  out.push("Targets (issue #7; the service measured above, with its defaults)");
   out.push(table(["target", "measured", "verdict"], r.targets.map((t) => [t.target, t.measured, t.met === undefined ? "not measured" : t.met ? "MET" : "NOT MET"])));
   out.push("");
+  if (r.issue18 !== undefined) out.push(renderIssue18(r.issue18, r.service?.workers), "");
   out.push(`total ${fixed(r.totalSeconds, 0)} s; written to bench/results.json`);
   return out.join("\n");
 }

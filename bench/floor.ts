@@ -15,6 +15,7 @@ import { pathToFileURL } from "node:url";
 import { loadConfig } from "../src/config.js";
 import { readPackDir } from "../src/packs/pack-files.js";
 import { parsePack } from "../src/packs/pack.js";
+import { runCallChecks } from "../src/grading/call-checks.js";
 import { feedbackFrom } from "../src/grading/feedback-from.js";
 import { casesToRun, jobFor } from "../src/grading/job.js";
 import type { GradablePack } from "../src/packs/types.js";
@@ -70,16 +71,20 @@ async function floor(request: FloorRequest): Promise<FloorReply> {
 
   const cases = casesToRun(pack);
   const spec = jobFor(pack, cases, reference, config.limits);
-  const calls = spec.calls.map((c) => ({ fn: exports[c.exportName] as (...a: unknown[]) => unknown, argsJson: c.argsJson, keepOutput: c.keepOutput }));
+  const calls = spec.calls.map((c) => ({ fn: exports[c.exportName] as (...a: unknown[]) => unknown, argsJson: c.argsJson, keepOutput: c.keepOutput, checks: c.checks }));
 
   function run(): JobReport {
     const report: JobReport = { load: { kind: "loaded" }, loadOutput: "", calls: [], droppedOutput: 0, workerId: 0, durationMs: 0 };
     for (const call of calls) {
       output = "";
       const started = performance.now();
-      const value = call.fn(...(JSON.parse(call.argsJson) as unknown[]));
-      const outcome: CallOutcome = { kind: "value", value: JSON.parse(JSON.stringify(value) ?? "null") };
-      report.calls.push({ outcome, output: call.keepOutput ? output : "", durationMs: performance.now() - started });
+      const args = JSON.parse(call.argsJson) as unknown[];
+      const value = call.fn(...args);
+      // The arguments after the call, where a case checks them (the prelude sends them back then).
+      const outcome: CallOutcome = { kind: "value", value: JSON.parse(JSON.stringify(value) ?? "null"), ...(call.checks?.argsAfter !== undefined ? { args: JSON.parse(JSON.stringify(args)) as Extract<CallOutcome, { kind: "value" }>["args"] } : {}) };
+      // What printed and what became of the arguments, checked as the worker checks them.
+      const checks = call.checks === undefined ? undefined : runCallChecks(call.checks, call.argsJson, outcome, output, 0);
+      report.calls.push({ outcome, output: call.keepOutput ? output : "", durationMs: performance.now() - started, ...(checks !== undefined ? { checks } : {}) });
     }
     return report;
   }

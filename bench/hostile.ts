@@ -12,16 +12,16 @@ export interface Kind {
   expected: string;
   /** The verdict the feedback shows, in the same words as `expected`. */
   verdict: (r: Graded) => string;
+  /** Whether a verdict is the one expected, where more than one is (default: equal to `expected`). */
+  accepts?: (verdict: string) => boolean;
+}
+
+/** Whether `verdict` is what `kind` should get. */
+export function asExpected(kind: Kind, verdict: string): boolean {
+  return kind.accepts !== undefined ? kind.accepts(verdict) : verdict === kind.expected;
 }
 
 const reference = referenceSource();
-
-/**
- * With budgets learnt from the reference (BUDGETS=learnt, the default), a call that fills memory or floods the
- * console is stopped at its CPU budget (50 ms here) before it reaches the heap limit or the end of its loop:
- * a timeout verdict. Which limit a memory bomb meets first depends on the machine, so either is expected then.
- */
-const budgeted = (process.env.BUDGETS ?? "learnt") !== "off";
 
 function patch(i: number, exportName: string, body: string): string {
   const signature = `export function ${exportName}(x, theta) {`;
@@ -68,16 +68,25 @@ export const loopAtTopLevel: Kind = {
   verdict: (r) => (r.status !== 200 ? honestOutcome(r) : `${r.feedback?.status}: ${r.feedback?.reason?.code ?? "-"}`),
 };
 
-export const memoryBomb: Kind = {
-  id: "memory-bomb",
-  name: budgeted ? "memory bomb (stopped at its budget, or aborts the worker)" : "memory bomb (aborts the worker)",
-  source: (i) => patch(i, "forward_propagation", "new Array(1e8).fill(0);"),
-  expected: budgeted ? "graded, forward-notebook: memory or timeout" : "graded, forward-notebook: memory",
-  verdict: (r) => {
-    const verdict = testVerdict("forward-notebook")(r);
-    return budgeted ? verdict.replace(/: (memory|timeout)$/, ": memory or timeout") : verdict;
-  },
-};
+/**
+ * A call that fills memory: `new Array(1e8)` is a dictionary-mode array, so `fill` grows it entry by entry and
+ * the heap limit (ISOLATE_MEMORY_MB) comes only after some time. With budgets learnt from the reference
+ * (BUDGETS=learnt), the call's CPU budget (50 ms here) usually stops it first; without them, the heap limit
+ * usually comes before the 1 s call limit, but on a loaded machine with --jitless workers the call limit can
+ * come first (seen in `npm run bench` at a load average of 20). Either is the bomb contained, so either is
+ * expected; the verdict keeps which limit stopped it. Whether budgets apply is the measured service's setting
+ * (ServiceInfo.settings.budgets), not this process's environment: one bench run measures both.
+ */
+export function memoryBomb(budgeted: boolean): Kind {
+  return {
+    id: "memory-bomb",
+    name: budgeted ? "memory bomb (stopped at its budget, or aborts the worker)" : "memory bomb (aborts the worker, or meets the call limit)",
+    source: (i) => patch(i, "forward_propagation", "new Array(1e8).fill(0);"),
+    expected: "graded, forward-notebook: memory or timeout",
+    verdict: testVerdict("forward-notebook"),
+    accepts: (verdict) => verdict === "graded, forward-notebook: memory" || verdict === "graded, forward-notebook: timeout",
+  };
+}
 
 export const hugeReturn: Kind = {
   id: "huge-return",
@@ -87,17 +96,20 @@ export const hugeReturn: Kind = {
   verdict: testVerdict("backward-notebook", (m) => (/larger than/.test(m) ? " (too large)" : ` ("${m.slice(0, 60)}")`)),
 };
 
-export const consoleFlood: Kind = {
-  id: "console-flood",
-  name: "console flood",
-  source: (i) => patch(i, "forward_propagation", `for (let i = 0; i < 20000; i++) console.log("flood", i, "${"x".repeat(80)}");`),
-  expected: budgeted ? "graded, forward-notebook: timeout" : "ok, output truncated",
-  verdict: (r) => {
-    if (budgeted) return testVerdict("forward-notebook")(r);
-    const outcome = honestOutcome(r);
-    return outcome !== "ok" ? outcome : r.feedback?.outputTruncated === true ? "ok, output truncated" : "ok, output NOT truncated";
-  },
-};
+/** A console flood: stopped at its CPU budget under BUDGETS=learnt, else truncated (see memoryBomb). */
+export function consoleFlood(budgeted: boolean): Kind {
+  return {
+    id: "console-flood",
+    name: "console flood",
+    source: (i) => patch(i, "forward_propagation", `for (let i = 0; i < 20000; i++) console.log("flood", i, "${"x".repeat(80)}");`),
+    expected: budgeted ? "graded, forward-notebook: timeout" : "ok, output truncated",
+    verdict: (r) => {
+      if (budgeted) return testVerdict("forward-notebook")(r);
+      const outcome = honestOutcome(r);
+      return outcome !== "ok" ? outcome : r.feedback?.outputTruncated === true ? "ok, output truncated" : "ok, output NOT truncated";
+    },
+  };
+}
 
 export const spinningGetter: Kind = {
   id: "spinning-getter",
@@ -121,4 +133,11 @@ export const loopInEveryCall: Kind = {
 };
 
 /** Every hostile kind above that comes back with a verdict within the limits (not the loop in every call). */
-export const hostileMix: Kind[] = [loopInExport, loopAtTopLevel, memoryBomb, hugeReturn, consoleFlood, spinningGetter];
+export function hostileMix(budgeted: boolean): Kind[] {
+  return [loopInExport, loopAtTopLevel, memoryBomb(budgeted), hugeReturn, consoleFlood(budgeted), spinningGetter];
+}
+
+/** The hostile kinds of `npm run bench`'s attack (one submission in ten), for a service with or without budgets. */
+export function attackKinds(budgeted: boolean): Kind[] {
+  return [loopAtTopLevel, loopInExport, memoryBomb(budgeted)];
+}

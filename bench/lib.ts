@@ -234,7 +234,13 @@ function statTicks(text: string): number[] {
   return text.slice(text.lastIndexOf(")") + 2).split(" ").map(Number);
 }
 
-/** A CPU reading from /proc (undefined where there is none), of a process tree: `pid` and its live children. */
+/**
+ * A CPU reading from /proc (undefined where there is none), of the process tree under `pid`: every live
+ * process in it counts its own time and its reaped children's (cutime, cstime), so that a process that
+ * exited is counted once, in its parent's, whichever level of the tree it ran at. Confined grading workers
+ * are not the service's children (bubblewrap's processes sit between), and a recycled worker's time sits in
+ * a bubblewrap process's cutime until that one is reaped in turn.
+ */
 export async function cpuMark(pid = process.pid): Promise<CpuMark | undefined> {
   try {
     const at = performance.now();
@@ -244,12 +250,18 @@ export async function cpuMark(pid = process.pid): Promise<CpuMark | undefined> {
     // Fields 14–17 of /proc/<pid>/stat (utime, stime, cutime, cstime) are at 11–14 after the name.
     const self = statTicks(await readFile(`/proc/${pid}/stat`, "utf8"));
     let tree = (self[11] ?? 0) + (self[12] ?? 0) + (self[13] ?? 0) + (self[14] ?? 0);
-    for (const child of await childPids(pid)) {
+    const seen = new Set([pid]);
+    const queue = await childPids(pid);
+    while (queue.length > 0) {
+      const child = queue.shift() as number;
+      if (seen.has(child)) continue;
+      seen.add(child);
       try {
         const ticks = statTicks(await readFile(`/proc/${child}/stat`, "utf8"));
-        tree += (ticks[11] ?? 0) + (ticks[12] ?? 0);
+        tree += (ticks[11] ?? 0) + (ticks[12] ?? 0) + (ticks[13] ?? 0) + (ticks[14] ?? 0);
+        queue.push(...(await childPids(child)));
       } catch {
-        // exited between the listing and the read: counted in cutime once reaped
+        // exited between the listing and the read: counted in its parent's cutime once reaped
       }
     }
     return { at, machineBusyMs: (total - idle) * TICK_MS, machineTotalMs: total * TICK_MS, treeMs: tree * TICK_MS };

@@ -8,6 +8,7 @@
  * through the grading core, `grade()`, without HTTP) and `close`.
  */
 import { grade } from "../src/grading/grade.js";
+import type { Feedback } from "../src/grading/feedback.js";
 import type { JobPhases } from "../src/sandbox/protocol.js";
 import type { JobReport, JobSpec } from "../src/sandbox/pool.js";
 import { ASSIGNMENT, collectGarbage, configSummary, referenceSource, startService } from "./lib.js";
@@ -25,6 +26,19 @@ export interface ServiceInfo {
   workers: number;
   config: Record<string, string | number>;
   limits: { callTimeoutMs: number; evalTimeoutMs: number; submissionWallMs: number; isolateMemoryMb: number; killGraceMs: number; workerRssMb: number };
+  /** The settings issue #18 compares, as the service read them, and what is in force in its pool. */
+  settings: ServiceSettings;
+}
+
+export interface ServiceSettings {
+  /** WORKER_JIT as configured ("on", "off", or whatever the config allows, e.g. "auto"). */
+  workerJit: string;
+  /** Whether the workers actually run with V8's JIT (no --jitless in their flags). */
+  jit: boolean;
+  budgets: "learnt" | "off";
+  /** CONFINEMENT as configured, and the confinement in force ("bubblewrap+seccomp" or "none"). */
+  confinement: string;
+  confinementInForce: string;
 }
 
 export interface ServiceStats {
@@ -49,6 +63,8 @@ export interface SandboxSample {
   /** Sum of the calls' own durations (JobReport.calls[i].durationMs). */
   callsMs: number;
   full: boolean;
+  /** Without full marks: the tests that did not pass, as "<test id>: <status>" (the bench's own log, not a client's). */
+  problem?: string;
 }
 
 const service = await startService();
@@ -77,9 +93,16 @@ async function sandboxOnly(n: number, warmup: number): Promise<SandboxSample[]> 
       ...(report.phases !== undefined ? { phases: report.phases } : {}),
       callsMs: report.calls.reduce((a, c) => a + (c.durationMs ?? 0), 0),
       full: feedback.status === "graded" && feedback.score === feedback.maxScore,
+      ...(feedback.status === "graded" && feedback.score === feedback.maxScore ? {} : { problem: problemOf(feedback) }),
     });
   }
   return samples;
+}
+
+function problemOf(feedback: Feedback): string {
+  if (feedback.status !== "graded") return `${feedback.status}: ${feedback.reason?.code ?? "?"}`;
+  const failed = feedback.exercises.flatMap((e) => e.tests).filter((t) => t.status !== "passed");
+  return failed.map((t) => `${t.id}: ${t.status}`).join(", ") || `score ${feedback.score}/${feedback.maxScore}`;
 }
 
 async function answer(request: ServiceRequest): Promise<unknown> {
@@ -93,6 +116,13 @@ async function answer(request: ServiceRequest): Promise<unknown> {
         workers: c.workers,
         config: configSummary(c, service),
         limits: { ...c.limits, killGraceMs: c.killGraceMs, workerRssMb: c.workerRssMb },
+        settings: {
+          workerJit: String(c.workerJit),
+          jit: pool.jitEnabled(),
+          budgets: c.budget.enforce ? "learnt" : "off",
+          confinement: String(c.confinement),
+          confinementInForce: pool.confinementState().inForce,
+        },
       };
       return info;
     }
