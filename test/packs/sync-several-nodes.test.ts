@@ -8,6 +8,7 @@ import { postgresForTests } from "../helpers/postgres.js";
 import { ADMIN_TOKEN, ASSIGNMENT, privateGraders, regradeEnv } from "../helpers/regrades.js";
 import { readPackDir } from "../../src/packs/pack-files.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 // Issue #15's gap: a pack installed through the API on one node becomes live on every node that
 // shares the PostgreSQL store, without a restart, and on a node started afterwards.
@@ -20,17 +21,6 @@ async function summary(app: FastifyInstance): Promise<Summary> {
   const res = await app.inject({ url: `/v1/assignments/${ASSIGNMENT}`, headers: auth });
   if (res.statusCode !== 200) throw new Error(`GET /v1/assignments/${ASSIGNMENT}: ${res.statusCode} ${res.body}`);
   return res.json() as Summary;
-}
-
-/** Polls with a generous deadline: a loaded machine self-tests the pack slowly. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const cluster = await postgresForTests(t);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "../helpers/app.js";
 import { fixture } from "../helpers/files.js";
 import { postgresForTests } from "../helpers/postgres.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 /**
  * A database outage under a running service (issue #15): PostgreSQL is stopped and started again
@@ -13,16 +14,6 @@ import { postgresForTests } from "../helpers/postgres.js";
 
 const correct = fixture("gradient-checking/correct-own-loops.mjs");
 const json = { "content-type": "application/json" };
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function postAsync(app: FastifyInstance): Promise<string> {
   const res = await app.inject({ method: "POST", url: "/v1/submissions", headers: { ...json, prefer: "respond-async" }, payload: { assignment: "gradient-checking", source: correct } });
