@@ -10,6 +10,7 @@ import {
   type RegradeStatus,
   type StoredPack,
   type SubmissionRecord,
+  type SubmissionSummary,
   type SubmissionStatus,
   type WebhookEvent,
   type WebhookStateName,
@@ -114,6 +115,19 @@ export function decodeCursor(cursor: string): number {
   const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
   if (match === null) throw new InvalidCursorError("the cursor is not one this service handed out");
   return Number(match[1]);
+}
+
+/**
+ * A page of the list, from rows fetched with one more than the page's limit: the extra row only says that
+ * a next page exists, and the cursor points after the page's last row.
+ */
+export function toSummaryPage(rows: SubmissionRow[], limit: number): { items: SubmissionSummary[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const items: SubmissionSummary[] = page.map((r) => ({
+    id: r.id, assignment: r.assignment, student: r.student, status: r.status, score: r.score, maxScore: r.max_score, receivedAt: r.received_at,
+  }));
+  const last = page.at(-1);
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.seq) : null };
 }
 
 /** A row of the gradings table (a submission's history), as both engines return it. */

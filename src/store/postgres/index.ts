@@ -8,9 +8,8 @@ import {
   type SubmissionRecord,
   type StoreEvent,
   type SubmissionStore,
-  type SubmissionSummary,
 } from "../store.js";
-import { decodeCursor, encodeCursor, toRecord, type SubmissionRow } from "../rows.js";
+import { decodeCursor, toRecord, toSummaryPage, type SubmissionRow } from "../rows.js";
 import { Database, sharedDatabase, type Queryable } from "./database.js";
 import { Listener } from "./listener.js";
 import { postgresPacks } from "./packs.js";
@@ -139,12 +138,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Postg
         before,
         limit: query.limit + 1,
       }))).rows;
-      const page = rows.slice(0, query.limit);
-      const items: SubmissionSummary[] = page.map((r) => ({
-        id: r.id, assignment: r.assignment, student: r.student, status: r.status, score: r.score, maxScore: r.max_score, receivedAt: r.received_at,
-      }));
-      const last = page.at(-1);
-      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null };
+      return toSummaryPage(rows, query.limit);
     },
     async start(id, now, leaseMs) {
       const row = await one(sql.start, { id, now, leaseUntil: now + leaseMs });

@@ -15,13 +15,12 @@ import {
   type SubmissionRecord,
   type StoreEvent,
   type SubmissionStore,
-  type SubmissionSummary,
   type RegradeRecord,
   type RegradeOutcome,
 } from "../store.js";
 import { migrations as allMigrations, type Migration } from "./migrations/index.js";
 import * as sql from "./queries.js";
-import { decodeCursor, encodeCursor, parseJson, toGrading, toRecord, toRegrade as toRegradeRecord, toStoredPack, type GradingRow, type PackRow, type RegradeRow, type SubmissionRow } from "../rows.js";
+import { decodeCursor, parseJson, toGrading, toRecord, toRegrade as toRegradeRecord, toStoredPack, toSummaryPage, type GradingRow, type PackRow, type RegradeRow, type SubmissionRow } from "../rows.js";
 
 type Row = SubmissionRow;
 
@@ -193,12 +192,7 @@ export function openSqliteStore(options: SqliteOptions): SubmissionStore {
         before,
         limit: query.limit + 1,
       }) as Array<Row>;
-      const page = rows.slice(0, query.limit);
-      const items: SubmissionSummary[] = page.map((r) => ({
-        id: r.id, assignment: r.assignment, student: r.student, status: r.status, score: r.score, maxScore: r.max_score, receivedAt: r.received_at,
-      }));
-      const last = page.at(-1);
-      return { items, nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.seq) : null };
+      return toSummaryPage(rows, query.limit);
     },
     async start(id, now, leaseMs) {
       const row = s.start.get({ id, now, leaseUntil: now + leaseMs }) as Row | undefined;
