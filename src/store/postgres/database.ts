@@ -48,10 +48,10 @@ export function sharedDatabase(options: DatabaseOptions): Database {
 }
 
 /** First pause before probing a lost database again, and the longest pause between probes. */
-const BACKOFF_FIRST_MS = 100;
-const BACKOFF_MAX_MS = 5_000;
+export const BACKOFF_FIRST_MS = 100;
+export const BACKOFF_MAX_MS = 5_000;
 /** How long a new connection may take before the attempt counts as failed (a host that drops packets). */
-const CONNECT_TIMEOUT_MS = 5_000;
+export const CONNECT_TIMEOUT_MS = 5_000;
 
 const INT8_OID = 20;
 // Timestamps are ms since the epoch in BIGINT columns, and COUNT(*) is a BIGINT: both are far below

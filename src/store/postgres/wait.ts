@@ -1,5 +1,5 @@
 import pg from "pg";
-import { isConnectionError } from "./database.js";
+import { BACKOFF_FIRST_MS, BACKOFF_MAX_MS, CONNECT_TIMEOUT_MS, isConnectionError } from "./database.js";
 
 /**
  * At start, waits for PostgreSQL to answer before the node opens its stores: in a deployment the service
@@ -19,10 +19,6 @@ export interface WaitOptions {
   /** Told of each failed attempt (the node logs it). */
   onRetry?: (attempt: number, reason: string, nextInMs: number) => void;
 }
-
-const FIRST_PAUSE_MS = 100;
-const LONGEST_PAUSE_MS = 5_000;
-const CONNECT_TIMEOUT_MS = 5_000;
 
 /** host:port/database of a URL, without its user or password, for messages and logs. */
 export function describeDatabase(url: string): string {
@@ -48,7 +44,8 @@ async function answers(url: string): Promise<void> {
 
 export async function waitForDatabase(options: WaitOptions): Promise<{ attempts: number }> {
   const deadline = Date.now() + options.timeoutMs;
-  let pause = FIRST_PAUSE_MS;
+  // The same backoff and connect timeout as the running pool's probe (database.ts).
+  let pause = BACKOFF_FIRST_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       await answers(options.url);
@@ -64,7 +61,7 @@ export async function waitForDatabase(options: WaitOptions): Promise<{ attempts:
       const next = Math.min(pause, left);
       options.onRetry?.(attempt, reason, next);
       await new Promise((resolve) => setTimeout(resolve, next));
-      pause = Math.min(pause * 2, LONGEST_PAUSE_MS);
+      pause = Math.min(pause * 2, BACKOFF_MAX_MS);
     }
   }
 }
