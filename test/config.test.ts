@@ -48,9 +48,10 @@ t.test("ROLE=api or ROLE=worker without DATABASE_URL stops the start: on SQLite 
   t.equal(loadConfig({}).leaseS, 30);
 });
 
-t.test("workers run with the JIT only behind the second wall, unless WORKER_JIT says otherwise", async (t) => {
-  t.equal(loadConfig({}).workerJit, "on", "confined (the default): the JIT is on");
-  t.equal(loadConfig({ CONFINEMENT: "off" }).workerJit, "off", "unconfined: --jitless");
+t.test("workers run --jitless by default; WORKER_JIT=auto turns the JIT on only behind the second wall", async (t) => {
+  t.equal(loadConfig({}).workerJit, "off", "the default: --jitless");
+  t.equal(loadConfig({ WORKER_JIT: "auto" }).workerJit, "on", "auto and confined: the JIT is on");
+  t.equal(loadConfig({ WORKER_JIT: "auto", CONFINEMENT: "off" }).workerJit, "off", "auto and unconfined: --jitless");
   t.equal(loadConfig({ CONFINEMENT: "off", WORKER_JIT: "on" }).workerJit, "on");
   t.equal(loadConfig({ WORKER_JIT: "off" }).workerJit, "off");
   t.throws(() => loadConfig({ WORKER_JIT: "fast" }), /WORKER_JIT must be equal to one of the allowed values/);

@@ -144,7 +144,7 @@ t.test("GET /health reports the confinement in force and whether workers run wit
   t.match(confinement.execveReason, /second seccomp filter/);
   t.same(confinement.rlimits, { processes: 4096, fileSizeBytes: 1048576, core: 0 });
   t.match(confinement.cgroup, /not applied/);
-  t.equal(confinement.jit, true, "confined workers run with the JIT (WORKER_JIT=auto, the default)");
+  t.equal(confinement.jit, false, "workers run --jitless (WORKER_JIT=off, the default)");
 });
 
 t.test("WORKER_JIT=on turns V8's JIT on in workers, with WebAssembly still off; off runs them --jitless", async (t) => {
